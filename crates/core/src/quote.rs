@@ -343,8 +343,12 @@ pub fn format_xof(amount: u64) -> String {
 pub fn group_thousands(amount: u64) -> String {
     let digits = amount.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    let first_group = match digits.len() % 3 {
+        0 => 3,
+        n => n,
+    };
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i >= first_group && (i - first_group) % 3 == 0 {
             out.push(' ');
         }
         out.push(c);
