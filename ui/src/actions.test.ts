@@ -1,0 +1,41 @@
+import { availableActions, nextInterventionStep } from "./actions";
+
+const admin = { id: "a", role: "ADMIN" as const };
+const tech = { id: "t", role: "TECHNICIAN" as const };
+const client = { id: "c", role: "CLIENT" as const };
+const kinds = (xs: ReturnType<typeof availableActions>) => xs.map((a) => (a.type === "status" ? `status:${a.status}` : a.type));
+
+describe("actions", () => {
+  it("lets an admin validate or reject a pending project, then complete it", () => {
+    expect(kinds(availableActions(admin, { kind: "project", status: "pending", assigneeId: null }))).toEqual(["status:active", "reject"]);
+    expect(kinds(availableActions(admin, { kind: "project", status: "active", assigneeId: null }))).toEqual(["status:completed"]);
+    expect(availableActions(admin, { kind: "project", status: "rejected", assigneeId: null })).toEqual([]);
+    expect(availableActions(tech, { kind: "project", status: "pending", assigneeId: null })).toEqual([]);
+  });
+
+  it("lets an admin assign, step, close and cancel interventions", () => {
+    expect(kinds(availableActions(admin, { kind: "intervention", status: "open", assigneeId: null }))).toEqual(["assign", "status:cancelled"]);
+    expect(kinds(availableActions(admin, { kind: "intervention", status: "assigned", assigneeId: "t" }))).toEqual(["status:en_route", "assign", "status:cancelled"]);
+    expect(kinds(availableActions(admin, { kind: "intervention", status: "resolved", assigneeId: "t" }))).toEqual(["status:closed"]);
+    expect(availableActions(admin, { kind: "intervention", status: "closed", assigneeId: "t" })).toEqual([]);
+  });
+
+  it("lets a technician step only their own interventions, one step at a time", () => {
+    expect(kinds(availableActions(tech, { kind: "intervention", status: "en_route", assigneeId: "t" }))).toEqual(["status:on_site"]);
+    expect(availableActions(tech, { kind: "intervention", status: "en_route", assigneeId: "other" })).toEqual([]);
+    expect(availableActions(tech, { kind: "intervention", status: "resolved", assigneeId: "t" })).toEqual([]);
+  });
+
+  it("lets an admin start a quote and offers clients nothing here", () => {
+    expect(kinds(availableActions(admin, { kind: "quote", status: "open", assigneeId: null }))).toEqual(["status:in_progress"]);
+    expect(availableActions(client, { kind: "quote", status: "open", assigneeId: null })).toEqual([]);
+  });
+
+  it("walks the technician's steps in order", () => {
+    expect(nextInterventionStep("assigned")).toBe("en_route");
+    expect(nextInterventionStep("en_route")).toBe("on_site");
+    expect(nextInterventionStep("on_site")).toBe("resolved");
+    expect(nextInterventionStep("resolved")).toBeNull();
+    expect(nextInterventionStep("open")).toBeNull();
+  });
+});

@@ -1,0 +1,145 @@
+import { App } from "./app";
+import { adminSession, fakeIpc, request } from "./testing/fixtures";
+
+class NoResize {
+  observe() {}
+  disconnect() {}
+}
+(globalThis as unknown as { ResizeObserver: unknown }).ResizeObserver = NoResize;
+
+const flush = async () => {
+  for (let i = 0; i < 6; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+const press = (key: string, init: KeyboardEventInit = {}) =>
+  (document.activeElement ?? document.body).dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...init }));
+
+async function mount(opts: Parameters<typeof fakeIpc>[0] = {}) {
+  document.body.replaceChildren();
+  const root = document.createElement("div");
+  document.body.appendChild(root);
+  const fake = fakeIpc(opts);
+  const app = new App(root, fake.ipc, fake.events as never);
+  await app.start();
+  await flush();
+  return { root, app, ...fake };
+}
+
+describe("App", () => {
+  it("asks to sign in when the keyring has no session, with the remembered server", async () => {
+    const { root, calls } = await mount({ session: null });
+    const server = root.querySelector<HTMLInputElement>("[data-testid=server]");
+    expect(server?.value).toBe("http://127.0.0.1:8080");
+    root.querySelector<HTMLInputElement>("[data-testid=email]")!.value = "admin@itvision.sn";
+    root.querySelector<HTMLInputElement>("[data-testid=password]")!.value = "demo1234";
+    root.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    await flush();
+    expect(calls("signIn")[0][1]).toEqual(["http://127.0.0.1:8080", "admin@itvision.sn", "demo1234"]);
+    expect(root.querySelector("[data-testid=list]")).not.toBeNull();
+  });
+
+  it("paints only the visible rows of 100,000 and reports the first paint", async () => {
+    const { root, calls } = await mount({ total: 100_000 });
+    const rows = root.querySelectorAll("[data-testid=row]");
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.length).toBeLessThan(60);
+    expect(root.querySelector("[data-testid=count]")?.textContent?.replace(/[\u202f\u00a0]/g, " ")).toBe("100 000 demandes");
+    expect(calls("inboxPainted").length).toBe(1);
+    expect(calls("inboxPage").length).toBe(1);
+  });
+
+  it("moves with j/k, opens with Enter (marking read) and runs action 1 by its key", async () => {
+    const { root, calls } = await mount({ requests: [request(), request({ id: "r2", title: "Deuxième" })] });
+    press("j");
+    await flush();
+    expect(root.querySelector(".row.selected")?.getAttribute("data-id")).toBe("r1");
+    expect(root.querySelector("[data-testid=detail]")?.getAttribute("data-id")).toBe("r1");
+    expect(calls("markRead").length).toBe(0);
+    press("j");
+    press("k");
+    await flush();
+    expect(root.querySelector(".row.selected")?.getAttribute("data-id")).toBe("r1");
+    document.body.focus();
+    press("Enter");
+    await flush();
+    expect(calls("markRead")[0][1]).toEqual(["r1"]);
+    (document.activeElement as HTMLElement | null)?.blur();
+    press("1");
+    await flush();
+    expect(calls("changeStatus")[0][1]).toEqual(["r1", "active", null]);
+  });
+
+  it("focuses search with / and Ctrl+K and filters the inbox by the typed text", async () => {
+    const { root, calls } = await mount();
+    press("/");
+    const search = root.querySelector<HTMLInputElement>("[data-testid=search]")!;
+    expect(document.activeElement).toBe(search);
+    search.value = "INT-2025";
+    search.dispatchEvent(new Event("input"));
+    await new Promise((r) => setTimeout(r, 250));
+    await flush();
+    const last = calls("inboxPage").at(-1)!;
+    expect((last[1][0] as { text: string }).text).toBe("INT-2025");
+    press("Escape");
+    expect(document.activeElement).not.toBe(search);
+    press("k", { ctrlKey: true });
+    expect(document.activeElement).toBe(search);
+  });
+
+  it("shows and hides the shortcut overlay with ?", async () => {
+    await mount();
+    press("?");
+    expect(document.querySelector("[data-testid=help]")).not.toBeNull();
+    press("Escape");
+    expect(document.querySelector("[data-testid=help]")).toBeNull();
+  });
+
+  it("rejects a project only with a reason typed in the dialog", async () => {
+    const { root, calls } = await mount();
+    root.querySelector<HTMLElement>("[data-testid=row]")!.click();
+    await flush();
+    root.querySelector<HTMLButtonElement>("[data-testid=action-reject]")!.click();
+    const reason = document.querySelector<HTMLTextAreaElement>("[data-testid=reason]")!;
+    expect(document.activeElement).toBe(reason);
+    document.querySelector("[data-testid=dialog-confirm]")!.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    await flush();
+    expect(calls("changeStatus").length).toBe(0);
+    reason.value = "Hors zone";
+    reason.closest("form")!.requestSubmit();
+    await flush();
+    expect(calls("changeStatus")[0][1]).toEqual(["r1", "rejected", "Hors zone"]);
+  });
+
+  it("opens the request a notification asks for", async () => {
+    const { root, handlers } = await mount({ requests: [request(), request({ id: "r9", title: "Urgence" })] });
+    handlers.open({ id: "r9" });
+    await flush();
+    expect(root.querySelector("[data-testid=detail-title]")?.textContent).toBe("Urgence");
+    expect(root.querySelector(".row.selected")?.getAttribute("data-id")).toBe("r9");
+  });
+
+  it("shows offline state and waiting actions from the status event", async () => {
+    const { root, handlers } = await mount();
+    handlers.status({ connection: "offline", lastSyncAt: null, syncProgress: { done: 200, total: 1000 }, outboxPending: 2, outboxRefused: 1, unread: 0, notificationsPaused: false });
+    expect(root.querySelector("[data-testid=connection]")?.getAttribute("data-state")).toBe("offline");
+    expect(root.querySelector("[data-testid=connection]")?.textContent).toContain("Hors ligne");
+    expect(root.querySelector("[data-testid=outbox]")?.textContent).toBe("2 en attente · 1 refusée(s)");
+    expect(root.querySelector("[data-testid=sync-progress]")?.textContent).toContain("200/1000");
+  });
+
+  it("says when an action was queued for later", async () => {
+    const { root } = await mount();
+    root.querySelector<HTMLElement>("[data-testid=row]")!.click();
+    await flush();
+    root.querySelector<HTMLTextAreaElement>("[data-testid=chat-input]")!.value = "Bonjour";
+    root.querySelector<HTMLButtonElement>("[data-testid=chat-send]")!.click();
+    await flush();
+    expect(document.querySelector("[data-testid=toast]")?.textContent).toContain("file d'attente");
+  });
+
+  it("keeps a technician's session on 'Mes interventions' by default", async () => {
+    const { root } = await mount({ session: { ...adminSession, user: { ...adminSession.user, role: "TECHNICIAN" } } });
+    expect(root.querySelector("[data-testid=nav-mine]")?.getAttribute("aria-current")).toBe("true");
+  });
+});

@@ -1,0 +1,489 @@
+//! The app controller: owns the store, wires shell events and keyboard to views and commands.
+import type { RequestDetail } from "./bindings/RequestDetail";
+import type { RequestRow } from "./bindings/RequestRow";
+import type { SettingsDto } from "./bindings/SettingsDto";
+import { nextInterventionStep, type Action } from "./actions";
+import { h, replace } from "./dom";
+import { label, setLanguage, t } from "./i18n";
+import type { Ipc, events as Events } from "./ipc";
+import { IpcError } from "./ipc";
+import { commandFor, isTextField, moveSelection, type Command } from "./keyboard";
+import { KINDS, PRIORITIES, SORTS, queryKey, statusOptions } from "./query";
+import { activeQuery, Store, type Screen } from "./state";
+import { PageCache } from "./virtual";
+import { renderDetail } from "./views/detail";
+import { askReason, askTechnician } from "./views/dialogs";
+import { helpOverlay } from "./views/help";
+import { VirtualList } from "./views/list";
+import { settingsView } from "./views/settings";
+import { signInForm } from "./views/signin";
+import { renderStatus } from "./views/statusbar";
+
+export class App {
+  readonly store = new Store();
+  private list: VirtualList | null = null;
+  private listKey = "";
+  private detail: RequestDetail | null = null;
+  private detailEl = h("section", { class: "detail", attrs: { "aria-live": "polite" } });
+  private statusEl = h("div", { class: "statusbar", attrs: { "data-testid": "statusbar" } });
+  private filtersEl = h("div", { class: "filters" });
+  private mainEl = h("div", { class: "content" });
+  private search = h("input", { type: "search", attrs: { "data-testid": "search", "aria-label": "search" } });
+  private navEl = h("nav", { class: "tabs" });
+  private helpEl: HTMLElement | null = null;
+  private toastTimer = 0;
+  private searchTimer = 0;
+
+  constructor(
+    private root: HTMLElement,
+    private ipc: Ipc,
+    private ev: typeof Events,
+  ) {}
+
+  async start(): Promise<void> {
+    document.addEventListener("keydown", (e) => this.onKey(e));
+    this.store.subscribe((s, prev) => this.onState(s, prev));
+    try {
+      const settings = await this.ipc.settingsGet();
+      setLanguage(settings.language);
+      this.store.dispatch({ type: "settings", settings });
+    } catch {
+      /* the defaults stand */
+    }
+    this.renderRoot();
+    await this.ev.onStatus((s) => this.store.dispatch({ type: "status", status: s }));
+    await this.ev.onRequestsChanged((c) => this.onRequestsChanged(c.ids));
+    await this.ev.onOpenRequest((o) => void this.openById(o.id));
+    try {
+      const session = await this.ipc.sessionRestore();
+      if (session) this.store.dispatch({ type: "signedIn", session });
+      else this.store.dispatch({ type: "restoreFailed" });
+    } catch {
+      this.store.dispatch({ type: "restoreFailed" });
+    }
+  }
+
+  // ---- state → DOM -------------------------------------------------------------------------
+
+  private onState(s: typeof this.store.state, prev: typeof this.store.state): void {
+    if (s.phase !== prev.phase || s.screen !== prev.screen || s.settings?.language !== prev.settings?.language || s.signInError !== prev.signInError) {
+      this.renderRoot();
+      return;
+    }
+    if (s.status !== prev.status) this.renderStatusBar();
+    if (s.query !== prev.query) {
+      this.renderFilters();
+      this.ensureList();
+    }
+    if (s.helpOpen !== prev.helpOpen) this.renderHelp();
+    if (s.toast !== prev.toast) this.renderToast();
+    if (s.openId !== prev.openId) void this.loadDetail();
+  }
+
+  private renderRoot(): void {
+    const s = this.store.state;
+    if (s.phase === "restoring") {
+      replace(this.root, h("main", { class: "signin-page" }, h("p", { class: "muted" }, t("signin.restoring"))));
+      return;
+    }
+    if (s.phase === "signin" || !s.session) {
+      replace(this.root, signInForm(s.settings?.server ?? "", s.signInError, (server, email, pw) => this.signIn(server, email, pw)));
+      return;
+    }
+    this.search.placeholder = t("search.placeholder");
+    this.search.value = s.query.text;
+    this.search.oninput = () => {
+      clearTimeout(this.searchTimer);
+      this.searchTimer = window.setTimeout(() => {
+        if (this.store.state.screen !== "inbox") this.store.dispatch({ type: "screen", screen: "inbox" });
+        this.store.dispatch({ type: "query", patch: { text: this.search.value } });
+      }, 150);
+    };
+    this.renderNav();
+    replace(
+      this.root,
+      h("header", { class: "top" }, h("strong", { class: "brand" }, t("app.title")), this.navEl, this.search, this.statusEl),
+      this.mainEl,
+    );
+    this.renderStatusBar();
+    this.renderScreen();
+    this.renderHelp();
+  }
+
+  private renderNav(): void {
+    const s = this.store.state;
+    const tab = (screen: Screen, key: "nav.inbox" | "nav.mine" | "nav.settings", hotkey: string) =>
+      h(
+        "button",
+        {
+          class: s.screen === screen ? "tab active" : "tab",
+          attrs: { "data-testid": `nav-${screen}`, "aria-keyshortcuts": hotkey, "aria-current": String(s.screen === screen) },
+          on: { click: () => this.store.dispatch({ type: "screen", screen }) },
+        },
+        t(key),
+      );
+    const showMine = s.session?.user.role !== "ADMIN";
+    replace(this.navEl, tab("inbox", "nav.inbox", "i"), showMine ? tab("mine", "nav.mine", "m") : null, tab("settings", "nav.settings", ","));
+  }
+
+  private renderStatusBar(): void {
+    renderStatus(this.statusEl, this.store.state.status, () => void this.showOutbox());
+  }
+
+  private renderScreen(): void {
+    const s = this.store.state;
+    this.list = null;
+    this.listKey = "";
+    if (s.screen === "settings") {
+      replace(this.mainEl, s.settings && s.session ? settingsView(s.settings, s.session, (n) => void this.saveSettings(n), () => void this.signOut()) : null);
+      return;
+    }
+    this.renderFilters();
+    replace(this.mainEl, h("div", { class: "listpane" }, s.screen === "inbox" ? this.filtersEl : h("h2", { class: "mine-title" }, t("nav.mine"))), this.detailEl);
+    this.ensureList();
+    void this.loadDetail();
+  }
+
+  /** Builds the list for the current query, or keeps the current one when the query is the same. */
+  private ensureList(): void {
+    const s = this.store.state;
+    if (s.screen === "settings") return;
+    const q = activeQuery(s);
+    const key = `${s.screen}:${queryKey(q)}`;
+    if (this.list && key === this.listKey) return;
+    this.listKey = key;
+    const loader = (offset: number, limit: number) => this.ipc.inboxPage(q, offset, limit);
+    if (this.list) {
+      this.list.cache.reset(loader);
+      this.list.select(-1);
+      this.list.el.scrollTop = 0;
+      this.list.schedule();
+      return;
+    }
+    const list = new VirtualList(new PageCache(loader), {
+      onSelect: (i, row) => {
+        list.select(i);
+        this.store.dispatch({ type: "select", index: i });
+        if (row) this.open(row);
+      },
+      onOpen: (_i, row) => this.open(row, true),
+      rowExtra: s.screen === "mine" ? (row) => this.stepButton(row) : undefined,
+      onFirstPaint: () => void this.ipc.inboxPainted().catch(() => undefined),
+    });
+    this.list = list;
+    const pane = this.mainEl.querySelector(".listpane");
+    pane?.append(list.countElement, list.el);
+    list.schedule();
+  }
+
+  private stepButton(row: RequestRow): HTMLElement | null {
+    const next = nextInterventionStep(row.status);
+    if (!next) return null;
+    return h(
+      "button",
+      {
+        class: "primary step",
+        attrs: { "data-testid": "step", "data-to": next },
+        on: {
+          click: (e) => {
+            e.stopPropagation();
+            void this.mutate(() => this.ipc.changeStatus(row.id, next, null));
+          },
+        },
+      },
+      `→ ${label("status", next)}`,
+    );
+  }
+
+  private renderFilters(): void {
+    const q = this.store.state.query;
+    const patch = (p: Parameters<App["patchQuery"]>[0]) => this.patchQuery(p);
+    const select = (id: string, value: string | null, options: Array<[string, string]>, onChange: (v: string | null) => void) => {
+      const el = h(
+        "select",
+        { attrs: { "data-testid": `filter-${id}`, "aria-label": id }, on: { change: (e) => onChange((e.target as HTMLSelectElement).value || null) } },
+        h("option", { value: "" }, t("filter.all")),
+        ...options.map(([v, text]) => h("option", { value: v }, text)),
+      );
+      el.value = value ?? "";
+      return el;
+    };
+    const check = (id: string, on: boolean, text: string, f: (v: boolean) => void) =>
+      h("label", { class: "check" }, h("input", { type: "checkbox", checked: on, attrs: { "data-testid": `filter-${id}` }, on: { change: (e) => f((e.target as HTMLInputElement).checked) } }), text);
+    const sort = h("select", { attrs: { "data-testid": "filter-sort", "aria-label": t("filter.sort") }, on: { change: (e) => patch({ sort: (e.target as HTMLSelectElement).value as typeof q.sort }) } }, ...SORTS.map((v) => h("option", { value: v }, t(`sort.${v}`))));
+    sort.value = q.sort;
+    replace(
+      this.filtersEl,
+      select("kind", q.kind, KINDS.map((k) => [k, label("kind", k)]), (v) => patch({ kind: v as typeof q.kind })),
+      select("status", q.status, statusOptions(q.kind).map((k) => [k, label("status", k)]), (v) => patch({ status: v })),
+      select("priority", q.priority, PRIORITIES.map((k) => [k, label("priority", k)]), (v) => patch({ priority: v as typeof q.priority })),
+      sort,
+      check("mine", q.assignedToMe, t("filter.mine"), (v) => patch({ assignedToMe: v })),
+      check("unread", q.unreadOnly, t("filter.unread"), (v) => patch({ unreadOnly: v })),
+      check("urgentFirst", q.urgentFirst, t("filter.urgentFirst"), (v) => patch({ urgentFirst: v })),
+    );
+  }
+
+  private patchQuery(p: Partial<typeof this.store.state.query>): void {
+    this.store.dispatch({ type: "query", patch: p });
+  }
+
+  private renderHelp(): void {
+    const open = this.store.state.helpOpen;
+    if (open && !this.helpEl) {
+      this.helpEl = helpOverlay(() => this.store.dispatch({ type: "help", open: false }));
+      document.body.appendChild(this.helpEl);
+    } else if (!open && this.helpEl) {
+      this.helpEl.remove();
+      this.helpEl = null;
+      this.list?.el.focus();
+    }
+  }
+
+  private renderToast(): void {
+    document.querySelector(".toast")?.remove();
+    const text = this.store.state.toast;
+    if (!text) return;
+    document.body.appendChild(h("div", { class: "toast", attrs: { role: "status", "data-testid": "toast" } }, text));
+    clearTimeout(this.toastTimer);
+    this.toastTimer = window.setTimeout(() => this.store.dispatch({ type: "toast", text: null }), 5000);
+  }
+
+  // ---- detail -----------------------------------------------------------------------------
+
+  private open(row: RequestRow, focus = false): void {
+    this.store.dispatch({ type: "open", id: row.id });
+    if (row.unread) void this.ipc.markRead(row.id).catch(() => undefined);
+    if (focus) queueMicrotask(() => this.detailEl.querySelector<HTMLElement>(".actions button")?.focus());
+  }
+
+  /** Brings a request forward (a notification's "Ouvrir"): inbox screen, detail pane on it. */
+  async openById(id: string): Promise<void> {
+    if (this.store.state.phase !== "ready") return;
+    if (this.store.state.screen === "settings") this.store.dispatch({ type: "screen", screen: "inbox" });
+    this.store.dispatch({ type: "open", id });
+    const idx = this.list?.cache.indexOf(id) ?? -1;
+    if (idx >= 0) this.list?.select(idx);
+    void this.ipc.markRead(id).catch(() => undefined);
+  }
+
+  private async loadDetail(): Promise<void> {
+    const { openId, session } = this.store.state;
+    if (!openId || !session) {
+      this.detail = null;
+      replace(this.detailEl, h("p", { class: "muted placeholder" }, t("detail.none")));
+      return;
+    }
+    try {
+      const d = await this.ipc.requestDetail(openId);
+      if (this.store.state.openId !== openId) return;
+      this.detail = d;
+      const had = this.detailEl.querySelector<HTMLTextAreaElement>(".composer");
+      const draft = had?.value ?? "";
+      const focused = document.activeElement === had;
+      replace(this.detailEl, renderDetail(d, session.user, { onAction: (a) => void this.runAction(a), onSend: (b) => this.sendMessage(b) }));
+      const composer = this.detailEl.querySelector<HTMLTextAreaElement>(".composer");
+      if (composer && had && d.request.id === had.closest("[data-id]")?.getAttribute("data-id")) {
+        composer.value = draft;
+        if (focused) composer.focus();
+      }
+    } catch (e) {
+      replace(this.detailEl, h("p", { class: "error" }, t("error.generic", { message: (e as Error).message })));
+    }
+  }
+
+  private async runAction(a: Action): Promise<void> {
+    const d = this.detail;
+    if (!d) return;
+    const id = d.request.id;
+    if (a.type === "status") {
+      await this.mutate(() => this.ipc.changeStatus(id, a.status, null));
+    } else if (a.type === "reject") {
+      const reason = await askReason();
+      if (reason) await this.mutate(() => this.ipc.changeStatus(id, "rejected", reason));
+    } else {
+      let techs;
+      try {
+        techs = await this.ipc.technicians();
+      } catch (e) {
+        this.toastError(e);
+        return;
+      }
+      const tech = await askTechnician(techs, d.request.assigneeId);
+      if (tech) await this.mutate(() => this.ipc.assign(id, tech));
+    }
+  }
+
+  private async sendMessage(body: string): Promise<boolean> {
+    const id = this.detail?.request.id;
+    if (!id) return false;
+    return this.mutate(() => this.ipc.sendMessage(id, body));
+  }
+
+  private async mutate(f: () => Promise<{ queued: boolean }>): Promise<boolean> {
+    try {
+      const r = await f();
+      if (r.queued) this.store.dispatch({ type: "toast", text: t("status.queued") });
+      void this.loadDetail();
+      this.list?.refresh();
+      return true;
+    } catch (e) {
+      this.toastError(e);
+      return false;
+    }
+  }
+
+  private toastError(e: unknown): void {
+    const message = e instanceof IpcError ? e.message : String(e);
+    this.store.dispatch({ type: "toast", text: t("error.generic", { message }) });
+  }
+
+  private onRequestsChanged(ids: string[]): void {
+    this.list?.refresh();
+    const open = this.store.state.openId;
+    if (open && (ids.length === 0 || ids.includes(open))) void this.loadDetail();
+  }
+
+  private async showOutbox(): Promise<void> {
+    let items;
+    try {
+      items = await this.ipc.outboxList();
+    } catch (e) {
+      this.toastError(e);
+      return;
+    }
+    const close = () => overlay.remove();
+    const overlay = h(
+      "div",
+      { class: "overlay", attrs: { role: "dialog", "data-testid": "outbox-list" }, on: { keydown: (e) => e.key === "Escape" && (e.stopPropagation(), close()) } },
+      h(
+        "div",
+        { class: "dialog" },
+        h("h2", null, t("outbox.title")),
+        h(
+          "ul",
+          { class: "outbox-items" },
+          ...items.map((it) =>
+            h(
+              "li",
+              { class: `state-${it.state}` },
+              h("strong", null, it.label),
+              ` · ${it.state}`,
+              it.error ? h("div", { class: "error" }, it.error) : null,
+              it.state === "refused"
+                ? h("button", { on: { click: () => void this.ipc.outboxDismiss(it.id).then(() => (close(), this.showOutbox())) } }, t("outbox.dismiss"))
+                : null,
+            ),
+          ),
+        ),
+        h("button", { class: "primary", on: { click: close } }, t("help.close")),
+      ),
+    );
+    document.body.appendChild(overlay);
+    overlay.querySelector<HTMLElement>("button")?.focus();
+  }
+
+  // ---- commands ---------------------------------------------------------------------------
+
+  private async signIn(server: string, email: string, password: string): Promise<void> {
+    try {
+      const session = await this.ipc.signIn(server, email, password);
+      this.store.dispatch({ type: "signedIn", session });
+    } catch (e) {
+      this.store.dispatch({ type: "signInFailed", error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private async signOut(): Promise<void> {
+    try {
+      await this.ipc.signOut();
+    } finally {
+      this.store.dispatch({ type: "signedOut" });
+    }
+  }
+
+  private async saveSettings(next: SettingsDto): Promise<void> {
+    try {
+      const saved = await this.ipc.settingsSet(next);
+      setLanguage(saved.language);
+      this.store.dispatch({ type: "settings", settings: saved });
+      if (this.store.state.screen === "settings") this.renderScreen();
+      this.store.dispatch({ type: "toast", text: t("settings.saved") });
+    } catch (e) {
+      this.toastError(e);
+    }
+  }
+
+  // ---- keyboard ---------------------------------------------------------------------------
+
+  private onKey(e: KeyboardEvent): void {
+    const s = this.store.state;
+    if (s.phase !== "ready") return;
+    const target = e.target as Element | null;
+    if (target?.closest(".overlay") && !this.helpEl?.contains(target)) return; // dialogs handle their own keys
+    if ((e.key === "Enter" || e.key === " ") && target?.tagName === "BUTTON") return;
+    const cmd = commandFor({ key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, inField: isTextField(target) });
+    if (!cmd) return;
+    if (s.helpOpen && cmd.type !== "help" && cmd.type !== "escape") return;
+    e.preventDefault();
+    this.run(cmd, target);
+  }
+
+  run(cmd: Command, target: Element | null = null): void {
+    const s = this.store.state;
+    switch (cmd.type) {
+      case "help":
+        this.store.dispatch({ type: "help", open: !s.helpOpen });
+        return;
+      case "escape":
+        if (s.helpOpen) this.store.dispatch({ type: "help", open: false });
+        else if (isTextField(target)) {
+          (target as HTMLElement).blur();
+          this.list?.el.focus();
+        }
+        return;
+      case "search":
+        if (s.screen !== "inbox") this.store.dispatch({ type: "screen", screen: "inbox" });
+        this.search.focus();
+        this.search.select();
+        return;
+      case "screen":
+        if (cmd.screen === "mine" && s.session?.user.role === "ADMIN") return;
+        this.store.dispatch({ type: "screen", screen: cmd.screen });
+        return;
+      case "toggleUnread":
+        if (s.screen === "inbox") this.patchQuery({ unreadOnly: !s.query.unreadOnly });
+        return;
+      case "chat":
+        this.detailEl.querySelector<HTMLElement>(".composer")?.focus();
+        return;
+      case "action": {
+        const btn = this.detailEl.querySelector<HTMLButtonElement>(`.actions button[data-key="${cmd.index + 1}"]`);
+        btn?.click();
+        return;
+      }
+      case "open": {
+        const list = this.list;
+        if (!list) return;
+        const row = list.cache.row(list.selectedIndex);
+        if (row) this.open(row, true);
+        return;
+      }
+      default: {
+        const list = this.list;
+        if (!list) return;
+        const next = moveSelection(list.selectedIndex, cmd, list.cache.total);
+        list.select(next);
+        this.store.dispatch({ type: "select", index: next });
+        void list.cache.ensure(next, next + 1).then(() => {
+          const row = list.cache.row(next);
+          if (row) {
+            list.render();
+            this.store.dispatch({ type: "open", id: row.id }); // a preview: read marks wait for Enter
+          }
+        });
+      }
+    }
+  }
+}
+

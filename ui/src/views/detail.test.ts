@@ -1,0 +1,60 @@
+import { renderDetail, fieldRows } from "./detail";
+import { request } from "../testing/fixtures";
+
+const admin = { id: "admin", name: "A", email: "a@itvision.sn", role: "ADMIN" as const };
+
+describe("detail pane", () => {
+  it("renders request text as text, never as HTML", () => {
+    const evil = '<img src=x onerror="alert(1)"><b>gras</b>';
+    const el = renderDetail(
+      {
+        request: request({ title: evil, description: evil, clientName: evil }),
+        history: [{ at: "2025-11-19T10:00:00Z", actorName: evil, action: "created", fromStatus: null, toStatus: "pending", note: evil }],
+        messages: [{ id: "m1", authorName: evil, authorRole: "CLIENT", body: evil, createdAt: "2025-11-19T10:00:00Z", pending: false }],
+        quote: null,
+      },
+      admin,
+      { onAction: () => undefined, onSend: async () => true },
+    );
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.querySelector("b")).toBeNull();
+    expect(el.querySelector("h2")?.textContent).toBe(evil);
+    expect(el.querySelector(".msg .body")?.textContent).toBe(evil);
+  });
+
+  it("shows the role's actions with their number keys", () => {
+    const clicked: string[] = [];
+    const el = renderDetail({ request: request(), history: [], messages: [], quote: null }, admin, {
+      onAction: (a) => clicked.push(a.type),
+      onSend: async () => true,
+    });
+    const buttons = [...el.querySelectorAll<HTMLButtonElement>(".actions button")];
+    expect(buttons.map((b) => b.dataset.key)).toEqual(["1", "2"]);
+    expect(buttons[0].textContent).toContain("Valider le projet");
+    buttons[1].click();
+    expect(clicked).toEqual(["reject"]);
+  });
+
+  it("lists every field the kind has and formats budget and dates", () => {
+    const rows = new Map(fieldRows(request()));
+    expect(rows.get("field.estimatedBudget")?.replace(/[\u202f\u00a0]/g, " ")).toBe("2 500 000 F CFA");
+    expect(rows.get("field.preferredStartDate")).toBe("01/12/2025");
+    expect(rows.has("field.assignee")).toBe(false);
+    expect(rows.has("field.interventionType")).toBe(false);
+  });
+
+  it("sends the chat message on Ctrl+Enter and clears the field once accepted", async () => {
+    const sent: string[] = [];
+    const el = renderDetail({ request: request(), history: [], messages: [], quote: null }, admin, {
+      onAction: () => undefined,
+      onSend: async (b) => (sent.push(b), true),
+    });
+    const area = el.querySelector<HTMLTextAreaElement>(".composer")!;
+    area.value = "  Nous passons demain  ";
+    area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true }));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(sent).toEqual(["Nous passons demain"]);
+    expect(area.value).toBe("");
+  });
+});
