@@ -13,6 +13,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::fields::FieldErrors;
+
 /// VAT rate applied in Senegal, in percent.
 pub const VAT_RATE_PERCENT: u64 = 18;
 /// Most lines one quote may hold.
@@ -69,14 +71,6 @@ pub struct QuoteTotals {
     pub total: u64,
 }
 
-/// Validation failure: one French message per offending field
-/// (`lines[0].quantity`, `discount`, `validUntil`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Le devis contient des erreurs")]
-pub struct QuoteErrors {
-    pub errors: BTreeMap<String, String>,
-}
-
 /// Arithmetic failure: the amounts do not fit in the integer range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("Montant trop élevé")]
@@ -126,11 +120,11 @@ pub enum TotalsError {
 /// Reads and validates a quote body as sent by staff
 /// (`{lines: [{designation, quantity, unitPrice}], discount, validUntil, notes}`),
 /// then computes its totals. `today` is the date the validity may not precede.
-pub fn parse_quote(body: &Value, today: NaiveDate) -> Result<Quote, QuoteErrors> {
+pub fn parse_quote(body: &Value, today: NaiveDate) -> Result<Quote, FieldErrors> {
     let mut errors = BTreeMap::new();
     let Some(obj) = body.as_object() else {
         errors.insert("body".into(), "Le corps doit être un objet JSON".into());
-        return Err(QuoteErrors { errors });
+        return Err(FieldErrors(errors));
     };
 
     let mut lines = Vec::new();
@@ -226,7 +220,7 @@ pub fn parse_quote(body: &Value, today: NaiveDate) -> Result<Quote, QuoteErrors>
     };
 
     if !errors.is_empty() {
-        return Err(QuoteErrors { errors });
+        return Err(FieldErrors(errors));
     }
     let (Some(discount), Some(valid_until)) = (discount, valid_until) else {
         unreachable!("every missing value recorded an error");
@@ -237,9 +231,7 @@ pub fn parse_quote(body: &Value, today: NaiveDate) -> Result<Quote, QuoteErrors>
             TotalsError::DiscountAboveSubtotal => "discount",
             TotalsError::Overflow => "lines",
         };
-        QuoteErrors {
-            errors: BTreeMap::from([(field.to_string(), e.to_string())]),
-        }
+        FieldErrors::single(field, e.to_string())
     })?;
     Ok(Quote {
         lines,
@@ -469,7 +461,7 @@ mod tests {
             today(),
         )
         .unwrap_err();
-        let e = &err.errors;
+        let e = &err.0;
         assert_eq!(e["lines[0].designation"], "La désignation est requise");
         assert!(e["lines[0].quantity"].contains("supérieur à 0"));
         assert!(e["lines[0].unitPrice"].contains("entier"));
@@ -484,11 +476,11 @@ mod tests {
     #[test]
     fn parse_requires_lines_and_validity_and_refuses_past_dates() {
         let err = parse_quote(&json!({}), today()).unwrap_err();
-        assert_eq!(err.errors["lines"], "Au moins une ligne est requise");
-        assert_eq!(err.errors["validUntil"], "La date de validité est requise");
+        assert_eq!(err.0["lines"], "Au moins une ligne est requise");
+        assert_eq!(err.0["validUntil"], "La date de validité est requise");
         let err =
             parse_quote(&json!({"lines": [], "validUntil": "2025-11-18"}), today()).unwrap_err();
-        assert!(err.errors["validUntil"].contains("passé"));
+        assert!(err.0["validUntil"].contains("passé"));
         assert!(parse_quote(&json!([1]), today()).is_err());
         let err = parse_quote(
             &json!({"lines": [{"designation": "x", "quantity": 1, "unitPrice": 1}],
@@ -496,7 +488,7 @@ mod tests {
             today(),
         )
         .unwrap_err();
-        assert!(err.errors.contains_key("validUntil"));
+        assert!(err.0.contains_key("validUntil"));
     }
 
     #[test]
@@ -511,7 +503,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            err.errors["discount"],
+            err.0["discount"],
             "La remise ne peut pas dépasser le sous-total"
         );
     }
