@@ -1,13 +1,13 @@
-import { availableActions, nextInterventionStep } from "./actions";
+import { availableActions, nextInterventionStep, toEngineAction } from "./actions";
 
-const admin = { id: "a", role: "ADMIN" as const };
-const tech = { id: "t", role: "TECHNICIAN" as const };
-const client = { id: "c", role: "CLIENT" as const };
+const admin = { _id: "a", role: "ADMIN" as const };
+const tech = { _id: "t", role: "TECHNICIAN" as const };
+const client = { _id: "c", role: "CLIENT" as const };
 const kinds = (xs: ReturnType<typeof availableActions>) => xs.map((a) => (a.type === "status" ? `status:${a.status}` : a.type));
 
 describe("actions", () => {
   it("lets an admin validate or reject a pending project, then complete it", () => {
-    expect(kinds(availableActions(admin, { kind: "project", status: "pending", assigneeId: null }))).toEqual(["status:active", "reject"]);
+    expect(kinds(availableActions(admin, { kind: "project", status: "pending", assigneeId: null }))).toEqual(["validate", "reject"]);
     expect(kinds(availableActions(admin, { kind: "project", status: "active", assigneeId: null }))).toEqual(["status:completed"]);
     expect(availableActions(admin, { kind: "project", status: "rejected", assigneeId: null })).toEqual([]);
     expect(availableActions(tech, { kind: "project", status: "pending", assigneeId: null })).toEqual([]);
@@ -37,5 +37,13 @@ describe("actions", () => {
     expect(nextInterventionStep("on_site")).toBe("resolved");
     expect(nextInterventionStep("resolved")).toBeNull();
     expect(nextInterventionStep("open")).toBeNull();
+  });
+
+  it("turns UI actions into engine actions, refusing a missing reason or technician", () => {
+    expect(toEngineAction({ type: "validate", labelKey: "action.validate" }, "p1")).toEqual({ type: "validateProject", requestId: "p1" });
+    expect(toEngineAction({ type: "reject", labelKey: "action.reject" }, "p1", "Hors zone")).toEqual({ type: "rejectProject", requestId: "p1", reason: "Hors zone" });
+    expect(toEngineAction({ type: "reject", labelKey: "action.reject" }, "p1", null)).toBeNull();
+    expect(toEngineAction({ type: "assign", labelKey: "action.assign" }, "i1", "t9")).toEqual({ type: "assign", requestId: "i1", technicianId: "t9" });
+    expect(toEngineAction({ type: "status", status: "en_route", labelKey: "action.step" }, "i1")).toEqual({ type: "setStatus", requestId: "i1", status: "en_route", reason: null });
   });
 });

@@ -1,12 +1,14 @@
-//! Which action buttons the detail pane and "Mes interventions" show for a role on a request.
-// The server stays the authority (it answers 409 with the current status); this only decides
-// what to offer, following the transitions of docs/api.md.
-import type { RequestDto } from "./bindings/RequestDto";
-import type { UserDto } from "./bindings/UserDto";
+//! Which action buttons the detail pane and "Mes interventions" show for a role on a request,
+//! and the engine `Action` each one becomes. The server stays the authority (409 with the
+//! current status); this only decides what to offer, following the transitions of docs/api.md.
+import type { Action } from "./bindings/Action";
+import type { Request } from "./bindings/Request";
+import type { User } from "./bindings/User";
 import type { MessageKey } from "./i18n";
 
-export type Action =
-  | { type: "status"; status: string; labelKey: MessageKey; labelParams?: Record<string, string> }
+export type UiAction =
+  | { type: "validate"; labelKey: MessageKey }
+  | { type: "status"; status: string; labelKey: MessageKey; step?: boolean }
   | { type: "reject"; labelKey: MessageKey }
   | { type: "assign"; labelKey: MessageKey };
 
@@ -26,15 +28,15 @@ export function nextInterventionStep(status: string): string | null {
 
 const CANCELLABLE = new Set(["open", "assigned", "en_route", "on_site"]);
 
-type Req = Pick<RequestDto, "kind" | "status" | "assigneeId">;
+type Req = Pick<Request, "kind" | "status" | "assigneeId">;
 
-export function availableActions(user: Pick<UserDto, "id" | "role">, r: Req): Action[] {
+export function availableActions(user: Pick<User, "_id" | "role">, r: Req): UiAction[] {
   const admin = user.role === "ADMIN";
-  const out: Action[] = [];
+  const out: UiAction[] = [];
   if (r.kind === "project") {
     if (!admin) return out;
     if (r.status === "pending") {
-      out.push({ type: "status", status: "active", labelKey: "action.validate" });
+      out.push({ type: "validate", labelKey: "action.validate" });
       out.push({ type: "reject", labelKey: "action.reject" });
     } else if (r.status === "active") {
       out.push({ type: "status", status: "completed", labelKey: "action.complete" });
@@ -42,11 +44,9 @@ export function availableActions(user: Pick<UserDto, "id" | "role">, r: Req): Ac
     return out;
   }
   if (r.kind === "intervention") {
-    const mine = user.role === "TECHNICIAN" && r.assigneeId === user.id;
+    const mine = user.role === "TECHNICIAN" && r.assigneeId === user._id;
     const step = nextInterventionStep(r.status);
-    if (step && (admin || mine)) {
-      out.push({ type: "status", status: step, labelKey: "action.step", labelParams: { status: step } });
-    }
+    if (step && (admin || mine)) out.push({ type: "status", status: step, labelKey: "action.step", step: true });
     if (admin) {
       if (r.status === "open" || r.status === "assigned") out.push({ type: "assign", labelKey: "action.assign" });
       if (r.status === "resolved") out.push({ type: "status", status: "closed", labelKey: "action.close" });
@@ -58,4 +58,18 @@ export function availableActions(user: Pick<UserDto, "id" | "role">, r: Req): Ac
     out.push({ type: "status", status: "in_progress", labelKey: "action.startQuote" });
   }
   return out;
+}
+
+/** The engine action for a UI action; `input` is the reason or technician id the dialog asked for. */
+export function toEngineAction(a: UiAction, requestId: string, input: string | null = null): Action | null {
+  switch (a.type) {
+    case "validate":
+      return { type: "validateProject", requestId };
+    case "reject":
+      return input ? { type: "rejectProject", requestId, reason: input } : null;
+    case "status":
+      return { type: "setStatus", requestId, status: a.status, reason: null };
+    case "assign":
+      return input ? { type: "assign", requestId, technicianId: input } : null;
+  }
 }

@@ -1,5 +1,5 @@
 import { App } from "./app";
-import { adminSession, fakeIpc, request } from "./testing/fixtures";
+import { adminSession, fakeIpc, memoryStorage, request } from "./testing/fixtures";
 
 class NoResize {
   observe() {}
@@ -15,15 +15,15 @@ const flush = async () => {
 const press = (key: string, init: KeyboardEventInit = {}) =>
   (document.activeElement ?? document.body).dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...init }));
 
-async function mount(opts: Parameters<typeof fakeIpc>[0] = {}) {
+async function mount(opts: Parameters<typeof fakeIpc>[0] = {}, storage = memoryStorage({ "itv.server": "http://127.0.0.1:8080" })) {
   document.body.replaceChildren();
   const root = document.createElement("div");
   document.body.appendChild(root);
   const fake = fakeIpc(opts);
-  const app = new App(root, fake.ipc, fake.events as never);
+  const app = new App(root, fake.ipc, fake.events, storage);
   await app.start();
   await flush();
-  return { root, app, ...fake };
+  return { root, app, storage, ...fake };
 }
 
 describe("App", () => {
@@ -47,10 +47,11 @@ describe("App", () => {
     expect(root.querySelector("[data-testid=count]")?.textContent?.replace(/[\u202f\u00a0]/g, " ")).toBe("100 000 demandes");
     expect(calls("inboxPainted").length).toBe(1);
     expect(calls("inboxPage").length).toBe(1);
+    expect(calls("inboxPage")[0][1][0]).toMatchObject({ offset: 0, limit: 100 });
   });
 
   it("moves with j/k, opens with Enter (marking read) and runs action 1 by its key", async () => {
-    const { root, calls } = await mount({ requests: [request(), request({ id: "r2", title: "Deuxième" })] });
+    const { root, calls } = await mount({ requests: [request(), request({ _id: "r2", title: "Deuxième" })] });
     press("j");
     await flush();
     expect(root.querySelector(".row.selected")?.getAttribute("data-id")).toBe("r1");
@@ -67,7 +68,7 @@ describe("App", () => {
     (document.activeElement as HTMLElement | null)?.blur();
     press("1");
     await flush();
-    expect(calls("changeStatus")[0][1]).toEqual(["r1", "active", null]);
+    expect(calls("perform")[0][1]).toEqual([{ type: "validateProject", requestId: "r1" }]);
   });
 
   it("focuses search with / and Ctrl+K and filters the inbox by the typed text", async () => {
@@ -104,38 +105,62 @@ describe("App", () => {
     expect(document.activeElement).toBe(reason);
     document.querySelector("[data-testid=dialog-confirm]")!.dispatchEvent(new MouseEvent("click", { bubbles: true }));
     await flush();
-    expect(calls("changeStatus").length).toBe(0);
+    expect(calls("perform").length).toBe(0);
     reason.value = "Hors zone";
     reason.closest("form")!.requestSubmit();
     await flush();
-    expect(calls("changeStatus")[0][1]).toEqual(["r1", "rejected", "Hors zone"]);
+    expect(calls("perform")[0][1]).toEqual([{ type: "rejectProject", requestId: "r1", reason: "Hors zone" }]);
   });
 
   it("opens the request a notification asks for", async () => {
-    const { root, handlers } = await mount({ requests: [request(), request({ id: "r9", title: "Urgence" })] });
-    handlers.open({ id: "r9" });
+    const { root, emit } = await mount({ requests: [request(), request({ _id: "r9", title: "Urgence" })] });
+    emit({ type: "notificationClicked", requestId: "r9" });
     await flush();
     expect(root.querySelector("[data-testid=detail-title]")?.textContent).toBe("Urgence");
     expect(root.querySelector(".row.selected")?.getAttribute("data-id")).toBe("r9");
   });
 
+  it("shows the progress of a full sync", async () => {
+    const { root, emit } = await mount();
+    emit({ type: "syncProgress", done: 200 as unknown as bigint, total: 1000 as unknown as bigint });
+    expect(root.querySelector("[data-testid=sync-progress]")?.textContent).toContain("200/1000");
+    expect(root.querySelector("[data-testid=sync-progress] progress")?.getAttribute("value")).toBe("200");
+  });
+
+  it("remembers the server and switches the language from the settings", async () => {
+    const { root, storage } = await mount();
+    expect(storage.map.get("itv.server")).toBe("http://127.0.0.1:8080");
+    press(",");
+    await flush();
+    const lang = root.querySelector<HTMLSelectElement>("[data-testid=setting-language]")!;
+    lang.value = "en";
+    lang.dispatchEvent(new Event("change"));
+    await flush();
+    expect(storage.map.get("itv.language")).toBe("en");
+    expect(root.querySelector("[data-testid=nav-inbox]")?.textContent).toBe("Inbox");
+  });
+
   it("shows offline state and waiting actions from the status event", async () => {
-    const { root, handlers } = await mount();
-    handlers.status({ connection: "offline", lastSyncAt: null, syncProgress: { done: 200, total: 1000 }, outboxPending: 2, outboxRefused: 1, unread: 0, notificationsPaused: false });
+    const { root, emit } = await mount();
+    const n = (x: number) => x as unknown as bigint;
+    emit({ type: "syncProgress", done: n(200), total: n(1000) });
+    emit({ type: "connection", state: { state: "offline", lastSyncAt: null } });
+    emit({ type: "outbox", pending: n(2), refused: n(1) });
     expect(root.querySelector("[data-testid=connection]")?.getAttribute("data-state")).toBe("offline");
     expect(root.querySelector("[data-testid=connection]")?.textContent).toContain("Hors ligne");
     expect(root.querySelector("[data-testid=outbox]")?.textContent).toBe("2 en attente · 1 refusée(s)");
-    expect(root.querySelector("[data-testid=sync-progress]")?.textContent).toContain("200/1000");
+
   });
 
   it("says when an action was queued for later", async () => {
-    const { root } = await mount();
+    const { root, calls } = await mount({ perform: { outcome: "queued", outboxId: 7 as unknown as bigint } });
     root.querySelector<HTMLElement>("[data-testid=row]")!.click();
     await flush();
     root.querySelector<HTMLTextAreaElement>("[data-testid=chat-input]")!.value = "Bonjour";
     root.querySelector<HTMLButtonElement>("[data-testid=chat-send]")!.click();
     await flush();
     expect(document.querySelector("[data-testid=toast]")?.textContent).toContain("file d'attente");
+    expect(calls("perform")[0][1]).toEqual([{ type: "sendMessage", requestId: "r1", body: "Bonjour" }]);
   });
 
   it("keeps a technician's session on 'Mes interventions' by default", async () => {

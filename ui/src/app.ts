@@ -1,17 +1,20 @@
 //! The app controller: owns the store, wires shell events and keyboard to views and commands.
+import type { Action } from "./bindings/Action";
+import type { EngineEvent } from "./bindings/EngineEvent";
+import type { InboxItem } from "./bindings/InboxItem";
+import type { OutboxEntry } from "./bindings/OutboxEntry";
 import type { RequestDetail } from "./bindings/RequestDetail";
-import type { RequestRow } from "./bindings/RequestRow";
-import type { SettingsDto } from "./bindings/SettingsDto";
-import { nextInterventionStep, type Action } from "./actions";
+import type { Settings } from "./bindings/Settings";
+import { nextInterventionStep, toEngineAction, type UiAction } from "./actions";
 import { h, replace } from "./dom";
-import { label, setLanguage, t } from "./i18n";
-import type { Ipc, events as Events } from "./ipc";
+import { label, language, saveLanguage, savedLanguage, setLanguage, t, type Language } from "./i18n";
+import type { Events, Ipc } from "./ipc";
 import { IpcError } from "./ipc";
 import { commandFor, isTextField, moveSelection, type Command } from "./keyboard";
-import { KINDS, PRIORITIES, SORTS, queryKey, statusOptions } from "./query";
-import { activeQuery, Store, type Screen } from "./state";
+import { KINDS, PRIORITIES, filtersKey, statusOptions, toInboxQuery, type Filters } from "./query";
+import { activeFilters, Store, type Screen } from "./state";
 import { PageCache } from "./virtual";
-import { renderDetail } from "./views/detail";
+import { renderDetail, type PendingMessage } from "./views/detail";
 import { askReason, askTechnician } from "./views/dialogs";
 import { helpOverlay } from "./views/help";
 import { VirtualList } from "./views/list";
@@ -37,41 +40,57 @@ export class App {
   constructor(
     private root: HTMLElement,
     private ipc: Ipc,
-    private ev: typeof Events,
+    private ev: Events,
+    /** Remembers the last server typed (a UI preference). */
+    private storage: Pick<Storage, "getItem" | "setItem"> | undefined = globalThis.localStorage,
   ) {}
 
   async start(): Promise<void> {
     document.addEventListener("keydown", (e) => this.onKey(e));
     this.store.subscribe((s, prev) => this.onState(s, prev));
-    try {
-      const settings = await this.ipc.settingsGet();
-      setLanguage(settings.language);
-      this.store.dispatch({ type: "settings", settings });
-    } catch {
-      /* the defaults stand */
-    }
+    setLanguage(savedLanguage(this.storage));
     this.renderRoot();
-    await this.ev.onStatus((s) => this.store.dispatch({ type: "status", status: s }));
-    await this.ev.onRequestsChanged((c) => this.onRequestsChanged(c.ids));
-    await this.ev.onOpenRequest((o) => void this.openById(o.id));
+    await this.ev.onEngine((e) => this.onEngine(e));
     try {
       const session = await this.ipc.sessionRestore();
-      if (session) this.store.dispatch({ type: "signedIn", session });
+      if (session) await this.signedIn(session);
       else this.store.dispatch({ type: "restoreFailed" });
     } catch {
       this.store.dispatch({ type: "restoreFailed" });
     }
   }
 
+  private async signedIn(session: NonNullable<typeof this.store.state.session>): Promise<void> {
+    this.storage?.setItem("itv.server", session.serverUrl);
+    try {
+      this.store.dispatch({ type: "settings", settings: await this.ipc.settingsGet() });
+    } catch {
+      /* settings stay unknown; the screen says so */
+    }
+    this.store.dispatch({ type: "signedIn", session });
+    try {
+      this.store.dispatch({ type: "snapshot", snapshot: await this.ipc.status() });
+    } catch {
+      /* events will tell */
+    }
+  }
+
+  private onEngine(e: EngineEvent): void {
+    this.store.dispatch({ type: "engine", event: e, now: new Date().toISOString() });
+    if (e.type === "requestsChanged") this.onRequestsChanged(e.ids);
+    else if (e.type === "notificationClicked" && e.requestId) void this.openById(e.requestId);
+    else if (e.type === "outbox" && this.store.state.openId) void this.loadDetail();
+  }
+
   // ---- state → DOM -------------------------------------------------------------------------
 
   private onState(s: typeof this.store.state, prev: typeof this.store.state): void {
-    if (s.phase !== prev.phase || s.screen !== prev.screen || s.settings?.language !== prev.settings?.language || s.signInError !== prev.signInError) {
+    if (s.phase !== prev.phase || s.screen !== prev.screen || s.signInError !== prev.signInError) {
       this.renderRoot();
       return;
     }
     if (s.status !== prev.status) this.renderStatusBar();
-    if (s.query !== prev.query) {
+    if (s.filters !== prev.filters) {
       this.renderFilters();
       this.ensureList();
     }
@@ -87,16 +106,16 @@ export class App {
       return;
     }
     if (s.phase === "signin" || !s.session) {
-      replace(this.root, signInForm(s.settings?.server ?? "", s.signInError, (server, email, pw) => this.signIn(server, email, pw)));
+      replace(this.root, signInForm(this.storage?.getItem("itv.server") ?? "", s.signInError, (server, email, pw) => this.signIn(server, email, pw)));
       return;
     }
     this.search.placeholder = t("search.placeholder");
-    this.search.value = s.query.text;
+    this.search.value = s.filters.text;
     this.search.oninput = () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = window.setTimeout(() => {
         if (this.store.state.screen !== "inbox") this.store.dispatch({ type: "screen", screen: "inbox" });
-        this.store.dispatch({ type: "query", patch: { text: this.search.value } });
+        this.store.dispatch({ type: "filters", patch: { text: this.search.value } });
       }, 150);
     };
     this.renderNav();
@@ -135,7 +154,16 @@ export class App {
     this.list = null;
     this.listKey = "";
     if (s.screen === "settings") {
-      replace(this.mainEl, s.settings && s.session ? settingsView(s.settings, s.session, (n) => void this.saveSettings(n), () => void this.signOut()) : null);
+      replace(
+        this.mainEl,
+        s.settings && s.session
+          ? settingsView(s.settings, language(), s.session, {
+              onChange: (n) => void this.saveSettings(n),
+              onLanguage: (l) => this.setLanguage(l),
+              onSignOut: () => void this.signOut(),
+            })
+          : h("p", { class: "muted" }, "…"),
+      );
       return;
     }
     this.renderFilters();
@@ -148,11 +176,11 @@ export class App {
   private ensureList(): void {
     const s = this.store.state;
     if (s.screen === "settings") return;
-    const q = activeQuery(s);
-    const key = `${s.screen}:${queryKey(q)}`;
+    const f = activeFilters(s);
+    const key = `${s.screen}:${filtersKey(f)}`;
     if (this.list && key === this.listKey) return;
     this.listKey = key;
-    const loader = (offset: number, limit: number) => this.ipc.inboxPage(q, offset, limit);
+    const loader = (offset: number, limit: number) => this.ipc.inboxPage(toInboxQuery(f, offset, limit));
     if (this.list) {
       this.list.cache.reset(loader);
       this.list.select(-1);
@@ -163,7 +191,6 @@ export class App {
     const list = new VirtualList(new PageCache(loader), {
       onSelect: (i, row) => {
         list.select(i);
-        this.store.dispatch({ type: "select", index: i });
         if (row) this.open(row);
       },
       onOpen: (_i, row) => this.open(row, true),
@@ -176,7 +203,7 @@ export class App {
     list.schedule();
   }
 
-  private stepButton(row: RequestRow): HTMLElement | null {
+  private stepButton(row: InboxItem): HTMLElement | null {
     const next = nextInterventionStep(row.status);
     if (!next) return null;
     return h(
@@ -187,7 +214,7 @@ export class App {
         on: {
           click: (e) => {
             e.stopPropagation();
-            void this.mutate(() => this.ipc.changeStatus(row.id, next, null));
+            void this.perform({ type: "setStatus", requestId: row.id, status: next, reason: null });
           },
         },
       },
@@ -196,8 +223,8 @@ export class App {
   }
 
   private renderFilters(): void {
-    const q = this.store.state.query;
-    const patch = (p: Parameters<App["patchQuery"]>[0]) => this.patchQuery(p);
+    const q = this.store.state.filters;
+    const patch = (p: Partial<Filters>) => this.patchFilters(p);
     const select = (id: string, value: string | null, options: Array<[string, string]>, onChange: (v: string | null) => void) => {
       const el = h(
         "select",
@@ -210,22 +237,18 @@ export class App {
     };
     const check = (id: string, on: boolean, text: string, f: (v: boolean) => void) =>
       h("label", { class: "check" }, h("input", { type: "checkbox", checked: on, attrs: { "data-testid": `filter-${id}` }, on: { change: (e) => f((e.target as HTMLInputElement).checked) } }), text);
-    const sort = h("select", { attrs: { "data-testid": "filter-sort", "aria-label": t("filter.sort") }, on: { change: (e) => patch({ sort: (e.target as HTMLSelectElement).value as typeof q.sort }) } }, ...SORTS.map((v) => h("option", { value: v }, t(`sort.${v}`))));
-    sort.value = q.sort;
     replace(
       this.filtersEl,
       select("kind", q.kind, KINDS.map((k) => [k, label("kind", k)]), (v) => patch({ kind: v as typeof q.kind })),
       select("status", q.status, statusOptions(q.kind).map((k) => [k, label("status", k)]), (v) => patch({ status: v })),
       select("priority", q.priority, PRIORITIES.map((k) => [k, label("priority", k)]), (v) => patch({ priority: v as typeof q.priority })),
-      sort,
       check("mine", q.assignedToMe, t("filter.mine"), (v) => patch({ assignedToMe: v })),
       check("unread", q.unreadOnly, t("filter.unread"), (v) => patch({ unreadOnly: v })),
-      check("urgentFirst", q.urgentFirst, t("filter.urgentFirst"), (v) => patch({ urgentFirst: v })),
     );
   }
 
-  private patchQuery(p: Partial<typeof this.store.state.query>): void {
-    this.store.dispatch({ type: "query", patch: p });
+  private patchFilters(p: Partial<Filters>): void {
+    this.store.dispatch({ type: "filters", patch: p });
   }
 
   private renderHelp(): void {
@@ -251,7 +274,7 @@ export class App {
 
   // ---- detail -----------------------------------------------------------------------------
 
-  private open(row: RequestRow, focus = false): void {
+  private open(row: InboxItem, focus = false): void {
     this.store.dispatch({ type: "open", id: row.id });
     if (row.unread) void this.ipc.markRead(row.id).catch(() => undefined);
     if (focus) queueMicrotask(() => this.detailEl.querySelector<HTMLElement>(".actions button")?.focus());
@@ -275,15 +298,15 @@ export class App {
       return;
     }
     try {
-      const d = await this.ipc.requestDetail(openId);
+      const [d, outbox] = await Promise.all([this.ipc.requestDetail(openId), this.ipc.outboxList().catch(() => [] as OutboxEntry[])]);
       if (this.store.state.openId !== openId) return;
       this.detail = d;
       const had = this.detailEl.querySelector<HTMLTextAreaElement>(".composer");
       const draft = had?.value ?? "";
       const focused = document.activeElement === had;
-      replace(this.detailEl, renderDetail(d, session.user, { onAction: (a) => void this.runAction(a), onSend: (b) => this.sendMessage(b) }));
+      replace(this.detailEl, renderDetail(d, session.user, { onAction: (a) => void this.runAction(a), onSend: (b) => this.sendMessage(b) }, pendingMessages(outbox, openId)));
       const composer = this.detailEl.querySelector<HTMLTextAreaElement>(".composer");
-      if (composer && had && d.request.id === had.closest("[data-id]")?.getAttribute("data-id")) {
+      if (composer && had && d.request._id === had.closest("[data-id]")?.getAttribute("data-id")) {
         composer.value = draft;
         if (focused) composer.focus();
       }
@@ -292,16 +315,14 @@ export class App {
     }
   }
 
-  private async runAction(a: Action): Promise<void> {
+  private async runAction(a: UiAction): Promise<void> {
     const d = this.detail;
     if (!d) return;
-    const id = d.request.id;
-    if (a.type === "status") {
-      await this.mutate(() => this.ipc.changeStatus(id, a.status, null));
-    } else if (a.type === "reject") {
-      const reason = await askReason();
-      if (reason) await this.mutate(() => this.ipc.changeStatus(id, "rejected", reason));
-    } else {
+    let input: string | null = null;
+    if (a.type === "reject") {
+      input = await askReason();
+      if (!input) return;
+    } else if (a.type === "assign") {
       let techs;
       try {
         techs = await this.ipc.technicians();
@@ -309,24 +330,28 @@ export class App {
         this.toastError(e);
         return;
       }
-      const tech = await askTechnician(techs, d.request.assigneeId);
-      if (tech) await this.mutate(() => this.ipc.assign(id, tech));
+      input = await askTechnician(techs, d.request.assigneeId);
+      if (!input) return;
     }
+    const action = toEngineAction(a, d.request._id, input);
+    if (action) await this.perform(action);
   }
 
   private async sendMessage(body: string): Promise<boolean> {
-    const id = this.detail?.request.id;
+    const id = this.detail?.request._id;
     if (!id) return false;
-    return this.mutate(() => this.ipc.sendMessage(id, body));
+    return this.perform({ type: "sendMessage", requestId: id, body });
   }
 
-  private async mutate(f: () => Promise<{ queued: boolean }>): Promise<boolean> {
+  /** Runs an action through the engine (sent now, or queued in the outbox when offline). */
+  private async perform(action: Action): Promise<boolean> {
     try {
-      const r = await f();
-      if (r.queued) this.store.dispatch({ type: "toast", text: t("status.queued") });
+      const r = await this.ipc.perform(action);
+      if (r.outcome === "queued") this.store.dispatch({ type: "toast", text: t("status.queued") });
+      else if (r.outcome === "refused") this.store.dispatch({ type: "toast", text: t("error.generic", { message: r.refusal.message }) });
       void this.loadDetail();
       this.list?.refresh();
-      return true;
+      return r.outcome !== "refused";
     } catch (e) {
       this.toastError(e);
       return false;
@@ -366,12 +391,12 @@ export class App {
           ...items.map((it) =>
             h(
               "li",
-              { class: `state-${it.state}` },
-              h("strong", null, it.label),
-              ` · ${it.state}`,
-              it.error ? h("div", { class: "error" }, it.error) : null,
+              { class: `state-${it.state}`, attrs: { "data-testid": "outbox-entry" } },
+              h("strong", null, describeAction(it.action)),
+              ` · ${t(it.state === "refused" ? "outbox.refused" : "outbox.pending")}`,
+              it.refusal || it.lastError ? h("div", { class: "error" }, it.refusal?.message ?? it.lastError ?? "") : null,
               it.state === "refused"
-                ? h("button", { on: { click: () => void this.ipc.outboxDismiss(it.id).then(() => (close(), this.showOutbox())) } }, t("outbox.dismiss"))
+                ? h("button", { on: { click: () => void this.ipc.outboxDiscard(Number(it.id)).then(() => (close(), this.showOutbox())) } }, t("outbox.dismiss"))
                 : null,
             ),
           ),
@@ -388,7 +413,7 @@ export class App {
   private async signIn(server: string, email: string, password: string): Promise<void> {
     try {
       const session = await this.ipc.signIn(server, email, password);
-      this.store.dispatch({ type: "signedIn", session });
+      await this.signedIn(session);
     } catch (e) {
       this.store.dispatch({ type: "signInFailed", error: e instanceof Error ? e.message : String(e) });
     }
@@ -402,16 +427,21 @@ export class App {
     }
   }
 
-  private async saveSettings(next: SettingsDto): Promise<void> {
+  private async saveSettings(next: Settings): Promise<void> {
     try {
       const saved = await this.ipc.settingsSet(next);
-      setLanguage(saved.language);
       this.store.dispatch({ type: "settings", settings: saved });
       if (this.store.state.screen === "settings") this.renderScreen();
       this.store.dispatch({ type: "toast", text: t("settings.saved") });
     } catch (e) {
       this.toastError(e);
     }
+  }
+
+  private setLanguage(lang: Language): void {
+    saveLanguage(lang, this.storage);
+    this.renderRoot();
+    this.store.dispatch({ type: "toast", text: t("settings.saved") });
   }
 
   // ---- keyboard ---------------------------------------------------------------------------
@@ -452,7 +482,7 @@ export class App {
         this.store.dispatch({ type: "screen", screen: cmd.screen });
         return;
       case "toggleUnread":
-        if (s.screen === "inbox") this.patchQuery({ unreadOnly: !s.query.unreadOnly });
+        if (s.screen === "inbox") this.patchFilters({ unreadOnly: !s.filters.unreadOnly });
         return;
       case "chat":
         this.detailEl.querySelector<HTMLElement>(".composer")?.focus();
@@ -474,7 +504,6 @@ export class App {
         if (!list) return;
         const next = moveSelection(list.selectedIndex, cmd, list.cache.total);
         list.select(next);
-        this.store.dispatch({ type: "select", index: next });
         void list.cache.ensure(next, next + 1).then(() => {
           const row = list.cache.row(next);
           if (row) {
@@ -487,3 +516,30 @@ export class App {
   }
 }
 
+
+/** Chat messages of this request still in the outbox (or refused), for the chat to show. */
+export function pendingMessages(outbox: OutboxEntry[], requestId: string): PendingMessage[] {
+  const out: PendingMessage[] = [];
+  for (const e of outbox) {
+    if (e.action.type === "sendMessage" && e.action.requestId === requestId) {
+      out.push({ body: e.action.body, createdAt: e.createdAt, refused: e.state === "refused" ? e.refusal?.message ?? t("outbox.refused") : null });
+    }
+  }
+  return out;
+}
+
+/** One line describing a queued action. */
+export function describeAction(a: Action): string {
+  switch (a.type) {
+    case "validateProject":
+      return t("action.validate");
+    case "rejectProject":
+      return `${t("action.reject")} ${a.reason}`;
+    case "setStatus":
+      return t("action.step", { status: label("status", a.status) });
+    case "assign":
+      return t("action.assign");
+    case "sendMessage":
+      return `${t("chat.send")} : ${a.body}`;
+  }
+}

@@ -1,5 +1,5 @@
 //! Formatting of dates, times and XOF amounts for Senegal (fr-SN) or English, through Intl.
-import type { Language } from "./bindings/Language";
+import type { Language } from "./i18n";
 
 const TIME_ZONE = "Africa/Dakar";
 

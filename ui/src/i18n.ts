@@ -1,5 +1,8 @@
 //! Translations: French first (the default), English second; `t(key, params)` looks a key up.
-import type { Language } from "./bindings/Language";
+/** The UI languages; French first. */
+export type Language = "fr" | "en";
+
+const STORAGE_KEY = "itv.language";
 
 const fr = {
   "app.title": "IT Vision Desk",
@@ -20,12 +23,6 @@ const fr = {
   "filter.all": "Tous",
   "filter.mine": "Assignées à moi",
   "filter.unread": "Non lues",
-  "filter.urgentFirst": "Urgentes d'abord",
-  "filter.sort": "Tri",
-  "sort.updated_desc": "Modifiées récemment",
-  "sort.updated_asc": "Modifiées anciennement",
-  "sort.created_desc": "Créées récemment",
-  "sort.priority": "Priorité",
   "kind.project": "Projet",
   "kind.intervention": "Intervention",
   "kind.quote": "Devis",
@@ -101,6 +98,21 @@ const fr = {
   "dialog.assign.title": "Assigner un technicien",
   "dialog.confirm": "Confirmer",
   "dialog.cancel": "Annuler",
+  "service.surveillance": "Vidéosurveillance",
+  "service.access_control": "Contrôle d'accès",
+  "service.network": "Réseau",
+  "service.other": "Autre",
+  "category.equipment": "Équipement",
+  "category.service": "Service",
+  "category.maintenance": "Maintenance",
+  "category.other": "Autre",
+  "urgency.normal": "Normale",
+  "urgency.high": "Haute",
+  "urgency.urgent": "Urgente",
+  "itype.planned": "Planifiée",
+  "itype.urgent": "Urgente",
+  "status.signedOut": "Déconnecté",
+  "status.syncing": "Synchronisation…",
   "status.live": "En ligne",
   "status.connecting": "Connexion…",
   "status.offline": "Hors ligne",
@@ -112,13 +124,14 @@ const fr = {
   "status.queued": "Action mise en file d'attente : elle sera envoyée au retour du serveur",
   "outbox.title": "Actions en attente",
   "outbox.dismiss": "Retirer",
+  "outbox.pending": "en attente",
+  "outbox.refused": "refusée par le serveur",
   "settings.notifications": "Notifications",
-  "settings.notifyProject": "Nouveaux projets",
-  "settings.notifyIntervention": "Interventions (les urgentes notifient toujours)",
-  "settings.notifyQuote": "Demandes de devis",
-  "settings.notifyMessage": "Messages des clients",
-  "settings.realert": "Rappel des urgences non lues (minutes, 0 = jamais)",
-  "settings.pause": "Suspendre les notifications non urgentes",
+  "settings.notifyProjects": "Nouvelles demandes de projet",
+  "settings.notifyPlannedInterventions": "Interventions planifiées (les urgentes notifient toujours)",
+  "settings.notifyQuotes": "Demandes de devis",
+  "settings.notifyAssignments": "Interventions qui me sont assignées",
+  "settings.realert": "Rappel des urgences non prises en charge (minutes)",
   "settings.language": "Langue",
   "settings.server": "Serveur",
   "settings.signOut": "Se déconnecter",
@@ -163,12 +176,6 @@ const en: Record<MessageKey, string> = {
   "filter.all": "All",
   "filter.mine": "Assigned to me",
   "filter.unread": "Unread",
-  "filter.urgentFirst": "Urgent first",
-  "filter.sort": "Sort",
-  "sort.updated_desc": "Recently updated",
-  "sort.updated_asc": "Least recently updated",
-  "sort.created_desc": "Recently created",
-  "sort.priority": "Priority",
   "kind.project": "Project",
   "kind.intervention": "Intervention",
   "kind.quote": "Quote",
@@ -244,6 +251,21 @@ const en: Record<MessageKey, string> = {
   "dialog.assign.title": "Assign a technician",
   "dialog.confirm": "Confirm",
   "dialog.cancel": "Cancel",
+  "service.surveillance": "Video surveillance",
+  "service.access_control": "Access control",
+  "service.network": "Network",
+  "service.other": "Other",
+  "category.equipment": "Equipment",
+  "category.service": "Service",
+  "category.maintenance": "Maintenance",
+  "category.other": "Other",
+  "urgency.normal": "Normal",
+  "urgency.high": "High",
+  "urgency.urgent": "Urgent",
+  "itype.planned": "Planned",
+  "itype.urgent": "Urgent",
+  "status.signedOut": "Signed out",
+  "status.syncing": "Syncing…",
   "status.live": "Live",
   "status.connecting": "Connecting…",
   "status.offline": "Offline",
@@ -255,13 +277,14 @@ const en: Record<MessageKey, string> = {
   "status.queued": "Action queued: it will be sent when the server is back",
   "outbox.title": "Waiting actions",
   "outbox.dismiss": "Remove",
+  "outbox.pending": "waiting",
+  "outbox.refused": "refused by the server",
   "settings.notifications": "Notifications",
-  "settings.notifyProject": "New projects",
-  "settings.notifyIntervention": "Interventions (urgent ones always notify)",
-  "settings.notifyQuote": "Quote requests",
-  "settings.notifyMessage": "Client messages",
-  "settings.realert": "Re-alert unread urgent ones (minutes, 0 = never)",
-  "settings.pause": "Pause non-urgent notifications",
+  "settings.notifyProjects": "New project requests",
+  "settings.notifyPlannedInterventions": "Planned interventions (urgent ones always notify)",
+  "settings.notifyQuotes": "Quote requests",
+  "settings.notifyAssignments": "Interventions assigned to me",
+  "settings.realert": "Re-alert unhandled urgent ones (minutes)",
   "settings.language": "Language",
   "settings.server": "Server",
   "settings.signOut": "Sign out",
@@ -292,6 +315,17 @@ let current: Language = "fr";
 export function setLanguage(lang: Language): void {
   current = lang;
   if (typeof document !== "undefined") document.documentElement.lang = lang;
+}
+
+/** The language saved on this machine (a UI preference), French when none. */
+export function savedLanguage(storage: Pick<Storage, "getItem"> | undefined = globalThis.localStorage): Language {
+  const v = storage?.getItem(STORAGE_KEY);
+  return v === "en" ? "en" : "fr";
+}
+
+export function saveLanguage(lang: Language, storage: Pick<Storage, "setItem"> | undefined = globalThis.localStorage): void {
+  storage?.setItem(STORAGE_KEY, lang);
+  setLanguage(lang);
 }
 
 export function language(): Language {

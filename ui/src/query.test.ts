@@ -1,12 +1,6 @@
-import { defaultQuery, isFiltered, mineQuery, queryKey, statusOptions, updateQuery } from "./query";
+import { defaultFilters, filtersKey, mineFilters, statusOptions, toInboxQuery, updateFilters } from "./query";
 
 describe("query", () => {
-  it("starts unfiltered with urgent first", () => {
-    const q = defaultQuery();
-    expect(q.urgentFirst).toBe(true);
-    expect(isFiltered(q)).toBe(false);
-  });
-
   it("offers the statuses of the chosen kind, or all of them once", () => {
     expect(statusOptions("quote")).toEqual(["open", "in_progress", "sent", "accepted", "declined"]);
     const all = statusOptions(null);
@@ -16,19 +10,25 @@ describe("query", () => {
   });
 
   it("drops a status the new kind does not have, keeps one it has", () => {
-    const q = updateQuery(defaultQuery(), { status: "en_route" });
-    expect(updateQuery(q, { kind: "project" }).status).toBeNull();
-    expect(updateQuery(q, { kind: "intervention" }).status).toBe("en_route");
+    const f = updateFilters(defaultFilters(), { status: "en_route" });
+    expect(updateFilters(f, { kind: "project" }).status).toBeNull();
+    expect(updateFilters(f, { kind: "intervention" }).status).toBe("en_route");
   });
 
-  it("keys queries by every filter, ignoring surrounding spaces in the text", () => {
-    const q = defaultQuery();
-    expect(queryKey({ ...q, text: " caméra " })).toBe(queryKey({ ...q, text: "caméra" }));
-    expect(queryKey({ ...q, unreadOnly: true })).not.toBe(queryKey(q));
-    expect(isFiltered({ ...q, priority: "urgent" })).toBe(true);
+  it("keys filters by every field, ignoring surrounding spaces in the text", () => {
+    const f = defaultFilters();
+    expect(filtersKey({ ...f, text: " caméra " })).toBe(filtersKey({ ...f, text: "caméra" }));
+    expect(filtersKey({ ...f, unreadOnly: true })).not.toBe(filtersKey(f));
   });
 
-  it("makes 'Mes interventions' my open interventions, urgent first", () => {
-    expect(mineQuery()).toMatchObject({ kind: "intervention", assignedToMe: true, openOnly: true, urgentFirst: true });
+  it("builds the engine query with a window and no empty text", () => {
+    expect(toInboxQuery({ ...defaultFilters(), text: "   " }, 200, 100)).toEqual({
+      kind: null, status: null, priority: null, assignedToMe: false, unreadOnly: false, text: null, limit: 100, offset: 200,
+    });
+    expect(toInboxQuery({ ...defaultFilters(), text: " INT-2025 ", priority: "urgent" }, 0, 50)).toMatchObject({ text: "INT-2025", priority: "urgent" });
+  });
+
+  it("makes 'Mes interventions' my interventions", () => {
+    expect(mineFilters()).toMatchObject({ kind: "intervention", assignedToMe: true });
   });
 });

@@ -1,25 +1,37 @@
-//! The UI's state and the pure reducer that changes it; views render from it, events dispatch to it.
-import type { InboxQuery } from "./bindings/InboxQuery";
-import type { SessionDto } from "./bindings/SessionDto";
-import type { SettingsDto } from "./bindings/SettingsDto";
-import type { StatusDto } from "./bindings/StatusDto";
-import { defaultQuery, mineQuery, updateQuery } from "./query";
+//! The UI's state and the pure reducers that change it: user messages, and engine events folded
+//! into the always-visible status (connection, last sync, sync progress, outbox, unread).
+import type { ConnectionState } from "./bindings/ConnectionState";
+import type { EngineEvent } from "./bindings/EngineEvent";
+import type { Session } from "./bindings/Session";
+import type { Settings } from "./bindings/Settings";
+import type { StatusSnapshot } from "./bindings/StatusSnapshot";
+import { defaultFilters, mineFilters, updateFilters, type Filters } from "./query";
 
 export type Screen = "inbox" | "mine" | "settings";
 export type Phase = "restoring" | "signin" | "ready";
 
+export interface Status {
+  connection: ConnectionState["state"];
+  lastSyncAt: string | null;
+  /** Set during a full sync; `total` is null when the server does not say. */
+  sync: { done: number; total: number | null } | null;
+  outboxPending: number;
+  outboxRefused: number;
+  unread: number;
+  paused: boolean;
+}
+
 export interface State {
   phase: Phase;
-  session: SessionDto | null;
+  session: Session | null;
   screen: Screen;
-  /** The inbox's filters; "Mes interventions" has its own fixed query. */
-  query: InboxQuery;
-  mine: InboxQuery;
-  /** Selected row index in the current list, and the id of the request shown in the detail pane. */
-  selected: number;
+  /** The inbox's filters; "Mes interventions" has its own fixed ones. */
+  filters: Filters;
+  mine: Filters;
+  /** Id of the request shown in the detail pane. */
   openId: string | null;
-  status: StatusDto;
-  settings: SettingsDto | null;
+  status: Status;
+  settings: Settings | null;
   helpOpen: boolean;
   toast: string | null;
   signInError: string | null;
@@ -27,28 +39,20 @@ export interface State {
 
 export type Msg =
   | { type: "restoreFailed" }
-  | { type: "signedIn"; session: SessionDto }
+  | { type: "signedIn"; session: Session }
   | { type: "signInFailed"; error: string }
   | { type: "signedOut" }
   | { type: "screen"; screen: Screen }
-  | { type: "query"; patch: Partial<InboxQuery> }
-  | { type: "select"; index: number }
+  | { type: "filters"; patch: Partial<Filters> }
   | { type: "open"; id: string | null }
-  | { type: "status"; status: StatusDto }
-  | { type: "settings"; settings: SettingsDto }
+  | { type: "snapshot"; snapshot: StatusSnapshot }
+  | { type: "engine"; event: EngineEvent; now: string }
+  | { type: "settings"; settings: Settings }
   | { type: "help"; open: boolean }
   | { type: "toast"; text: string | null };
 
-export function initialStatus(): StatusDto {
-  return {
-    connection: "connecting",
-    lastSyncAt: null,
-    syncProgress: null,
-    outboxPending: 0,
-    outboxRefused: 0,
-    unread: 0,
-    notificationsPaused: false,
-  };
+export function initialStatus(): Status {
+  return { connection: "connecting", lastSyncAt: null, sync: null, outboxPending: 0, outboxRefused: 0, unread: 0, paused: false };
 }
 
 export function initialState(): State {
@@ -56,9 +60,8 @@ export function initialState(): State {
     phase: "restoring",
     session: null,
     screen: "inbox",
-    query: defaultQuery(),
-    mine: mineQuery(),
-    selected: -1,
+    filters: defaultFilters(),
+    mine: mineFilters(),
     openId: null,
     status: initialStatus(),
     settings: null,
@@ -68,9 +71,33 @@ export function initialState(): State {
   };
 }
 
-/** The query of the list on screen. */
-export function activeQuery(s: State): InboxQuery {
-  return s.screen === "mine" ? s.mine : s.query;
+/** The filters of the list on screen. */
+export function activeFilters(s: State): Filters {
+  return s.screen === "mine" ? s.mine : s.filters;
+}
+
+/** Folds one engine event into the status. `now` stamps the last sync while live. */
+export function reduceStatus(st: Status, ev: EngineEvent, now: string): Status {
+  switch (ev.type) {
+    case "connection": {
+      const c = ev.state;
+      if (c.state === "offline") return { ...st, connection: "offline", sync: null, lastSyncAt: c.lastSyncAt ?? st.lastSyncAt };
+      if (c.state === "live") return { ...st, connection: "live", sync: null, lastSyncAt: now };
+      return { ...st, connection: c.state };
+    }
+    case "syncProgress": {
+      const done = Number(ev.done);
+      const total = ev.total === null ? null : Number(ev.total);
+      if (total !== null && done >= total) return { ...st, sync: null };
+      return { ...st, sync: { done, total } };
+    }
+    case "outbox":
+      return { ...st, outboxPending: Number(ev.pending), outboxRefused: Number(ev.refused) };
+    case "requestsChanged":
+      return st.connection === "live" ? { ...st, lastSyncAt: now } : st;
+    default:
+      return st;
+  }
 }
 
 export function reduce(s: State, m: Msg): State {
@@ -85,7 +112,6 @@ export function reduce(s: State, m: Msg): State {
         signInError: null,
         // Technicians land on their own interventions.
         screen: m.session.user.role === "TECHNICIAN" ? "mine" : "inbox",
-        selected: -1,
         openId: null,
       };
     case "signInFailed":
@@ -93,16 +119,33 @@ export function reduce(s: State, m: Msg): State {
     case "signedOut":
       return { ...initialState(), phase: "signin", settings: s.settings };
     case "screen":
-      if (m.screen === s.screen) return s;
-      return { ...s, screen: m.screen, selected: -1 };
-    case "query":
-      return { ...s, query: updateQuery(s.query, m.patch), selected: -1 };
-    case "select":
-      return { ...s, selected: m.index };
+      return m.screen === s.screen ? s : { ...s, screen: m.screen };
+    case "filters":
+      return { ...s, filters: updateFilters(s.filters, m.patch) };
     case "open":
-      return { ...s, openId: m.id };
-    case "status":
-      return { ...s, status: m.status };
+      return m.id === s.openId ? s : { ...s, openId: m.id };
+    case "snapshot": {
+      const x = m.snapshot;
+      return {
+        ...s,
+        status: {
+          ...s.status,
+          connection: x.connection.state,
+          lastSyncAt: x.lastSyncAt,
+          outboxPending: x.outboxPending,
+          outboxRefused: x.outboxRefused,
+          unread: x.unread,
+          paused: x.notificationsPaused,
+        },
+      };
+    }
+    case "engine": {
+      if (m.event.type === "sessionChanged" && m.event.session === null && s.phase === "ready") {
+        return reduce(s, { type: "signedOut" });
+      }
+      const status = reduceStatus(s.status, m.event, m.now);
+      return status === s.status ? s : { ...s, status };
+    }
     case "settings":
       return { ...s, settings: m.settings };
     case "help":

@@ -1,21 +1,20 @@
-import type { InboxPage } from "./bindings/InboxPage";
-import type { RequestRow } from "./bindings/RequestRow";
+import type { InboxItem } from "./bindings/InboxItem";
 import { PageCache, scrollToReveal, visibleRange } from "./virtual";
 
-function row(i: number, tag = ""): RequestRow {
+function row(i: number, tag = ""): InboxItem {
   return {
     id: `r${i}${tag}`, kind: "intervention", ticketNumber: `INT-202511-${String(i).padStart(4, "0")}`, title: `t${i}`,
-    status: "open", priority: "medium", clientName: "c", assigneeName: null, site: "s", updatedAt: "2025-11-19T10:00:00Z", unread: false,
+    status: "open", priority: "medium", clientName: "c", assigneeId: null, assigneeName: null, site: "s", updatedAt: "2025-11-19T10:00:00Z", unread: false,
   };
 }
 
 function fakeLoader(total: number, tag = "") {
   const calls: number[] = [];
-  const loader = async (offset: number, limit: number): Promise<InboxPage> => {
+  const loader = async (offset: number, limit: number) => {
     calls.push(offset);
     const rows = [];
     for (let i = offset; i < Math.min(total, offset + limit); i++) rows.push(row(i, tag));
-    return { total, offset, rows };
+    return { total: BigInt(total), offset, items: rows };
   };
   return { loader, calls };
 }
@@ -89,8 +88,8 @@ describe("PageCache", () => {
   it("ignores a page that arrives for a query that was replaced", async () => {
     let release: () => void = () => undefined;
     const slow = (offset: number, limit: number) =>
-      new Promise<InboxPage>((res) => {
-        release = () => res({ total: 9, offset, rows: [row(0, "-old")].slice(0, limit) });
+      new Promise<{ items: InboxItem[]; total: number }>((res) => {
+        release = () => res({ total: 9 + offset, items: [row(0, "-old")].slice(0, limit) });
       });
     const c = new PageCache(slow, 100);
     const pending = c.ensure(0, 1);

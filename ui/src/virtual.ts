@@ -1,7 +1,6 @@
 //! The virtualised list's arithmetic and its page cache: only the rows on screen exist in the DOM,
 //! and rows are fetched from the engine's SQLite inbox query one page at a time.
-import type { InboxPage } from "./bindings/InboxPage";
-import type { RequestRow } from "./bindings/RequestRow";
+import type { InboxItem } from "./bindings/InboxItem";
 
 export interface Range {
   start: number;
@@ -38,13 +37,14 @@ export function scrollToReveal(
   return null;
 }
 
-export type PageLoader = (offset: number, limit: number) => Promise<InboxPage>;
+/** Loads rows [offset, offset + limit) and the total matching; totals may come as bigint-typed numbers. */
+export type PageLoader = (offset: number, limit: number) => Promise<{ items: InboxItem[]; total: number | bigint }>;
 
 /** Pages of rows keyed by page number; keeps at most `maxPages`, dropping the least recently used. */
 export class PageCache {
-  private pages = new Map<number, RequestRow[]>();
+  private pages = new Map<number, InboxItem[]>();
   /** Pages from before the last invalidation, shown until their fresh copy arrives (no flicker). */
-  private stale = new Map<number, RequestRow[]>();
+  private stale = new Map<number, InboxItem[]>();
   private inflight = new Map<number, Promise<void>>();
   private generation = 0;
   total = 0;
@@ -56,7 +56,7 @@ export class PageCache {
     private maxPages = 40,
   ) {}
 
-  row(index: number): RequestRow | undefined {
+  row(index: number): InboxItem | undefined {
     if (index < 0 || index >= this.total) return undefined;
     const n = Math.floor(index / this.pageSize);
     const page = this.pages.get(n) ?? this.stale.get(n);
@@ -99,9 +99,9 @@ export class PageCache {
     const p = this.loader(n * this.pageSize, this.pageSize)
       .then((page) => {
         if (gen !== this.generation) return;
-        this.total = page.total;
+        this.total = Number(page.total);
         this.loaded = true;
-        this.pages.set(n, page.rows);
+        this.pages.set(n, page.items);
         this.stale.delete(n);
         while (this.pages.size > this.maxPages) {
           const oldest = this.pages.keys().next().value as number;

@@ -1,7 +1,7 @@
 import { renderDetail, fieldRows } from "./detail";
 import { request } from "../testing/fixtures";
 
-const admin = { id: "admin", name: "A", email: "a@itvision.sn", role: "ADMIN" as const };
+const admin = { _id: "admin", name: "A", email: "a@itvision.sn", role: "ADMIN" as const };
 
 describe("detail pane", () => {
   it("renders request text as text, never as HTML", () => {
@@ -9,9 +9,10 @@ describe("detail pane", () => {
     const el = renderDetail(
       {
         request: request({ title: evil, description: evil, clientName: evil }),
-        history: [{ at: "2025-11-19T10:00:00Z", actorName: evil, action: "created", fromStatus: null, toStatus: "pending", note: evil }],
-        messages: [{ id: "m1", authorName: evil, authorRole: "CLIENT", body: evil, createdAt: "2025-11-19T10:00:00Z", pending: false }],
-        quote: null,
+        history: [{ at: "2025-11-19T10:00:00Z", actorId: "c1", actorName: evil, action: "created", fromStatus: null, toStatus: "pending", note: evil }],
+        messages: [{ _id: "m1", requestId: "r1", authorId: "c1", authorName: evil, authorRole: "CLIENT", body: evil, createdAt: "2025-11-19T10:00:00Z" }],
+        unread: false,
+        fresh: true,
       },
       admin,
       { onAction: () => undefined, onSend: async () => true },
@@ -24,7 +25,7 @@ describe("detail pane", () => {
 
   it("shows the role's actions with their number keys", () => {
     const clicked: string[] = [];
-    const el = renderDetail({ request: request(), history: [], messages: [], quote: null }, admin, {
+    const el = renderDetail({ request: request(), history: [], messages: [], unread: false, fresh: true }, admin, {
       onAction: (a) => clicked.push(a.type),
       onSend: async () => true,
     });
@@ -41,11 +42,21 @@ describe("detail pane", () => {
     expect(rows.get("field.preferredStartDate")).toBe("01/12/2025");
     expect(rows.has("field.assignee")).toBe(false);
     expect(rows.has("field.interventionType")).toBe(false);
+    expect(rows.get("field.serviceType")).toBe("Vidéosurveillance");
+  });
+
+  it("shows chat messages still in the outbox after the sent ones", () => {
+    const el = renderDetail({ request: request(), history: [], messages: [], unread: false, fresh: true }, admin, { onAction: () => undefined, onSend: async () => true }, [
+      { body: "Envoi hors ligne", createdAt: "2025-11-19T10:00:00Z", refused: null },
+    ]);
+    const msgs = el.querySelectorAll(".msg.pending");
+    expect(msgs.length).toBe(1);
+    expect(msgs[0].textContent).toContain("en attente");
   });
 
   it("sends the chat message on Ctrl+Enter and clears the field once accepted", async () => {
     const sent: string[] = [];
-    const el = renderDetail({ request: request(), history: [], messages: [], quote: null }, admin, {
+    const el = renderDetail({ request: request(), history: [], messages: [], unread: false, fresh: true }, admin, {
       onAction: () => undefined,
       onSend: async (b) => (sent.push(b), true),
     });

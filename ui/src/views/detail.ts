@@ -1,42 +1,69 @@
 //! The detail pane: every field of a request, its actions for the user's role, history and chat.
 import type { RequestDetail } from "../bindings/RequestDetail";
-import type { RequestDto } from "../bindings/RequestDto";
-import type { UserDto } from "../bindings/UserDto";
-import { availableActions, type Action } from "../actions";
-import { h, type Child } from "../dom";
+import type { Request } from "../bindings/Request";
+import type { User } from "../bindings/User";
+import { availableActions, type UiAction } from "../actions";
+import { h } from "../dom";
 import { formatDate, formatDateTime, formatXof } from "../format";
 import { label, language, t, type MessageKey } from "../i18n";
 
 export interface DetailCallbacks {
-  onAction(a: Action): void;
+  onAction(a: UiAction): void;
   onSend(body: string): Promise<boolean>;
 }
 
-export function actionLabel(a: Action): string {
-  if (a.type === "status" && a.labelParams?.status) return t(a.labelKey, { status: label("status", a.labelParams.status) });
+/** Chat messages still waiting in the outbox, shown greyed after the sent ones. */
+export interface PendingMessage {
+  body: string;
+  createdAt: string;
+  refused: string | null;
+}
+
+/** A kind-specific field the engine keeps verbatim (`serviceType`, `estimatedBudget`, `items`...). */
+export function extra(r: Request, key: string): unknown {
+  return (r as unknown as Record<string, unknown>)[key];
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null);
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+export function actionLabel(a: UiAction): string {
+  if (a.type === "status" && a.step) return t(a.labelKey, { status: label("status", a.status) });
   return t(a.labelKey);
 }
 
-/** The fields shown for a request, in order, skipping the ones a kind does not have. */
-export function fieldRows(r: RequestDto): Array<[MessageKey, string]> {
+/** Translates a code of a closed set (`serviceType`, `category`...) when a label exists. */
+function code(prefix: "service" | "category" | "urgency" | "itype", v: unknown): string | null {
+  const s = str(v);
+  if (!s) return null;
+  const key = `${prefix}.${s}` as MessageKey;
+  const text = t(key);
+  return text === key ? s : text;
+}
+
+/** The fields shown for a request, in order, skipping the ones it does not have. */
+export function fieldRows(r: Request): Array<[MessageKey, string]> {
   const lang = language();
+  const budget = num(extra(r, "estimatedBudget"));
+  const start = str(extra(r, "preferredStartDate"));
+  const date = str(extra(r, "preferredDate"));
   const rows: Array<[MessageKey, string | null]> = [
     ["field.ticketNumber", r.ticketNumber],
     ["field.kind", label("kind", r.kind)],
     ["field.status", label("status", r.status)],
     ["field.priority", label("priority", r.priority)],
-    ["field.client", r.clientName],
+    ["field.client", r.clientName || null],
     ["field.assignee", r.assigneeName],
-    ["field.site", r.site],
-    ["field.serviceType", r.serviceType],
-    ["field.urgency", r.urgency],
-    ["field.interventionType", r.interventionType],
-    ["field.category", r.category],
-    ["field.estimatedBudget", r.estimatedBudget === null ? null : formatXof(r.estimatedBudget, lang)],
-    ["field.preferredStartDate", r.preferredStartDate ? formatDate(r.preferredStartDate, lang) : null],
-    ["field.preferredDate", r.preferredDate ? formatDate(r.preferredDate, lang) : null],
-    ["field.deadline", r.deadline],
-    ["field.rejectionReason", r.rejectionReason],
+    ["field.site", r.site || null],
+    ["field.serviceType", code("service", extra(r, "serviceType"))],
+    ["field.urgency", code("urgency", extra(r, "urgency"))],
+    ["field.interventionType", code("itype", extra(r, "type"))],
+    ["field.category", code("category", extra(r, "category"))],
+    ["field.estimatedBudget", budget === null ? null : formatXof(budget, lang)],
+    ["field.preferredStartDate", start ? formatDate(start, lang) : null],
+    ["field.preferredDate", date ? formatDate(date, lang) : null],
+    ["field.deadline", str(extra(r, "deadline"))],
+    ["field.rejectionReason", str(extra(r, "rejectionReason"))],
     ["field.createdAt", formatDateTime(r.createdAt, lang)],
     ["field.updatedAt", formatDateTime(r.updatedAt, lang)],
     ["field.version", String(r.version)],
@@ -44,7 +71,18 @@ export function fieldRows(r: RequestDto): Array<[MessageKey, string]> {
   return rows.filter((x): x is [MessageKey, string] => x[1] !== null && x[1] !== "");
 }
 
-export function renderDetail(d: RequestDetail, user: UserDto, cb: DetailCallbacks): HTMLElement {
+interface QuoteItemView {
+  name: string;
+  quantity: number;
+  specifications?: string | null;
+}
+
+function items(r: Request): QuoteItemView[] {
+  const v = extra(r, "items");
+  return Array.isArray(v) ? (v.filter((x) => x && typeof x === "object" && typeof x.name === "string") as QuoteItemView[]) : [];
+}
+
+export function renderDetail(d: RequestDetail, user: User, cb: DetailCallbacks, pending: PendingMessage[] = []): HTMLElement {
   const r = d.request;
   const lang = language();
   const actions = availableActions(user, r);
@@ -64,16 +102,25 @@ export function renderDetail(d: RequestDetail, user: UserDto, cb: DetailCallback
       void send();
     }
   });
-  const items: Child = r.items.length
-    ? h("ul", { class: "items" }, ...r.items.map((it) => h("li", null, `${it.quantity} × ${it.name}`, it.specifications ? ` — ${it.specifications}` : "")))
-    : null;
+  const its = items(r);
+  const message = (cls: string, author: string, at: string, body: string, note: string | null) =>
+    h(
+      "li",
+      { class: cls, attrs: { "data-testid": "chat-message" } },
+      h("div", { class: "meta" }, `${author} · ${formatDateTime(at, lang)}`, note ? ` · ${note}` : ""),
+      h("div", { class: "body" }, body),
+    );
+  const messages = [
+    ...d.messages.map((m) => message(`msg role-${(m.authorRole ?? "CLIENT").toLowerCase()}`, m.authorName, m.createdAt, m.body, null)),
+    ...pending.map((p) => message("msg role-admin pending", user.name, p.createdAt, p.body, p.refused ?? t("chat.pending"))),
+  ];
   return h(
     "article",
-    { class: "detail-body", attrs: { "data-testid": "detail", "data-id": r.id, "data-status": r.status } },
+    { class: "detail-body", attrs: { "data-testid": "detail", "data-id": r._id, "data-status": r.status } },
     h(
       "header",
       null,
-      h("div", { class: "ticket" }, r.ticketNumber ?? label("kind", r.kind)),
+      h("div", { class: "ticket", attrs: { "data-testid": "detail-ticket" } }, r.ticketNumber ?? label("kind", r.kind)),
       h("h2", { attrs: { "data-testid": "detail-title" } }, r.title),
       h("span", { class: `prio prio-${r.priority}` }, label("priority", r.priority)),
       h("span", { class: "status", attrs: { "data-testid": "detail-status" } }, label("status", r.status)),
@@ -87,8 +134,11 @@ export function renderDetail(d: RequestDetail, user: UserDto, cb: DetailCallback
               "button",
               {
                 class: a.type === "reject" || (a.type === "status" && a.status === "cancelled") ? "danger" : "primary",
-                title: `${i + 1}`,
-                attrs: { "data-testid": `action-${a.type === "status" ? a.status : a.type}`, "data-key": String(i + 1) },
+                attrs: {
+                  "data-testid": `action-${a.type === "status" ? a.status : a.type}`,
+                  "data-key": String(i + 1),
+                  "aria-keyshortcuts": String(i + 1),
+                },
                 on: { click: () => cb.onAction(a) },
               },
               h("kbd", null, String(i + 1)),
@@ -99,54 +149,18 @@ export function renderDetail(d: RequestDetail, user: UserDto, cb: DetailCallback
         : [h("span", { class: "muted" }, t("detail.noActions"))]),
     ),
     h("p", { class: "description" }, r.description),
-    items ? h("section", null, h("h3", null, t("field.items")), items) : null,
+    its.length ? h("section", null, h("h3", null, t("field.items")), h("ul", { class: "items" }, ...its.map((it) => h("li", null, `${it.quantity} × ${it.name}`, it.specifications ? ` — ${it.specifications}` : "")))) : null,
     h(
       "section",
       null,
       h("h3", null, t("detail.fields")),
       h("dl", { class: "fields" }, ...fieldRows(r).flatMap(([k, v]) => [h("dt", null, t(k)), h("dd", null, v)])),
     ),
-    d.quote
-      ? h(
-          "section",
-          { class: "quote" },
-          h("h3", null, t("detail.quote")),
-          h(
-            "table",
-            null,
-            h(
-              "tbody",
-              null,
-              ...d.quote.lines.map((l) =>
-                h("tr", null, h("td", null, l.designation), h("td", null, String(l.quantity)), h("td", { class: "num" }, formatXof(l.unitPrice, lang)), h("td", { class: "num" }, formatXof(l.unitPrice * l.quantity, lang))),
-              ),
-            ),
-          ),
-          h(
-            "dl",
-            { class: "fields" },
-            ...quoteTotals(d.quote).flatMap(([k, v]) => [h("dt", null, t(k)), h("dd", null, v)]),
-          ),
-        )
-      : null,
     h(
       "section",
       { class: "chat", attrs: { "data-testid": "chat" } },
       h("h3", null, t("detail.chat")),
-      d.messages.length
-        ? h(
-            "ol",
-            { class: "messages" },
-            ...d.messages.map((m) =>
-              h(
-                "li",
-                { class: `msg role-${m.authorRole.toLowerCase()}${m.pending ? " pending" : ""}`, attrs: { "data-testid": "chat-message" } },
-                h("div", { class: "meta" }, `${m.authorName} · ${formatDateTime(m.createdAt, lang)}`, m.pending ? ` · ${t("chat.pending")}` : ""),
-                h("div", { class: "body" }, m.body),
-              ),
-            ),
-          )
-        : h("p", { class: "muted" }, t("chat.empty")),
+      messages.length ? h("ol", { class: "messages" }, ...messages) : h("p", { class: "muted" }, t("chat.empty")),
       h("div", { class: "composer-row" }, composer, h("button", { class: "primary", attrs: { "data-testid": "chat-send" }, on: { click: () => void send() } }, t("chat.send"))),
     ),
     h(
@@ -162,7 +176,7 @@ export function renderDetail(d: RequestDetail, user: UserDto, cb: DetailCallback
             null,
             h("time", null, formatDateTime(e.at, lang)),
             " ",
-            h("strong", null, e.actorName),
+            h("strong", null, e.actorName ?? "—"),
             " — ",
             e.fromStatus || e.toStatus ? `${e.fromStatus ? label("status", e.fromStatus) : "∅"} → ${e.toStatus ? label("status", e.toStatus) : "∅"}` : e.action,
             e.note ? h("div", { class: "note" }, e.note) : null,
@@ -171,15 +185,4 @@ export function renderDetail(d: RequestDetail, user: UserDto, cb: DetailCallback
       ),
     ),
   );
-}
-
-function quoteTotals(q: NonNullable<RequestDetail["quote"]>): Array<[MessageKey, string]> {
-  const lang = language();
-  const rows: Array<[MessageKey, string | null]> = [
-    ["quote.subtotal", q.subtotal === null ? null : formatXof(q.subtotal, lang)],
-    ["quote.vat", q.vat === null ? null : formatXof(q.vat, lang)],
-    ["quote.total", q.total === null ? null : formatXof(q.total, lang)],
-    ["quote.validUntil", q.validUntil ? formatDate(q.validUntil, lang) : null],
-  ];
-  return rows.filter((x): x is [MessageKey, string] => x[1] !== null);
 }

@@ -1,5 +1,5 @@
 //! Modal dialogs for actions that need input: a rejection reason, a technician to assign.
-import type { UserDto } from "../bindings/UserDto";
+import type { User } from "../bindings/User";
 import { h } from "../dom";
 import { t } from "../i18n";
 
@@ -55,13 +55,13 @@ export function askReason(): Promise<string | null> {
 }
 
 /** Asks which technician to assign; null when cancelled. */
-export function askTechnician(techs: UserDto[], current: string | null): Promise<string | null> {
+export function askTechnician(techs: User[], current: string | null): Promise<string | null> {
   const select = h(
     "select",
     { attrs: { size: String(Math.min(8, Math.max(2, techs.length))), "data-testid": "technician" } },
     ...techs.map((u) => {
-      const o = h("option", { value: u.id }, `${u.name} — ${u.email}`);
-      if (u.id === current) o.selected = true;
+      const o = h("option", { value: u._id }, `${u.name} — ${u.email}`);
+      if (u._id === current) o.selected = true;
       return o;
     }),
   );

@@ -1,5 +1,5 @@
 //! The virtualised request list: a tall spacer and only the visible rows, absolutely placed.
-import type { RequestRow } from "../bindings/RequestRow";
+import type { InboxItem } from "../bindings/InboxItem";
 import { h, replace } from "../dom";
 import { formatShort } from "../format";
 import { label, language, t } from "../i18n";
@@ -8,10 +8,10 @@ import { PageCache, scrollToReveal, visibleRange } from "../virtual";
 export const ROW_HEIGHT = 58;
 
 export interface ListCallbacks {
-  onSelect(index: number, row: RequestRow | undefined): void;
-  onOpen(index: number, row: RequestRow): void;
+  onSelect(index: number, row: InboxItem | undefined): void;
+  onOpen(index: number, row: InboxItem): void;
   /** Extra controls at the end of a row ("Mes interventions" puts its next-step button there). */
-  rowExtra?(row: RequestRow): HTMLElement | null;
+  rowExtra?(row: InboxItem): HTMLElement | null;
   /** Called once, when the first rows are on screen. */
   onFirstPaint?(): void;
 }
@@ -97,7 +97,7 @@ export class VirtualList {
     }
   }
 
-  private rowEl(i: number, r: RequestRow): HTMLElement {
+  private rowEl(i: number, r: InboxItem): HTMLElement {
     const lang = language();
     const classes = ["row", `prio-${r.priority}`];
     if (r.unread) classes.push("unread");

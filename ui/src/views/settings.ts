@@ -1,42 +1,44 @@
 //! The settings screen: notifications per kind, urgent re-alert delay, language, server, sign out.
-import type { SettingsDto } from "../bindings/SettingsDto";
-import type { SessionDto } from "../bindings/SessionDto";
-import { h } from "../dom";
-import { t, type MessageKey } from "../i18n";
 
-export function settingsView(
-  s: SettingsDto,
-  session: SessionDto,
-  onChange: (next: SettingsDto) => void,
-  onSignOut: () => void,
-): HTMLElement {
-  const box = (key: keyof SettingsDto, text: MessageKey) =>
+import type { Session } from "../bindings/Session";
+import type { Settings } from "../bindings/Settings";
+import { h } from "../dom";
+import { t, type Language, type MessageKey } from "../i18n";
+
+export interface SettingsCallbacks {
+  onChange(next: Settings): void;
+  onLanguage(lang: Language): void;
+  onSignOut(): void;
+}
+
+export function settingsView(s: Settings, lang: Language, session: Session, cb: SettingsCallbacks): HTMLElement {
+  const box = (key: "notifyProjects" | "notifyQuotes" | "notifyPlannedInterventions" | "notifyAssignments", text: MessageKey) =>
     h(
       "label",
       { class: "check" },
       h("input", {
         type: "checkbox",
-        checked: Boolean(s[key]),
+        checked: s[key],
         attrs: { "data-testid": `setting-${key}` },
-        on: { change: (e) => onChange({ ...s, [key]: (e.target as HTMLInputElement).checked }) },
+        on: { change: (e) => cb.onChange({ ...s, [key]: (e.target as HTMLInputElement).checked }) },
       }),
       t(text),
     );
-  const lang = h(
+  const language = h(
     "select",
-    { attrs: { "data-testid": "setting-language" }, on: { change: (e) => onChange({ ...s, language: (e.target as HTMLSelectElement).value as SettingsDto["language"] }) } },
+    { attrs: { "data-testid": "setting-language" }, on: { change: (e) => cb.onLanguage((e.target as HTMLSelectElement).value as Language) } },
     h("option", { value: "fr" }, "Français"),
     h("option", { value: "en" }, "English"),
   );
-  lang.value = s.language;
+  language.value = lang;
   const realert = h("input", {
     type: "number",
-    value: String(s.urgentRealertMinutes),
-    attrs: { min: "0", max: "1440", step: "1", "data-testid": "setting-realert" },
+    value: String(s.urgentReminderMinutes),
+    attrs: { min: "1", max: "1440", step: "1", "data-testid": "setting-realert" },
     on: {
       change: (e) => {
         const n = Math.round(Number((e.target as HTMLInputElement).value));
-        if (Number.isFinite(n) && n >= 0 && n <= 1440) onChange({ ...s, urgentRealertMinutes: n });
+        if (Number.isFinite(n) && n >= 1 && n <= 1440) cb.onChange({ ...s, urgentReminderMinutes: n });
       },
     },
   });
@@ -48,21 +50,20 @@ export function settingsView(
       "fieldset",
       null,
       h("legend", null, t("settings.notifications")),
-      box("notifyProject", "settings.notifyProject"),
-      box("notifyIntervention", "settings.notifyIntervention"),
-      box("notifyQuote", "settings.notifyQuote"),
-      box("notifyMessage", "settings.notifyMessage"),
-      box("pauseNonUrgent", "settings.pause"),
+      box("notifyProjects", "settings.notifyProjects"),
+      box("notifyQuotes", "settings.notifyQuotes"),
+      box("notifyPlannedInterventions", "settings.notifyPlannedInterventions"),
+      box("notifyAssignments", "settings.notifyAssignments"),
       h("label", { class: "field" }, t("settings.realert"), realert),
     ),
-    h("fieldset", null, h("legend", null, t("settings.language")), lang),
+    h("fieldset", null, h("legend", null, t("settings.language")), language),
     h(
       "fieldset",
       null,
       h("legend", null, t("settings.server")),
-      h("p", { attrs: { "data-testid": "setting-server" } }, session.server),
+      h("p", { attrs: { "data-testid": "setting-server" } }, session.serverUrl),
       h("p", { class: "muted" }, `${session.user.name} <${session.user.email}> · ${session.user.role}`),
-      h("button", { class: "danger", attrs: { "data-testid": "signout" }, on: { click: onSignOut } }, t("settings.signOut")),
+      h("button", { class: "danger", attrs: { "data-testid": "signout" }, on: { click: () => cb.onSignOut() } }, t("settings.signOut")),
     ),
   );
 }

@@ -1,33 +1,33 @@
 //! Always-visible status: live/offline with the last sync time, full-sync progress, outbox counts.
-import type { StatusDto } from "../bindings/StatusDto";
 import { h, replace } from "../dom";
 import { formatRelative } from "../format";
-import { language, t } from "../i18n";
+import { language, t, type MessageKey } from "../i18n";
+import type { Status } from "../state";
 
-export function statusText(s: StatusDto, now: Date): string {
-  const conn = t(`status.${s.connection}`);
+export function statusText(s: Status, now: Date): string {
+  const conn = t(`status.${s.connection}` as MessageKey);
   const when = formatRelative(s.lastSyncAt, now, language());
   return `${conn} · ${when ? t("status.lastSync", { when }) : t("status.never")}`;
 }
 
 /** Renders into `el`; `onOutbox` opens the list of waiting actions. */
-export function renderStatus(el: HTMLElement, s: StatusDto, onOutbox: () => void): void {
+export function renderStatus(el: HTMLElement, s: Status, onOutbox: () => void): void {
   const now = new Date();
-  const progress = s.syncProgress;
+  const sync = s.sync;
   replace(
     el,
     h(
       "span",
-      { class: `conn conn-${s.connection}`, attrs: { "data-testid": "connection", "data-state": s.connection } },
+      { class: `conn conn-${s.connection}`, attrs: { "data-testid": "connection", "data-state": s.connection, title: s.lastSyncAt ?? "" } },
       h("span", { class: "dot", attrs: { "aria-hidden": "true" } }),
       statusText(s, now),
     ),
-    progress && progress.total > 0
+    sync
       ? h(
           "span",
           { class: "sync", attrs: { "data-testid": "sync-progress" } },
-          h("progress", { attrs: { max: String(progress.total), value: String(progress.done) } }),
-          t("status.sync", { done: progress.done, total: progress.total }),
+          sync.total ? h("progress", { attrs: { max: String(sync.total), value: String(sync.done) } }) : h("progress", null),
+          sync.total ? t("status.sync", { done: sync.done, total: sync.total }) : t("status.syncing"),
         )
       : null,
     s.outboxPending > 0 || s.outboxRefused > 0
