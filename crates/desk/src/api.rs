@@ -1,0 +1,266 @@
+//! HTTP client for the server's REST API (docs/api.md): login, paginated
+//! request listing, request detail, feed head and the staff actions.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result, ServerRefusal};
+use crate::outbox::Action;
+use crate::types::{ChatMessage, HistoryEntry, Request, User};
+
+/// A thin, cloneable client bound to one server and (optionally) one token.
+#[derive(Clone, Debug)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginAnswer {
+    pub token: String,
+    pub user: User,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestsPage {
+    pub requests: Vec<Request>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    /// Not in the contract yet (see docs/notes-desk-needs.md); used when present.
+    #[serde(default)]
+    pub total: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DetailAnswer {
+    pub request: Request,
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    #[serde(default)]
+    pub messages: Vec<ChatMessage>,
+}
+
+/// What a successful staff action returned.
+#[derive(Debug, Clone, Default)]
+pub struct ActionAnswer {
+    pub request: Option<Request>,
+    pub chat_message: Option<ChatMessage>,
+}
+
+/// Normalises a user-typed server URL ("host:port", trailing slash...).
+pub fn normalize_url(url: &str) -> Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return Err(Error::Invalid("empty server URL".into()));
+    }
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url.to_owned())
+    } else {
+        Ok(format!("https://{url}"))
+    }
+}
+
+/// The feed's WebSocket URL for a given HTTP base URL.
+pub fn feed_url(base: &str, since: Option<i64>) -> String {
+    let ws = if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_owned()
+    };
+    match since {
+        Some(n) => format!("{ws}/api/feed?since={n}"),
+        None => format!("{ws}/api/feed"),
+    }
+}
+
+impl Api {
+    pub fn new(base: &str, token: Option<String>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Api {
+            http,
+            base: normalize_url(base)?,
+            token,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Value> {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| Error::Network(e.to_string()))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(value);
+        }
+        Err(refusal(status, &value))
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoginAnswer> {
+        let body = serde_json::json!({ "email": email, "password": password });
+        let v = self
+            .call(Method::POST, "/api/auth/login", Some(&body), None)
+            .await?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    pub async fn me(&self) -> Result<User> {
+        let v = self.call(Method::GET, "/api/auth/me", None, None).await?;
+        Ok(serde_json::from_value(
+            v.get("user").cloned().unwrap_or(Value::Null),
+        )?)
+    }
+
+    pub async fn feed_head(&self) -> Result<i64> {
+        let v = self.call(Method::GET, "/api/feed/head", None, None).await?;
+        v.get("seq")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::Protocol("feed head without seq".into()))
+    }
+
+    pub async fn list_requests(&self, cursor: Option<&str>, limit: u32) -> Result<RequestsPage> {
+        let mut path = format!("/api/requests?limit={limit}");
+        if let Some(c) = cursor {
+            path.push_str("&cursor=");
+            path.push_str(&encode_query(c));
+        }
+        let v = self.call(Method::GET, &path, None, None).await?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    pub async fn request_detail(&self, id: &str) -> Result<DetailAnswer> {
+        let v = self
+            .call(Method::GET, &format!("/api/requests/{id}"), None, None)
+            .await?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    /// Sends one staff action with its idempotency key.
+    pub async fn perform(&self, action: &Action, idempotency_key: &str) -> Result<ActionAnswer> {
+        let (path, body) = action.endpoint();
+        let v = self
+            .call(Method::POST, &path, Some(&body), Some(idempotency_key))
+            .await?;
+        let request = v
+            .get("request")
+            .cloned()
+            .and_then(|r| serde_json::from_value(r).ok());
+        let chat_message = v
+            .get("chatMessage")
+            .cloned()
+            .and_then(|m| serde_json::from_value(m).ok());
+        Ok(ActionAnswer {
+            request,
+            chat_message,
+        })
+    }
+}
+
+fn refusal(status: StatusCode, body: &Value) -> Error {
+    let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+    let mut message = s("message").unwrap_or_else(|| status.to_string());
+    if let Some(errors) = body.get("errors").and_then(Value::as_object) {
+        let detail: Vec<String> = errors
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
+            .collect();
+        if !detail.is_empty() {
+            message = format!("{message} ({})", detail.join(", "));
+        }
+    }
+    Error::Server(ServerRefusal {
+        status: status.as_u16(),
+        code: s("code").unwrap_or_else(|| format!("http_{}", status.as_u16())),
+        message,
+        current_status: s("currentStatus"),
+    })
+}
+
+fn encode_query(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            normalize_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_url("desk.example.sn").unwrap(),
+            "https://desk.example.sn"
+        );
+        assert!(normalize_url("  ").is_err());
+        assert_eq!(
+            feed_url("http://h:1", Some(7)),
+            "ws://h:1/api/feed?since=7"
+        );
+        assert_eq!(feed_url("https://h", None), "wss://h/api/feed");
+        assert_eq!(encode_query("a b/+="), "a%20b%2F%2B%3D");
+    }
+
+    #[test]
+    fn refusal_keeps_reason_and_current_status() {
+        let body = serde_json::json!({"success": false, "code": "invalid_transition",
+            "message": "Transition impossible", "currentStatus": "active"});
+        match refusal(StatusCode::CONFLICT, &body) {
+            Error::Server(r) => {
+                assert_eq!(r.status, 409);
+                assert_eq!(r.code, "invalid_transition");
+                assert_eq!(r.current_status.as_deref(), Some("active"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The local SQLite cache: opening (WAL), versioned migrations, and the
+//! transaction that applies a batch of feed events together with the feed
+//! position and the notifications they raise. Tables live in submodules.
+
+pub(crate) mod meta;
+mod notifications;
+mod outbox;
+mod requests;
+
+use std::path::Path;
+
+use rusqlite::{Connection, Transaction, params};
+
+use crate::error::Result;
+use crate::notify::Notice;
+use crate::types::{ChatMessage, FeedEvent, Request};
+
+pub use meta::StoredAccount;
+pub use notifications::PendingNotice;
+pub use requests::fts_query;
+
+/// Ordered schema migrations; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: requests, their FTS index, messages, history, feed position, notifications, outbox.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE requests (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        ticket_number TEXT,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        site TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        pinned INTEGER NOT NULL,
+        client_name TEXT NOT NULL,
+        assignee_id TEXT,
+        assignee_name TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        raw TEXT NOT NULL,
+        unread INTEGER NOT NULL DEFAULT 0,
+        acked INTEGER NOT NULL DEFAULT 0,
+        sync_gen INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX requests_order ON requests(pinned DESC, updated_at DESC, id DESC);
+    CREATE INDEX requests_kind ON requests(kind, pinned DESC, updated_at DESC, id DESC);
+    CREATE INDEX requests_assignee ON requests(assignee_id);
+    CREATE INDEX requests_unread ON requests(unread) WHERE unread = 1;
+    CREATE VIRTUAL TABLE requests_fts USING fts5(
+        ticket_number, title, description, client_name, site,
+        content = 'requests', content_rowid = 'rowid',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER requests_ai AFTER INSERT ON requests BEGIN
+        INSERT INTO requests_fts(rowid, ticket_number, title, description, client_name, site)
+        VALUES (new.rowid, new.ticket_number, new.title, new.description, new.client_name, new.site);
+    END;
+    CREATE TRIGGER requests_ad AFTER DELETE ON requests BEGIN
+        INSERT INTO requests_fts(requests_fts, rowid, ticket_number, title, description, client_name, site)
+        VALUES ('delete', old.rowid, old.ticket_number, old.title, old.description, old.client_name, old.site);
+    END;
+    CREATE TRIGGER requests_au AFTER UPDATE OF ticket_number, title, description, client_name, site
+    ON requests BEGIN
+        INSERT INTO requests_fts(requests_fts, rowid, ticket_number, title, description, client_name, site)
+        VALUES ('delete', old.rowid, old.ticket_number, old.title, old.description, old.client_name, old.site);
+        INSERT INTO requests_fts(rowid, ticket_number, title, description, client_name, site)
+        VALUES (new.rowid, new.ticket_number, new.title, new.description, new.client_name, new.site);
+    END;
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        raw TEXT NOT NULL
+    );
+    CREATE INDEX messages_request ON messages(request_id, created_at);
+    CREATE TABLE history (
+        request_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        raw TEXT NOT NULL,
+        PRIMARY KEY (request_id, idx)
+    );
+    CREATE TABLE notifications (
+        key TEXT PRIMARY KEY,
+        request_id TEXT,
+        notice TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    CREATE INDEX notifications_pending ON notifications(state) WHERE state = 'pending';
+    CREATE TABLE urgent_watch (
+        request_id TEXT PRIMARY KEY,
+        last_alert_at INTEGER NOT NULL,
+        alerts INTEGER NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        request_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        refusal TEXT
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// One open cache database. Not `Sync`: the engine keeps it behind a mutex.
+pub struct Cache {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+/// What one applied batch changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Requests whose cached copy changed (new version or new message).
+    pub changed: Vec<String>,
+    /// Notices newly queued (dedupe by key already done).
+    pub queued_notices: usize,
+    /// Events skipped because their seq was already applied.
+    pub skipped: usize,
+}
+
+impl Cache {
+    /// Opens (creating if needed) `cache.sqlite3` in `dir` and migrates it.
+    pub fn open(dir: &Path) -> Result<Cache> {
+        std::fs::create_dir_all(dir)?;
+        let conn = Connection::open(dir.join("cache.sqlite3"))?;
+        Self::init(conn)
+    }
+
+    /// An in-memory cache (tests).
+    pub fn open_in_memory() -> Result<Cache> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Cache> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // WAL + NORMAL: a killed process never corrupts nor half-applies a transaction.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Cache { conn })
+    }
+
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        Ok(v as usize)
+    }
+
+    /// Applies feed events, queues the notices `decide` gives for each applied one
+    /// (dedupe by key) and stores the new feed
+    /// position, all in one transaction. Idempotent: events at or below the
+    /// stored seq are skipped, and a request is only replaced by a newer version.
+    pub fn apply_events(
+        &mut self,
+        events: &[FeedEvent],
+        decide: impl Fn(&FeedEvent) -> Vec<Notice>,
+        ready_seq: Option<i64>,
+        now: i64,
+    ) -> Result<ApplyReport> {
+        let tx = self.conn.transaction()?;
+        let mut seq = meta::feed_seq(&tx)?.unwrap_or(0);
+        let mut report = ApplyReport::default();
+        for ev in events {
+            if ev.seq <= seq {
+                report.skipped += 1;
+                continue;
+            }
+            seq = ev.seq;
+            let mut changed = requests::upsert(&tx, &ev.request, true, None)?;
+            if let Some(m) = &ev.chat_message {
+                changed |= insert_message(&tx, m)?;
+                if changed {
+                    requests::mark_unread(&tx, &m.request_id)?;
+                }
+            }
+            if changed && !report.changed.contains(&ev.request.id) {
+                report.changed.push(ev.request.id.clone());
+            }
+            for n in decide(ev) {
+                if notifications::queue(&tx, &n, now)? {
+                    report.queued_notices += 1;
+                    if n.critical && n.key.starts_with("urgent:") {
+                        if let Some(id) = &n.request_id {
+                            notifications::watch(&tx, id, now)?;
+                        }
+                    }
+                }
+            }
+        }
+        let seq = ready_seq.map_or(seq, |r| r.max(seq));
+        meta::set_feed_seq(&tx, seq)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Stores one page of a full sync (no notifications) under sync generation `generation`.
+    pub fn apply_sync_page(
+        &mut self,
+        page: &[Request],
+        generation: i64,
+        mark_unread: bool,
+    ) -> Result<Vec<String>> {
+        let tx = self.conn.transaction()?;
+        let mut changed = Vec::new();
+        for r in page {
+            if requests::upsert(&tx, r, mark_unread, Some(generation))? {
+                changed.push(r.id.clone());
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// Ends a full sync: drops requests the server no longer lists for us and
+    /// stores the feed position the sync started from, atomically.
+    pub fn finish_sync(&mut self, generation: i64, head_seq: i64) -> Result<Vec<String>> {
+        let tx = self.conn.transaction()?;
+        let gone = requests::sweep(&tx, generation)?;
+        meta::set_feed_seq(&tx, head_seq)?;
+        meta::set(&tx, "last_sync_at", &chrono::Utc::now().to_rfc3339())?;
+        tx.commit()?;
+        Ok(gone)
+    }
+
+    /// Forgets everything cached (another account signed in).
+    pub fn clear(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(
+            "DELETE FROM requests; DELETE FROM messages; DELETE FROM history;
+             DELETE FROM notifications; DELETE FROM urgent_watch; DELETE FROM outbox;
+             DELETE FROM meta WHERE key IN ('feed_seq', 'last_sync_at', 'sync_gen');",
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "cache migrated");
+    }
+    Ok(())
+}
+
+pub(crate) fn insert_message(tx: &Transaction<'_>, m: &ChatMessage) -> Result<bool> {
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO messages(id, request_id, created_at, raw) VALUES (?1, ?2, ?3, ?4)",
+        params![m.id, m.request_id, m.created_at, serde_json::to_string(m)?],
+    )?;
+    Ok(n > 0)
+}
+
+#[cfg(test)]
+mod tests;

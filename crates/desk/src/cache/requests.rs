@@ -1,0 +1,367 @@
+//! The `requests` table (plus `messages`, `history` and the FTS index): versioned
+//! upserts, the inbox query for a virtual list, full-text search, unread marks.
+
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+use super::Cache;
+use crate::error::{Error, Result};
+use crate::types::{
+    ChatMessage, HistoryEntry, InboxItem, InboxPage, InboxQuery, Priority, Request, RequestKind,
+};
+
+const ITEM_COLUMNS: &str = "r.id, r.kind, r.ticket_number, r.title, r.site, r.client_name, \
+     r.status, r.priority, r.assignee_id, r.assignee_name, r.updated_at, r.unread";
+
+/// Default and maximum page size of an inbox window.
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 1000;
+
+/// Inserts or updates `r` when it is new or newer than the cached version.
+/// Returns whether the cached copy changed. `generation` marks it as seen by a full sync.
+pub(crate) fn upsert(
+    tx: &Transaction<'_>,
+    r: &Request,
+    mark_unread: bool,
+    generation: Option<i64>,
+) -> Result<bool> {
+    let stored: Option<i64> = tx
+        .query_row("SELECT version FROM requests WHERE id = ?1", [&r.id], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    if let Some(v) = stored {
+        if v >= r.version {
+            if let Some(g) = generation {
+                tx.execute(
+                    "UPDATE requests SET sync_gen = ?2 WHERE id = ?1",
+                    params![r.id, g],
+                )?;
+            }
+            return Ok(false);
+        }
+    }
+    let pinned = r.priority == Priority::Urgent && !r.is_terminal();
+    let raw = serde_json::to_string(r)?;
+    tx.execute(
+        "INSERT INTO requests(id, kind, ticket_number, title, description, site, status, priority,
+            pinned, client_name, assignee_id, assignee_name, created_at, updated_at, version, raw,
+            unread, sync_gen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, ticket_number = excluded.ticket_number,
+            title = excluded.title, description = excluded.description, site = excluded.site,
+            status = excluded.status, priority = excluded.priority, pinned = excluded.pinned,
+            client_name = excluded.client_name, assignee_id = excluded.assignee_id,
+            assignee_name = excluded.assignee_name, created_at = excluded.created_at,
+            updated_at = excluded.updated_at, version = excluded.version, raw = excluded.raw,
+            unread = MAX(requests.unread, excluded.unread),
+            sync_gen = MAX(requests.sync_gen, excluded.sync_gen)",
+        params![
+            r.id,
+            r.kind.as_str(),
+            r.ticket_number,
+            r.title,
+            r.description,
+            r.site,
+            r.status,
+            r.priority.as_str(),
+            pinned,
+            r.client_name,
+            r.assignee_id,
+            r.assignee_name,
+            r.created_at,
+            r.updated_at,
+            r.version,
+            raw,
+            mark_unread,
+            generation.unwrap_or(0),
+        ],
+    )?;
+    Ok(true)
+}
+
+pub(crate) fn mark_unread(tx: &Transaction<'_>, id: &str) -> Result<()> {
+    tx.execute("UPDATE requests SET unread = 1 WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Deletes requests not seen by the full sync `generation`; returns their ids.
+pub(crate) fn sweep(tx: &Transaction<'_>, generation: i64) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare("SELECT id FROM requests WHERE sync_gen < ?1")?;
+    let gone: Vec<String> = stmt
+        .query_map([generation], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    drop(stmt);
+    tx.execute("DELETE FROM requests WHERE sync_gen < ?1", [generation])?;
+    Ok(gone)
+}
+
+/// Turns user input into a safe FTS5 query: every word must match, as a prefix.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .map(|t| t.replace('"', ""))
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("\"{t}\"*"))
+        .collect();
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" "))
+    }
+}
+
+fn item(row: &Row<'_>) -> rusqlite::Result<InboxItem> {
+    let kind: String = row.get(1)?;
+    let priority: String = row.get(7)?;
+    Ok(InboxItem {
+        id: row.get(0)?,
+        kind: parse_kind(&kind),
+        ticket_number: row.get(2)?,
+        title: row.get(3)?,
+        site: row.get(4)?,
+        client_name: row.get(5)?,
+        status: row.get(6)?,
+        priority: parse_priority(&priority),
+        assignee_id: row.get(8)?,
+        assignee_name: row.get(9)?,
+        updated_at: row.get(10)?,
+        unread: row.get(11)?,
+    })
+}
+
+fn parse_kind(s: &str) -> RequestKind {
+    match s {
+        "project" => RequestKind::Project,
+        "quote" => RequestKind::Quote,
+        _ => RequestKind::Intervention,
+    }
+}
+
+fn parse_priority(s: &str) -> Priority {
+    match s {
+        "low" => Priority::Low,
+        "high" => Priority::High,
+        "urgent" => Priority::Urgent,
+        _ => Priority::Medium,
+    }
+}
+
+impl Cache {
+    /// One window of the inbox: filters, active urgent first, then most recently updated.
+    pub fn inbox(&self, q: &InboxQuery, me: Option<&str>) -> Result<InboxPage> {
+        let mut clauses: Vec<&str> = Vec::new();
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        if let Some(k) = q.kind {
+            clauses.push("r.kind = ?");
+            args.push(Box::new(k.as_str()));
+        }
+        if let Some(s) = &q.status {
+            clauses.push("r.status = ?");
+            args.push(Box::new(s.clone()));
+        }
+        if let Some(p) = q.priority {
+            clauses.push("r.priority = ?");
+            args.push(Box::new(p.as_str()));
+        }
+        if q.assigned_to_me {
+            clauses.push("r.assignee_id = ?");
+            args.push(Box::new(me.unwrap_or_default().to_owned()));
+        }
+        if q.unread_only {
+            clauses.push("r.unread = 1");
+        }
+        if let Some(text) = q.text.as_deref().and_then(fts_query) {
+            clauses.push("r.rowid IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
+            args.push(Box::new(text));
+        }
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let limit = q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
+        let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
+        let total: i64 = self.conn().query_row(
+            &format!("SELECT COUNT(*) FROM requests r {filter}"),
+            params.as_slice(),
+            |r| r.get(0),
+        )?;
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM requests r {filter}
+             ORDER BY r.pinned DESC, r.updated_at DESC, r.id DESC LIMIT {limit} OFFSET {}",
+            q.offset
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let items = stmt
+            .query_map(params.as_slice(), item)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(InboxPage {
+            items,
+            total: total as u64,
+            offset: q.offset,
+        })
+    }
+
+    /// Full-text search over ticket number, title, description, client name and site, best first.
+    pub fn search(&self, text: &str, limit: u32) -> Result<Vec<InboxItem>> {
+        let Some(query) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM requests_fts f JOIN requests r ON r.rowid = f.rowid
+             WHERE requests_fts MATCH ?1
+             ORDER BY bm25(requests_fts, 10.0, 4.0, 1.0, 3.0, 2.0), r.updated_at DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let items = stmt
+            .query_map(params![query, limit.min(MAX_LIMIT)], item)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(items)
+    }
+
+    pub fn request(&self, id: &str) -> Result<Option<(Request, bool)>> {
+        let row: Option<(String, bool)> = self
+            .conn()
+            .query_row(
+                "SELECT raw, unread FROM requests WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match row {
+            Some((raw, unread)) => Ok(Some((serde_json::from_str(&raw)?, unread))),
+            None => Ok(None),
+        }
+    }
+
+    pub fn request_version(&self, id: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT version FROM requests WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn messages(&self, request_id: &str) -> Result<Vec<ChatMessage>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT raw FROM messages WHERE request_id = ?1 ORDER BY created_at, id",
+        )?;
+        let rows = stmt
+            .query_map([request_id], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.iter()
+            .map(|s| serde_json::from_str(s).map_err(Error::from))
+            .collect()
+    }
+
+    pub fn history(&self, request_id: &str) -> Result<Vec<HistoryEntry>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT raw FROM history WHERE request_id = ?1 ORDER BY idx")?;
+        let rows = stmt
+            .query_map([request_id], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.iter()
+            .map(|s| serde_json::from_str(s).map_err(Error::from))
+            .collect()
+    }
+
+    /// Stores a detail fetched from the server (request, whole history, messages).
+    pub fn store_detail(
+        &mut self,
+        request: &Request,
+        history: &[HistoryEntry],
+        messages: &[ChatMessage],
+    ) -> Result<bool> {
+        let tx = self.conn_mut().transaction()?;
+        let changed = upsert(&tx, request, false, None)?;
+        tx.execute("DELETE FROM history WHERE request_id = ?1", [&request.id])?;
+        for (i, h) in history.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO history(request_id, idx, raw) VALUES (?1, ?2, ?3)",
+                params![request.id, i as i64, serde_json::to_string(h)?],
+            )?;
+        }
+        for m in messages {
+            super::insert_message(&tx, m)?;
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// Stores the request (and message) a successful action returned.
+    pub fn store_action_result(
+        &mut self,
+        request: Option<&Request>,
+        message: Option<&ChatMessage>,
+    ) -> Result<Vec<String>> {
+        let tx = self.conn_mut().transaction()?;
+        let mut changed = Vec::new();
+        if let Some(r) = request {
+            if upsert(&tx, r, false, None)? {
+                changed.push(r.id.clone());
+            }
+        }
+        if let Some(m) = message {
+            if super::insert_message(&tx, m)? && !changed.contains(&m.request_id) {
+                changed.push(m.request_id.clone());
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    pub fn mark_read(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        let tx = self.conn_mut().transaction()?;
+        let mut changed = Vec::new();
+        for id in ids {
+            if tx.execute(
+                "UPDATE requests SET unread = 0 WHERE id = ?1 AND unread = 1",
+                [id],
+            )? > 0
+            {
+                changed.push(id.clone());
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// Records that this user opened the request (acknowledges an urgent one).
+    pub fn acknowledge(&mut self, id: &str) -> Result<()> {
+        self.conn()
+            .execute("UPDATE requests SET acked = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    pub fn unread_count(&self) -> Result<u64> {
+        let n: i64 =
+            self.conn()
+                .query_row("SELECT COUNT(*) FROM requests WHERE unread = 1", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(n as u64)
+    }
+
+    pub fn request_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// All cached requests as (id, version), for consistency checks.
+    pub fn versions(&self) -> Result<Vec<(String, i64)>> {
+        versions(self.conn())
+    }
+}
+
+fn versions(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare("SELECT id, version FROM requests ORDER BY id")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

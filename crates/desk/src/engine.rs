@@ -1,0 +1,453 @@
+//! The `Engine`: the one public entry point a UI shell calls. It owns the cache,
+//! the secret store, the background sync task and the event stream.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{Notify, broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::api::Api;
+use crate::cache::{Cache, StoredAccount};
+use crate::error::{Error, Result};
+use crate::notify::{DesktopNotifier, Notifier};
+use crate::outbox::{Action, OutboxEntry, OutboxState, PerformOutcome};
+use crate::secrets::{Secrets, account_key};
+use crate::settings::Settings;
+use crate::sync::{Backoff, Liveness};
+use crate::types::{
+    ConnectionState, EngineEvent, InboxItem, InboxPage, InboxQuery, RequestDetail, Session, User,
+};
+
+/// Knobs of an engine; `Default` is what the desktop app uses.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Shows notifications (default: `DesktopNotifier`, D-Bus via notify-rust).
+    pub notifier: Option<Arc<dyn Notifier>>,
+    /// Service name under which the session secret is stored.
+    pub keyring_service: String,
+    /// Use the OS secret store (false: memory only, for tests).
+    pub use_keyring: bool,
+    pub backoff: Backoff,
+    pub liveness: Liveness,
+    /// How often reminders of unacknowledged urgent interventions are checked.
+    pub reminder_tick: Duration,
+    /// Seconds per reminder "minute" (60; tests shorten it).
+    pub seconds_per_minute: i64,
+    /// Broadcast channel capacity of the event stream.
+    pub event_capacity: usize,
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("keyring_service", &self.keyring_service)
+            .field("use_keyring", &self.use_keyring)
+            .field("backoff", &self.backoff)
+            .field("liveness", &self.liveness)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            notifier: None,
+            keyring_service: "itv-desk".into(),
+            use_keyring: true,
+            backoff: Backoff::default(),
+            liveness: Liveness::default(),
+            reminder_tick: Duration::from_secs(30),
+            seconds_per_minute: 60,
+            event_capacity: 1024,
+        }
+    }
+}
+
+/// The signed-in context the background task runs with.
+#[derive(Clone, Debug)]
+pub(crate) struct SessionCtx {
+    pub api: Api,
+    pub user: User,
+}
+
+pub(crate) struct Inner {
+    pub cache: Mutex<Cache>,
+    pub secrets: Secrets,
+    pub config: EngineConfig,
+    pub notifier: Arc<dyn Notifier>,
+    pub events: broadcast::Sender<EngineEvent>,
+    pub session_tx: watch::Sender<Option<SessionCtx>>,
+    pub session: Mutex<Option<Session>>,
+    pub connection: Mutex<ConnectionState>,
+    pub wake: Notify,
+    pub outbox_lock: tokio::sync::Mutex<()>,
+    pub deliver_lock: tokio::sync::Mutex<()>,
+    pub clicks: mpsc::UnboundedSender<Option<String>>,
+}
+
+impl Inner {
+    pub fn cache(&self) -> MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn emit(&self, e: EngineEvent) {
+        let _ = self.events.send(e);
+    }
+
+    pub fn emit_changed(&self, ids: Vec<String>) {
+        if !ids.is_empty() {
+            self.emit(EngineEvent::RequestsChanged { ids });
+        }
+    }
+
+    pub fn set_connection(&self, state: ConnectionState) {
+        let mut cur = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        if *cur != state {
+            tracing::info!(?state, "connection");
+            *cur = state.clone();
+            drop(cur);
+            self.emit(EngineEvent::Connection { state });
+        }
+    }
+
+    pub fn connection(&self) -> ConnectionState {
+        self.connection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn ctx(&self) -> Option<SessionCtx> {
+        self.session_tx.borrow().clone()
+    }
+
+    pub fn emit_outbox(&self) {
+        if let Ok((pending, refused)) = self.cache().outbox_counts() {
+            self.emit(EngineEvent::Outbox { pending, refused });
+        }
+    }
+
+    pub fn settings_for(&self, user_id: &str) -> Settings {
+        self.cache().settings(user_id).unwrap_or_default()
+    }
+}
+
+/// The desktop engine. Dropping it stops its background tasks.
+pub struct Engine {
+    inner: Arc<Inner>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub(crate) fn unix_now() -> i64 {
+    now_secs()
+}
+
+impl Engine {
+    /// Opens the cache in `data_dir` (serving it at once), restores the session
+    /// from the secret store if any, and starts syncing in the background.
+    /// Must be called inside a tokio runtime.
+    pub async fn open(data_dir: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
+        let dir = data_dir.as_ref().to_owned();
+        let cache = tokio::task::spawn_blocking(move || Cache::open(&dir)).await??;
+        let account = cache.account()?;
+        let last_sync_at = cache.last_sync_at()?;
+        let notifier: Arc<dyn Notifier> = config
+            .notifier
+            .clone()
+            .unwrap_or_else(|| Arc::new(DesktopNotifier::new("IT Vision Desk")));
+        let (events, _) = broadcast::channel(config.event_capacity.max(16));
+        let (session_tx, _) = watch::channel(None);
+        let (clicks, mut clicks_rx) = mpsc::unbounded_channel();
+        let secrets = Secrets::new(&config.keyring_service, config.use_keyring);
+        let inner = Arc::new(Inner {
+            cache: Mutex::new(cache),
+            secrets,
+            config,
+            notifier,
+            events,
+            session_tx,
+            session: Mutex::new(None),
+            connection: Mutex::new(ConnectionState::SignedOut),
+            wake: Notify::new(),
+            outbox_lock: tokio::sync::Mutex::new(()),
+            deliver_lock: tokio::sync::Mutex::new(()),
+            clicks,
+        });
+
+        if let Some(account) = account {
+            let key = account_key(&account.server_url, &account.user.email);
+            let inner2 = inner.clone();
+            let found = tokio::task::spawn_blocking(move || inner2.secrets.load(&key)).await?;
+            match found {
+                Some((token, storage)) => {
+                    let api = Api::new(&account.server_url, Some(token))?;
+                    *inner.session.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(account.session(storage));
+                    inner.set_connection(ConnectionState::Offline { last_sync_at });
+                    inner.session_tx.send_replace(Some(SessionCtx {
+                        api,
+                        user: account.user.clone(),
+                    }));
+                }
+                None => tracing::info!("no stored session secret: sign-in needed"),
+            }
+        }
+
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(crate::runner::run(inner.clone())));
+        tasks.push(tokio::spawn(crate::runner::reminders(inner.clone())));
+        let inner2 = inner.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(request_id) = clicks_rx.recv().await {
+                tracing::info!(?request_id, "notification clicked");
+                inner2.emit(EngineEvent::NotificationClicked { request_id });
+            }
+        }));
+        Ok(Engine { inner, tasks })
+    }
+
+    /// Signs in: exchanges email + password for a token, stores it in the OS
+    /// secret store (or memory, reported in the session), and starts syncing.
+    pub async fn sign_in(&self, server_url: &str, email: &str, password: &str) -> Result<Session> {
+        let api = Api::new(server_url, None)?;
+        let answer = api.login(email.trim(), password).await?;
+        let account = StoredAccount {
+            server_url: api.base().to_owned(),
+            user: answer.user.clone(),
+        };
+        {
+            let mut cache = self.inner.cache();
+            let previous = cache.account()?;
+            let same = previous.as_ref().is_some_and(|p| {
+                p.server_url == account.server_url && p.user.id == account.user.id
+            });
+            if !same {
+                cache.clear()?;
+            }
+            cache.set_account(Some(&account))?;
+        }
+        let key = account_key(&account.server_url, &account.user.email);
+        let inner = self.inner.clone();
+        let token = answer.token.clone();
+        let storage = tokio::task::spawn_blocking(move || inner.secrets.store(&key, &token)).await?;
+        let session = account.session(storage);
+        *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(session.clone());
+        self.inner.set_connection(ConnectionState::Connecting);
+        self.inner.session_tx.send_replace(Some(SessionCtx {
+            api: Api::new(&account.server_url, Some(answer.token))?,
+            user: answer.user,
+        }));
+        self.inner.emit(EngineEvent::SessionChanged {
+            session: Some(session.clone()),
+        });
+        Ok(session)
+    }
+
+    /// Signs out: forgets the secret (OS store and memory) and stops syncing.
+    /// The cache stays (read-only) until another account signs in.
+    pub async fn sign_out(&self) -> Result<()> {
+        let account = self.inner.cache().account()?;
+        self.inner.session_tx.send_replace(None);
+        *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if let Some(a) = account {
+            let key = account_key(&a.server_url, &a.user.email);
+            let inner = self.inner.clone();
+            tokio::task::spawn_blocking(move || inner.secrets.delete(&key)).await?;
+        }
+        self.inner.set_connection(ConnectionState::SignedOut);
+        self.inner
+            .emit(EngineEvent::SessionChanged { session: None });
+        Ok(())
+    }
+
+    /// The current session, if signed in.
+    pub fn session(&self) -> Option<Session> {
+        self.inner
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn connection(&self) -> ConnectionState {
+        self.inner.connection()
+    }
+
+    /// The event stream for the UI shell.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Skips the current reconnect delay (network came back, machine woke up).
+    pub fn reconnect_now(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    fn me(&self) -> Option<String> {
+        self.session().map(|s| s.user.id)
+    }
+
+    /// One window of the inbox, from the cache.
+    pub async fn inbox(&self, query: InboxQuery) -> Result<InboxPage> {
+        let me = self.me();
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.cache().inbox(&query, me.as_deref())).await?
+    }
+
+    /// Full-text search over the cache, best matches first.
+    pub async fn search(&self, text: &str, limit: u32) -> Result<Vec<InboxItem>> {
+        let inner = self.inner.clone();
+        let text = text.to_owned();
+        tokio::task::spawn_blocking(move || inner.cache().search(&text, limit)).await?
+    }
+
+    /// Number of unread requests (tray badge).
+    pub async fn unread_count(&self) -> Result<u64> {
+        self.inner.cache().unread_count()
+    }
+
+    /// A request with its history and messages: from the server when reachable
+    /// (and then cached), otherwise from the cache. Opening it acknowledges it.
+    pub async fn request_detail(&self, id: &str) -> Result<RequestDetail> {
+        self.inner.cache().acknowledge(id)?;
+        let mut fresh = false;
+        if let Some(ctx) = self.inner.ctx() {
+            match tokio::time::timeout(Duration::from_secs(5), ctx.api.request_detail(id)).await {
+                Ok(Ok(d)) => {
+                    let changed =
+                        self.inner
+                            .cache()
+                            .store_detail(&d.request, &d.history, &d.messages)?;
+                    if changed {
+                        self.inner.emit_changed(vec![id.to_owned()]);
+                    }
+                    fresh = true;
+                }
+                Ok(Err(Error::Server(r))) if r.status == 404 => {
+                    return Err(Error::NotFound(id.to_owned()));
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "detail from cache"),
+                Err(_) => tracing::debug!("detail timed out, from cache"),
+            }
+        }
+        let cache = self.inner.cache();
+        let (request, unread) = cache
+            .request(id)?
+            .ok_or_else(|| Error::NotFound(id.to_owned()))?;
+        Ok(RequestDetail {
+            request,
+            history: cache.history(id)?,
+            messages: cache.messages(id)?,
+            unread,
+            fresh,
+        })
+    }
+
+    /// Clears the unread mark of these requests.
+    pub async fn mark_read(&self, ids: &[String]) -> Result<()> {
+        let changed = self.inner.cache().mark_read(ids)?;
+        self.inner.emit_changed(changed);
+        Ok(())
+    }
+
+    /// Queues a staff action in the outbox and, when live, sends it right away.
+    pub async fn perform(&self, action: Action) -> Result<PerformOutcome> {
+        action.validate()?;
+        if self.inner.ctx().is_none() {
+            return Err(Error::NotSignedIn);
+        }
+        let key = uuid::Uuid::new_v4().to_string();
+        let id = self.inner.cache().outbox_push(&action, &key)?;
+        self.inner.emit_outbox();
+        if self.inner.connection() == ConnectionState::Live {
+            crate::runner::flush_outbox(&self.inner).await;
+        }
+        let cache = self.inner.cache();
+        Ok(match cache.outbox_get(id)? {
+            None => PerformOutcome::Applied {
+                request: cache.request(action.request_id())?.map(|(r, _)| r),
+            },
+            Some(OutboxEntry {
+                state: OutboxState::Refused,
+                refusal: Some(refusal),
+                ..
+            }) => PerformOutcome::Refused {
+                outbox_id: id,
+                refusal,
+            },
+            Some(_) => PerformOutcome::Queued { outbox_id: id },
+        })
+    }
+
+    /// Everything waiting in (or refused by) the outbox, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        self.inner.cache().outbox_list()
+    }
+
+    /// Sends what the outbox holds now (also done on every reconnection).
+    pub async fn flush_outbox(&self) {
+        crate::runner::flush_outbox(&self.inner).await;
+    }
+
+    /// Removes an entry the user gave up on (e.g. a refused one).
+    pub async fn discard_outbox_entry(&self, id: i64) -> Result<bool> {
+        let removed = self.inner.cache().outbox_remove(id)?;
+        self.inner.emit_outbox();
+        Ok(removed)
+    }
+
+    /// The signed-in user's settings (defaults otherwise).
+    pub async fn settings(&self) -> Result<Settings> {
+        let me = self.me().unwrap_or_default();
+        self.inner.cache().settings(&me)
+    }
+
+    pub async fn set_settings(&self, settings: Settings) -> Result<Settings> {
+        let me = self.me().ok_or(Error::NotSignedIn)?;
+        let s = settings.normalized();
+        self.inner.cache().set_settings(&me, &s)?;
+        Ok(s)
+    }
+
+    /// Notification keys recorded so far (diagnostics and tests).
+    pub async fn notification_log(&self) -> Result<Vec<(String, String)>> {
+        self.inner.cache().notice_keys()
+    }
+
+    /// (id, version) of every cached request (diagnostics and tests).
+    pub async fn cached_versions(&self) -> Result<Vec<(String, i64)>> {
+        self.inner.cache().versions()
+    }
+
+    /// The last feed seq stored.
+    pub async fn feed_seq(&self) -> Result<Option<i64>> {
+        self.inner.cache().feed_seq()
+    }
+
+    /// Stops background work now (also done on drop).
+    pub fn shutdown(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}

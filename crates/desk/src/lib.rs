@@ -1,0 +1,23 @@
+//! IT Vision Desk desktop engine: a plain library (no Tauri) holding the local
+//! SQLite cache, the feed sync, native notifications, the session secret and
+//! the outbox of staff actions. A UI shell drives it through [`Engine`].
+
+pub mod api;
+pub mod cache;
+pub mod engine;
+pub mod error;
+pub mod feed;
+pub mod notify;
+pub mod outbox;
+mod runner;
+pub mod secrets;
+pub mod settings;
+pub mod sync;
+pub mod types;
+
+pub use engine::{Engine, EngineConfig};
+pub use error::{Error, Result, ServerRefusal, UiError};
+pub use notify::{DesktopNotifier, Notice, Notifier};
+pub use outbox::{Action, OutboxEntry, OutboxState, PerformOutcome};
+pub use settings::Settings;
+pub use types::*;

@@ -1,0 +1,199 @@
+//! Sync decisions as pure functions: where to start (full sync or resume),
+//! what each feed frame means, how long to wait before reconnecting, when a
+//! silent connection is dead. The engine computes these, then carries them out.
+
+use std::time::Duration;
+
+use crate::types::{FeedEvent, Frame};
+
+/// How to (re)start the feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartPlan {
+    /// Nothing cached yet (first sign-in) or the log no longer reaches us.
+    FullSync,
+    /// Resume the feed after the stored seq.
+    Resume { since: i64 },
+}
+
+pub fn plan_start(stored_seq: Option<i64>, resync_requested: bool) -> StartPlan {
+    match stored_seq {
+        Some(since) if !resync_requested => StartPlan::Resume { since },
+        _ => StartPlan::FullSync,
+    }
+}
+
+/// Phase of one feed connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Replaying what we missed, until `ready`.
+    Replaying,
+    Live,
+}
+
+/// What to do with one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Keep for the catch-up batch (replay phase).
+    Buffer(Box<FeedEvent>),
+    /// Apply now and notify (live phase).
+    Apply(Box<FeedEvent>),
+    /// Replay done: apply the buffer as one batch, store `seq`, go live.
+    GoLive { seq: i64 },
+    /// The log no longer holds our position: full sync, then resume from `head`.
+    Resync { head: i64 },
+    /// The server ends the connection with an error.
+    Fail { code: String, message: String },
+    Ignore,
+}
+
+/// Decides what a frame means in a phase; `last_seq` is the highest seq seen.
+pub fn on_frame(phase: Phase, last_seq: i64, frame: Frame) -> Step {
+    match frame {
+        Frame::Event(ev) if ev.seq <= last_seq => Step::Ignore,
+        Frame::Event(ev) => match phase {
+            Phase::Replaying => Step::Buffer(ev),
+            Phase::Live => Step::Apply(ev),
+        },
+        Frame::Ready { seq } => Step::GoLive { seq },
+        Frame::ResyncRequired { head_seq, .. } => Step::Resync { head: head_seq },
+        Frame::Error { code, message } => Step::Fail { code, message },
+        Frame::Unknown(_) => Step::Ignore,
+    }
+}
+
+/// Replay buffers are applied in chunks of this many events (notifications
+/// wait until `ready`, so a chunked catch-up still ends in one summary).
+pub const REPLAY_CHUNK: usize = 500;
+
+/// Reconnect delays: exponential from `base`, capped, with jitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Backoff {
+    /// Delay before attempt `attempt` (0 = first retry); `jitter` in [0, 1)
+    /// spreads it over [d/2, d] so many desks do not reconnect in step.
+    pub fn delay(&self, attempt: u32, jitter: f64) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(2u32.saturating_pow(attempt.min(20)))
+            .min(self.cap);
+        let jitter = jitter.clamp(0.0, 1.0);
+        exp.mul_f64(0.5 + 0.5 * jitter)
+    }
+}
+
+/// Liveness of a feed connection: the server pings every 20 s; 60 s of
+/// silence (no frame, no ping) means the connection is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    pub dead_after: Duration,
+    pub ping_every: Duration,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness {
+            dead_after: Duration::from_secs(60),
+            ping_every: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Liveness {
+    pub fn is_dead(&self, silence: Duration) -> bool {
+        silence >= self.dead_after
+    }
+}
+
+/// Pages of `GET /api/requests` used by a full sync.
+pub const SYNC_PAGE: u32 = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::FeedEvent;
+
+    fn ev(seq: i64) -> Frame {
+        let text = format!(
+            r#"{{"seq":{seq},"type":"request.created","kind":"quote","_id":"r","at":"t",
+            "request":{{"_id":"r","kind":"quote","title":"t","status":"open","priority":"medium",
+            "createdAt":"t","updatedAt":"t","version":1}}}}"#
+        );
+        Frame::parse(&text)
+    }
+
+    #[test]
+    fn start_plan() {
+        assert_eq!(plan_start(None, false), StartPlan::FullSync);
+        assert_eq!(plan_start(Some(7), false), StartPlan::Resume { since: 7 });
+        assert_eq!(plan_start(Some(7), true), StartPlan::FullSync);
+    }
+
+    #[test]
+    fn frames_by_phase() {
+        assert!(matches!(ev(3), Frame::Event(_)));
+        assert!(matches!(
+            on_frame(Phase::Replaying, 2, ev(3)),
+            Step::Buffer(_)
+        ));
+        assert!(matches!(on_frame(Phase::Live, 2, ev(3)), Step::Apply(_)));
+        assert_eq!(on_frame(Phase::Live, 3, ev(3)), Step::Ignore);
+        assert_eq!(
+            on_frame(Phase::Replaying, 0, Frame::parse(r#"{"type":"ready","seq":9}"#)),
+            Step::GoLive { seq: 9 }
+        );
+        assert_eq!(
+            on_frame(
+                Phase::Replaying,
+                0,
+                Frame::parse(r#"{"type":"resync_required","oldestSeq":50,"headSeq":90}"#)
+            ),
+            Step::Resync { head: 90 }
+        );
+        assert!(matches!(
+            on_frame(
+                Phase::Live,
+                0,
+                Frame::parse(r#"{"type":"error","code":"unauthorized","message":"x"}"#)
+            ),
+            Step::Fail { .. }
+        ));
+        assert_eq!(
+            on_frame(Phase::Live, 0, Frame::parse("not json")),
+            Step::Ignore
+        );
+        let _: Option<FeedEvent> = None;
+    }
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        let b = Backoff::default();
+        assert_eq!(b.delay(0, 1.0), Duration::from_millis(500));
+        assert_eq!(b.delay(0, 0.0), Duration::from_millis(250));
+        assert_eq!(b.delay(3, 1.0), Duration::from_secs(4));
+        assert_eq!(b.delay(10, 1.0), Duration::from_secs(30));
+        assert_eq!(b.delay(u32::MAX, 1.0), Duration::from_secs(30));
+        assert!(b.delay(10, 0.0) >= Duration::from_secs(15));
+        let d = b.delay(4, 0.37);
+        assert!(d > Duration::from_secs(4) && d < Duration::from_secs(8));
+    }
+
+    #[test]
+    fn liveness() {
+        let l = Liveness::default();
+        assert!(!l.is_dead(Duration::from_secs(59)));
+        assert!(l.is_dead(Duration::from_secs(60)));
+    }
+}

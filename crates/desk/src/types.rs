@@ -1,0 +1,352 @@
+//! Serializable types the engine shares with its callers: the server's wire shapes
+//! (requests, messages, feed frames) and the UI-facing ones (inbox rows, events).
+//! camelCase JSON everywhere, because a Tauri shell hands them to a TypeScript UI.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use ts_rs::TS;
+
+/// Staff or client role, as the server spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Role {
+    Admin,
+    Technician,
+    Client,
+}
+
+/// The three kinds of client requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestKind {
+    Project,
+    Intervention,
+    Quote,
+}
+
+impl RequestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Project => "project",
+            RequestKind::Intervention => "intervention",
+            RequestKind::Quote => "quote",
+        }
+    }
+}
+
+/// Priority of a request (`urgent` sorts first in the inbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Medium => "medium",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
+
+/// A signed-in user as `POST /api/auth/login` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// A request of any kind, as the server sends it. Kind-specific fields
+/// (`serviceType`, `items`, `type`, ...) are kept verbatim in `extra`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub kind: RequestKind,
+    #[serde(default)]
+    pub ticket_number: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub site: String,
+    pub status: String,
+    pub priority: Priority,
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub client_name: String,
+    #[serde(default)]
+    pub assignee_id: Option<String>,
+    #[serde(default)]
+    pub assignee_name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    #[serde(flatten)]
+    #[ts(skip)]
+    pub extra: Map<String, Value>,
+}
+
+impl Request {
+    /// Statuses after which a request needs nobody's attention any more.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "rejected"
+                | "completed"
+                | "resolved"
+                | "closed"
+                | "cancelled"
+                | "accepted"
+                | "declined"
+        )
+    }
+
+    /// An intervention of type `urgent` (its priority is then `urgent`).
+    pub fn is_urgent_intervention(&self) -> bool {
+        self.kind == RequestKind::Intervention
+            && (self.priority == Priority::Urgent
+                || self.extra.get("type").and_then(Value::as_str) == Some("urgent"))
+    }
+}
+
+/// One entry of a request's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub at: String,
+    #[serde(default)]
+    pub actor_id: Option<String>,
+    #[serde(default)]
+    pub actor_name: Option<String>,
+    pub action: String,
+    #[serde(default)]
+    pub from_status: Option<String>,
+    #[serde(default)]
+    pub to_status: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One chat message on a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub request_id: String,
+    #[serde(default)]
+    pub author_id: String,
+    #[serde(default)]
+    pub author_name: String,
+    #[serde(default)]
+    pub author_role: Option<Role>,
+    pub body: String,
+    pub created_at: String,
+}
+
+/// The seed's notification payload riding inside a feed event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedNotification {
+    #[serde(rename = "type")]
+    pub notification_type: String,
+    pub title: String,
+    pub message: String,
+    #[serde(default)]
+    #[ts(type = "Record<string, unknown>")]
+    pub data: Value,
+}
+
+/// One event of the durable feed (`GET /api/feed`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedEvent {
+    pub seq: i64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub kind: RequestKind,
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(default)]
+    pub ticket_number: Option<String>,
+    pub at: String,
+    pub request: Request,
+    #[serde(default)]
+    pub chat_message: Option<ChatMessage>,
+    #[serde(default)]
+    pub notification: Option<SeedNotification>,
+}
+
+/// What a feed text frame can be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    Event(Box<FeedEvent>),
+    Ready { seq: i64 },
+    ResyncRequired { oldest_seq: i64, head_seq: i64 },
+    Error { code: String, message: String },
+    Unknown(String),
+}
+
+impl Frame {
+    /// Parses one text frame; never fails (unknown shapes become `Unknown`).
+    pub fn parse(text: &str) -> Frame {
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(_) => return Frame::Unknown(text.to_owned()),
+        };
+        let int = |k: &str| value.get(k).and_then(Value::as_i64).unwrap_or(0);
+        let string = |k: &str| {
+            value
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        match value.get("type").and_then(Value::as_str) {
+            Some("ready") => Frame::Ready { seq: int("seq") },
+            Some("resync_required") => Frame::ResyncRequired {
+                oldest_seq: int("oldestSeq"),
+                head_seq: int("headSeq"),
+            },
+            Some("error") => Frame::Error {
+                code: string("code"),
+                message: string("message"),
+            },
+            _ if value.get("seq").is_some() && value.get("request").is_some() => {
+                match serde_json::from_value::<FeedEvent>(value) {
+                    Ok(ev) => Frame::Event(Box::new(ev)),
+                    Err(e) => Frame::Unknown(format!("bad event: {e}")),
+                }
+            }
+            _ => Frame::Unknown(text.to_owned()),
+        }
+    }
+}
+
+/// One row of the inbox (a virtual list asks for pages of these).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxItem {
+    pub id: String,
+    pub kind: RequestKind,
+    pub ticket_number: Option<String>,
+    pub title: String,
+    pub site: String,
+    pub client_name: String,
+    pub status: String,
+    pub priority: Priority,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub updated_at: String,
+    pub unread: bool,
+}
+
+/// Filters, sort and window of an inbox query. Sort is fixed: active urgent
+/// requests first, then `updatedAt` descending.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InboxQuery {
+    pub kind: Option<RequestKind>,
+    pub status: Option<String>,
+    pub priority: Option<Priority>,
+    pub assigned_to_me: bool,
+    pub unread_only: bool,
+    /// Full-text filter (same matching as `search`).
+    pub text: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+/// A window of the inbox plus the total count matching the filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    pub total: u64,
+    pub offset: u32,
+}
+
+/// Everything the detail pane shows for one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestDetail {
+    pub request: Request,
+    pub history: Vec<HistoryEntry>,
+    pub messages: Vec<ChatMessage>,
+    pub unread: bool,
+    /// True when the detail came from the server just now, false when only cached.
+    pub fresh: bool,
+}
+
+/// Live/offline indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum ConnectionState {
+    SignedOut,
+    Connecting,
+    Syncing,
+    Live,
+    Offline {
+        #[serde(rename = "lastSyncAt")]
+        last_sync_at: Option<String>,
+    },
+}
+
+/// Where the session secret lives for this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum SecretStorage {
+    /// The OS secret store (Secret Service, Keychain, Credential Manager).
+    Keyring,
+    /// No secret store reachable: kept in memory for this run only.
+    Memory { reason: String },
+}
+
+/// The signed-in account (non-secret parts; stored in the cache).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub server_url: String,
+    pub user: User,
+    pub secret_storage: SecretStorage,
+}
+
+/// Everything the engine tells the UI shell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum EngineEvent {
+    RequestsChanged {
+        ids: Vec<String>,
+    },
+    Connection {
+        state: ConnectionState,
+    },
+    SyncProgress {
+        done: u64,
+        total: Option<u64>,
+    },
+    Outbox {
+        pending: u64,
+        refused: u64,
+    },
+    NotificationClicked {
+        #[serde(rename = "requestId")]
+        request_id: Option<String>,
+    },
+    SessionChanged {
+        session: Option<Session>,
+    },
+}
