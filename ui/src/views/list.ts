@@ -87,7 +87,9 @@ export class VirtualList {
     const rows: HTMLElement[] = [];
     for (let i = start; i < end; i++) {
       const row = this.cache.row(i);
-      rows.push(row ? this.rowEl(i, row) : h("div", { class: "row loading", attrs: { style: `top:${i * ROW_HEIGHT}px` } }, "…"));
+      const el = row ? this.rowEl(i, row) : h("div", { class: "row loading" }, "…");
+      el.style.top = `${i * ROW_HEIGHT}px`; // CSSOM, not a style attribute: the CSP forbids inline styles
+      rows.push(el);
     }
     if (this.cache.loaded && total === 0) rows.push(h("div", { class: "empty" }, t("list.empty")));
     replace(this.spacer, ...rows);
@@ -107,7 +109,6 @@ export class VirtualList {
       {
         class: classes.join(" "),
         attrs: {
-          style: `top:${i * ROW_HEIGHT}px`,
           role: "option",
           "aria-selected": String(i === this.selected),
           "data-id": r.id,

@@ -1,0 +1,26 @@
+//! Tauri's build step, with an app manifest so that capabilities can allow each command by name.
+
+const COMMANDS: &[&str] = &[
+    "session_restore",
+    "sign_in",
+    "sign_out",
+    "inbox_page",
+    "request_detail",
+    "mark_read",
+    "perform",
+    "technicians",
+    "status",
+    "outbox_list",
+    "outbox_discard",
+    "settings_get",
+    "settings_set",
+    "inbox_painted",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build step");
+}

@@ -1,0 +1,127 @@
+//! The commands the UI invokes: each parses its arguments, calls one engine function and maps
+//! the engine's error to `{code, message}` (`UiError`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use itv_desk::error::{Error, UiError};
+use itv_desk::outbox::{Action, OutboxEntry, PerformOutcome};
+use itv_desk::settings::Settings;
+use itv_desk::types::{InboxPage, InboxQuery, RequestDetail, Session, User};
+use tauri::State;
+
+use crate::shell::Shell;
+use crate::snapshot::StatusSnapshot;
+
+type Res<T> = Result<T, UiError>;
+
+fn ui(e: Error) -> UiError {
+    e.to_ui()
+}
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        session_restore,
+        sign_in,
+        sign_out,
+        inbox_page,
+        request_detail,
+        mark_read,
+        perform,
+        technicians,
+        status,
+        outbox_list,
+        outbox_discard,
+        settings_get,
+        settings_set,
+        inbox_painted,
+    ]
+}
+
+/// The session the engine restored from the keyring at start, if any.
+#[tauri::command]
+pub async fn session_restore(shell: State<'_, Shell>) -> Res<Option<Session>> {
+    Ok(shell.engine.session())
+}
+
+#[tauri::command]
+pub async fn sign_in(shell: State<'_, Shell>, server: String, email: String, password: String) -> Res<Session> {
+    shell.engine.sign_in(&server, &email, &password).await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>) -> Res<()> {
+    shell.engine.sign_out().await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn inbox_page(shell: State<'_, Shell>, query: InboxQuery) -> Res<InboxPage> {
+    shell.engine.inbox(query).await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn request_detail(shell: State<'_, Shell>, id: String) -> Res<RequestDetail> {
+    shell.engine.request_detail(&id).await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn mark_read(shell: State<'_, Shell>, id: String) -> Res<()> {
+    shell.engine.mark_read(&[id]).await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn perform(shell: State<'_, Shell>, action: Action) -> Res<PerformOutcome> {
+    shell.engine.perform(action).await.map_err(ui)
+}
+
+/// The technicians an intervention can be assigned to.
+// The engine has no technicians() yet (docs/notes-app-needs.md, item 6): until then the
+// assign dialog shows this error instead of a made-up list.
+#[tauri::command]
+pub async fn technicians(_shell: State<'_, Shell>) -> Res<Vec<User>> {
+    Err(UiError {
+        code: "not_available".into(),
+        message: "La liste des techniciens n'est pas encore fournie par le moteur".into(),
+    })
+}
+
+#[tauri::command]
+pub async fn status(shell: State<'_, Shell>) -> Res<StatusSnapshot> {
+    let outbox = shell.engine.outbox().await.map_err(ui)?;
+    let unread = shell.engine.unread_count().await.map_err(ui)?;
+    Ok(StatusSnapshot::new(shell.engine.connection(), &outbox, unread, shell.paused()))
+}
+
+#[tauri::command]
+pub async fn outbox_list(shell: State<'_, Shell>) -> Res<Vec<OutboxEntry>> {
+    shell.engine.outbox().await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn outbox_discard(shell: State<'_, Shell>, id: i64) -> Res<bool> {
+    shell.engine.discard_outbox_entry(id).await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn settings_get(shell: State<'_, Shell>) -> Res<Settings> {
+    shell.engine.settings().await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn settings_set(shell: State<'_, Shell>, settings: Settings) -> Res<Settings> {
+    shell.engine.set_settings(settings).await.map_err(ui)
+}
+
+/// The UI painted its first inbox rows: log how long the start took (and write it to
+/// `ITV_DESK_TIMING_FILE` for the measurement script).
+#[tauri::command]
+pub fn inbox_painted(shell: State<'_, Shell>) {
+    let ms = shell.started.elapsed().as_secs_f64() * 1000.0;
+    let epoch_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    tracing::info!(ms, "inbox painted");
+    if let Some(path) = std::env::var_os("ITV_DESK_TIMING_FILE") {
+        let line = format!("{{\"sinceRunMs\":{ms:.1},\"paintedAtEpochMs\":{epoch_ms}}}\n");
+        if let Err(e) = std::fs::write(&path, line) {
+            tracing::warn!(error = %e, "timing file");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! A notifier adapter for the tray's "pause non-urgent notifications": critical notices (urgent
+//! interventions) always go through, the others are dropped while paused.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use itv_desk::notify::{ClickSender, Notice, Notifier};
+
+pub struct PausableNotifier {
+    inner: Arc<dyn Notifier>,
+    paused: Arc<AtomicBool>,
+}
+
+impl PausableNotifier {
+    pub fn new(inner: Arc<dyn Notifier>, paused: Arc<AtomicBool>) -> Self {
+        PausableNotifier { inner, paused }
+    }
+}
+
+impl Notifier for PausableNotifier {
+    fn show(&self, notice: &Notice, clicks: ClickSender) -> Result<(), String> {
+        if self.paused.load(Ordering::Relaxed) && !notice.critical {
+            tracing::debug!(key = %notice.key, "non-urgent notification paused");
+            return Ok(());
+        }
+        self.inner.show(notice, clicks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl Notifier for Recorder {
+        fn show(&self, notice: &Notice, _clicks: ClickSender) -> Result<(), String> {
+            self.0.lock().unwrap().push(notice.key.clone());
+            Ok(())
+        }
+    }
+
+    fn notice(key: &str, critical: bool) -> Notice {
+        Notice {
+            key: key.into(),
+            request_id: None,
+            critical,
+            summary: "s".into(),
+            body: "b".into(),
+        }
+    }
+
+    #[test]
+    fn pausing_drops_only_non_urgent_notices() {
+        let rec = Arc::new(Recorder::default());
+        let paused = Arc::new(AtomicBool::new(false));
+        let n = PausableNotifier::new(rec.clone(), paused.clone());
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        n.show(&notice("a", false), tx.clone()).unwrap();
+        paused.store(true, Ordering::Relaxed);
+        n.show(&notice("b", false), tx.clone()).unwrap();
+        n.show(&notice("urgent", true), tx.clone()).unwrap();
+        paused.store(false, Ordering::Relaxed);
+        n.show(&notice("c", false), tx).unwrap();
+        assert_eq!(*rec.0.lock().unwrap(), ["a", "urgent", "c"]);
+    }
+}

@@ -1,0 +1,108 @@
+//! The shell's state and start-up: opens the engine on the app's data directory, forwards its
+//! events to the window (and the tray), and brings the window forward when asked.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use itv_desk::notify::DesktopNotifier;
+use itv_desk::types::EngineEvent;
+use itv_desk::{Engine, EngineConfig};
+use tauri::{App, AppHandle, Emitter, Manager};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::notifier::PausableNotifier;
+use crate::tray;
+
+/// The event every engine event is forwarded on.
+pub const ENGINE_EVENT: &str = "desk://engine";
+
+/// What commands reach through `tauri::State`.
+pub struct Shell {
+    pub engine: Engine,
+    /// The tray's "pause non-urgent notifications" switch.
+    pub paused: Arc<AtomicBool>,
+    /// When `run()` began, for the start-up measurement.
+    pub started: Instant,
+}
+
+impl Shell {
+    pub fn paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ITV_DESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Where the cache lives: `ITV_DESK_DATA_DIR` when set (tests, measurements), else the OS's
+/// per-app data directory.
+fn data_dir(app: &App) -> tauri::Result<PathBuf> {
+    match std::env::var_os("ITV_DESK_DATA_DIR") {
+        Some(d) => Ok(PathBuf::from(d)),
+        None => app.path().app_data_dir(),
+    }
+}
+
+pub fn setup(app: &mut App, started: Instant) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = data_dir(app)?;
+    std::fs::create_dir_all(&dir)?;
+    let paused = Arc::new(AtomicBool::new(false));
+    let config = EngineConfig {
+        notifier: Some(Arc::new(PausableNotifier::new(
+            Arc::new(DesktopNotifier::new("IT Vision Desk")),
+            paused.clone(),
+        ))),
+        ..EngineConfig::default()
+    };
+    // The engine serves the cache as soon as it is open; sync runs in the background.
+    let engine = tauri::async_runtime::block_on(Engine::open(&dir, config))?;
+    let events = engine.subscribe();
+    app.manage(Shell { engine, paused: paused.clone(), started });
+    tray::build(app.handle(), paused)?;
+    forward_events(app.handle().clone(), events);
+    tracing::info!(data_dir = %dir.display(), "engine open");
+    Ok(())
+}
+
+/// Shows, unminimises and focuses the main window.
+pub fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+fn forward_events(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<EngineEvent>) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match rx.recv().await {
+                Ok(e) => e,
+                // The window fell behind: tell it to reload everything it shows.
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "engine events lagged");
+                    EngineEvent::RequestsChanged { ids: Vec::new() }
+                }
+                Err(RecvError::Closed) => break,
+            };
+            if let EngineEvent::NotificationClicked { .. } = event {
+                show_main(&app);
+            }
+            let unread_may_change = matches!(
+                event,
+                EngineEvent::RequestsChanged { .. } | EngineEvent::SessionChanged { .. }
+            );
+            if let Err(e) = app.emit(ENGINE_EVENT, &event) {
+                tracing::warn!(error = %e, "could not forward an engine event");
+            }
+            if unread_may_change {
+                tray::refresh_unread(&app).await;
+            }
+        }
+    });
+}

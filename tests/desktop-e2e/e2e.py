@@ -1,0 +1,383 @@
+#!/usr/bin/env python3
+"""End-to-end test of the real IT Vision Desk binary: Xvfb, a private D-Bus with a recording
+notification server, the real server in demo mode, the app driven through tauri-driver
+(WebKitWebDriver). Prints one line per check and 'N passed, N failed'; exits 1 on any failure."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import Select
+
+from notifications import Recorder
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+APP = Path(os.environ.get("ITV_APP", TARGET / "debug" / "itv-desk-app"))
+SERVER = Path(os.environ.get("ITV_SERVER", TARGET / "debug" / "itv-server"))
+SHOTS = ROOT / "docs" / "screenshots"
+OUT = HERE / "out"
+PASSWORD = "demo1234"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = cond()
+            if last:
+                return last
+        except Exception as e:  # the DOM may be mid-render
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Api:
+    def __init__(self, base):
+        self.base = base
+
+    def call(self, method, path, token=None, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def login(self, email):
+        status, body = self.call("POST", "/api/auth/login", body={"email": email, "password": PASSWORD})
+        assert status == 200, f"login {email}: {status} {body}"
+        return body["token"]
+
+
+class Harness:
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="itv-e2e-"))
+        self.procs = []
+        self.results = []
+        OUT.mkdir(exist_ok=True)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def spawn(self, name, args, env=None, stdout=None):
+        log = open(OUT / f"{name}.log", "w")
+        p = subprocess.Popen(args, env=env, stdout=stdout or log, stderr=log, start_new_session=True)
+        self.procs.append((name, p))
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, wait=10):
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                p.wait(wait)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def check(self, name, f):
+        t0 = time.monotonic()
+        try:
+            detail = f()
+            self.results.append((name, True))
+            print(f"ok   {name} ({time.monotonic() - t0:.2f}s){' — ' + str(detail) if detail else ''}", flush=True)
+            return True
+        except Exception as e:
+            self.results.append((name, False))
+            print(f"FAIL {name}: {e}", flush=True)
+            traceback.print_exc(file=open(OUT / "failures.log", "a"))
+            return False
+
+    def shot(self, name):
+        subprocess.run(["import", "-display", self.display, "-window", "root", str(SHOTS / f"app-{name}.png")], check=True)
+
+    # ---- the pieces ---------------------------------------------------------------------
+
+    def start_bus(self):
+        p = self.spawn("dbus", ["dbus-daemon", f"--config-file={HERE / 'bus.conf'}", "--nofork", "--print-address=1"], stdout=subprocess.PIPE)
+        self.bus = p.stdout.readline().decode().strip()
+        assert self.bus, "dbus-daemon printed no address"
+        self.recorder = Recorder(self.bus)
+
+    def start_display(self):
+        for n in range(97, 120):
+            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+                break
+        self.display = f":{n}"
+        self.spawn("xvfb", ["Xvfb", self.display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"])
+        wait_for(lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 10, "Xvfb")
+
+    def start_server(self):
+        if not hasattr(self, "port"):
+            self.port = free_port()
+            self.server_data = self.tmp / "server"
+        self.server = self.spawn(
+            "server",
+            [str(SERVER), "serve", "--demo", "--addr", f"127.0.0.1:{self.port}", "--data-dir", str(self.server_data)],
+        )
+        self.api = Api(f"http://127.0.0.1:{self.port}")
+
+        def up():
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+
+        wait_for(up, 30, "the server to listen")
+
+    def start_app(self):
+        self.wd_port = free_port()
+        home = self.tmp / "home"
+        home.mkdir(exist_ok=True)
+        env = dict(os.environ)
+        env.update({
+            "DISPLAY": self.display,
+            "DBUS_SESSION_BUS_ADDRESS": self.bus,
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local/share"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "ITV_DESK_DATA_DIR": str(self.tmp / "desk"),
+            "ITV_DESK_LOG": "info,itv_desk=debug",
+        })
+        env.pop("WAYLAND_DISPLAY", None)
+        self.tauri_driver = self.spawn(
+            "tauri-driver",
+            ["tauri-driver", "--port", str(self.wd_port), "--native-port", str(free_port())],
+            env=env,
+        )
+
+        def up():
+            with socket.create_connection(("127.0.0.1", self.wd_port), timeout=0.2):
+                return True
+
+        wait_for(up, 20, "tauri-driver")
+        opts = ArgOptions()
+        opts.set_capability("browserName", "wry")
+        opts.set_capability("tauri:options", {"application": str(APP)})
+        self.drv = webdriver.Remote(f"http://127.0.0.1:{self.wd_port}", options=opts)
+
+    def close(self):
+        try:
+            self.drv.quit()
+        except Exception:
+            pass
+        for _, p in reversed(self.procs):
+            self.stop(p)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---- DOM helpers --------------------------------------------------------------------
+
+    def q(self, css):
+        return self.drv.find_element(By.CSS_SELECTOR, css)
+
+    def qs(self, css):
+        return self.drv.find_elements(By.CSS_SELECTOR, css)
+
+    def js(self, script, *args):
+        return self.drv.execute_script(script, *args)
+
+    def keys(self, *k):
+        webdriver.ActionChains(self.drv).send_keys(*k).perform()
+
+    def detail_status(self):
+        return self.q("[data-testid=detail-status]").text
+
+    def open_by_search(self, text):
+        """Searches with / and opens the first result with j then Enter (keyboard only)."""
+        self.js("document.activeElement && document.activeElement.blur()")
+        self.keys("/")
+        box = self.q("[data-testid=search]")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(text)
+        wait_for(lambda: self.js("return [...document.querySelectorAll('[data-testid=row]')].length === 1 && document.querySelector('[data-testid=row] .title').textContent") , 5, f"one search result for {text}")
+        self.keys(Keys.ESCAPE)
+        self.keys("j")
+        self.keys(Keys.ENTER)
+        return wait_for(lambda: self.q("[data-testid=detail]").get_attribute("data-id"), 5, "the detail pane")
+
+
+def main():
+    for path in (APP, SERVER):
+        if not path.exists():
+            print(f"missing {path}: build it first (see run.sh)")
+            return 2
+    h = Harness()
+    try:
+        h.start_bus()
+        h.start_display()
+        h.start_server()
+        h.start_app()
+        run_checks(h)
+    except Exception as e:
+        h.results.append(("harness", False))
+        print(f"FAIL harness: {e}")
+        traceback.print_exc()
+    finally:
+        h.close()
+    passed = sum(1 for _, ok in h.results if ok)
+    failed = len(h.results) - passed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def run_checks(h):
+    admin_token = h.api.login("admin@itvision.sn")
+    client_token = h.api.login("client@itvision.sn")
+    state = {}
+
+    def sign_in():
+        wait_for(lambda: h.q("[data-testid=email]"), 20, "the sign-in form")
+        h.shot("signin")
+        server = h.q("[data-testid=server]")
+        server.clear()
+        server.send_keys(h.api.base)
+        h.q("[data-testid=email]").send_keys("admin@itvision.sn")
+        h.q("[data-testid=password]").send_keys(PASSWORD + Keys.ENTER)
+        wait_for(lambda: h.qs("[data-testid=list]"), 15, "the inbox")
+
+    def demo_listed():
+        _, body = h.api.call("GET", "/api/requests?limit=100", admin_token)
+        expected = len(body["requests"])
+        assert expected > 0, "the demo server has no requests"
+        rows = wait_for(lambda: len(h.qs("[data-testid=row]")) >= min(expected, 5) and h.qs("[data-testid=row]"), 15, "demo rows")
+        tickets = [t.text for t in h.qs("[data-testid=ticket]") if t.text]
+        assert any(t.startswith(("INT-", "DEV-")) for t in tickets), f"no ticket numbers visible: {tickets}"
+        wait_for(lambda: h.q("[data-testid=connection]").get_attribute("data-state") == "live", 15, "live indicator")
+        h.shot("inbox")
+        return f"{len(rows)} rows on screen, {expected} on the server"
+
+    def urgent_appears():
+        body = {"type": "urgent", "title": "Caméras hors service", "description": "Panne critique du site principal", "site": "Plateau, Dakar"}
+        t0 = time.monotonic()
+        status, answer = h.api.call("POST", "/api/client/requests/intervention", client_token, body)
+        assert status == 201, f"create: {status} {answer}"
+        ticket = answer["ticket"]["ticketNumber"]
+        state["urgent"] = answer["ticket"]["_id"]
+        state["ticket"] = ticket
+        wait_for(lambda: h.js("return [...document.querySelectorAll('[data-testid=ticket]')].some(e => e.textContent === arguments[0])", ticket), 1.0, f"{ticket} in the inbox within 1 s", interval=0.02)
+        return f"{ticket} listed {1000 * (time.monotonic() - t0):.0f} ms after creation"
+
+    def one_critical_notification():
+        ticket = state["ticket"]
+        mine = lambda: [r for r in h.recorder.records() if ticket in r["body"] or ticket in r["summary"]]
+        wait_for(mine, 5, "a notification")
+        time.sleep(2)  # a duplicate would arrive by now
+        got = mine()
+        assert len(got) == 1, f"expected one notification, got {got}"
+        assert got[0]["urgency"] == 2, f"not critical: {got[0]}"
+        assert "open" in got[0]["actions"], f"no 'Ouvrir' action: {got[0]}"
+        state["nid"] = got[0]["id"]
+        return got[0]["summary"]
+
+    def click_opens():
+        time.sleep(0.5)  # notify-rust listens for the click only once the notification is up
+        h.recorder.click(state["nid"], "open")
+        wait_for(lambda: h.q("[data-testid=detail]").get_attribute("data-id") == state["urgent"], 5, "the detail of the clicked request")
+        h.shot("detail")
+
+    def validate_project():
+        _, body = h.api.call("GET", "/api/requests?kind=project&status=pending&limit=5", admin_token)
+        assert body["requests"], "no pending demo project"
+        project = body["requests"][0]
+        h.open_by_search(project["name"] if "name" in project else project["title"])
+        assert h.q("[data-testid=detail]").get_attribute("data-id") == project["_id"]
+        h.keys("1")  # first action: validate
+        wait_for(lambda: h.detail_status() == "Actif", 10, "status Actif")
+        _, after = h.api.call("GET", f"/api/requests/{project['_id']}", admin_token)
+        assert after["request"]["status"] == "active", after["request"]["status"]
+
+    def assign_technician():
+        h.open_by_search(state["ticket"])
+        h.q("[data-testid=action-assign]").click()
+        select = wait_for(lambda: h.q("[data-testid=technician]"), 5, "the technician list")
+        options = [o for o in Select(select).options if "technicien@itvision.sn" in o.text]
+        assert options, "demo technician not offered"
+        Select(select).select_by_value(options[0].get_attribute("value"))
+        h.q("[data-testid=dialog-confirm]").click()
+        wait_for(lambda: h.detail_status() == "Assigné", 10, "status Assigné")
+        _, after = h.api.call("GET", f"/api/requests/{state['urgent']}", admin_token)
+        assert after["request"]["status"] == "assigned"
+        assert after["request"]["assigneeName"], "no assignee name"
+
+    def chat():
+        text = "Bonjour, un technicien est en route."
+        h.keys("c")
+        box = h.q("[data-testid=chat-input]")
+        box.send_keys(text)
+        box.send_keys(Keys.CONTROL, Keys.ENTER)
+        wait_for(lambda: any(text in m.text for m in h.qs("[data-testid=chat-message]")), 10, "the message in the chat")
+        _, msgs = h.api.call("GET", f"/api/requests/{state['urgent']}/messages", client_token)
+        assert any(m["body"] == text for m in msgs["messages"]), "the client does not see the message"
+
+    def offline_queue():
+        h.stop(h.server)
+        wait_for(lambda: h.q("[data-testid=connection]").get_attribute("data-state") == "offline", 60, "offline indicator")
+        h.q("[data-testid=action-en_route]").click()
+        wait_for(lambda: h.q("[data-testid=outbox]").get_attribute("data-pending") == "1", 10, "one queued action")
+        h.shot("offline")
+        return h.q("[data-testid=connection]").text
+
+    def back_online():
+        h.start_server()
+        wait_for(lambda: h.q("[data-testid=connection]").get_attribute("data-state") == "live", 60, "live again")
+        wait_for(lambda: not h.qs("[data-testid=outbox]"), 30, "the outbox to empty")
+        _, after = h.api.call("GET", f"/api/requests/{state['urgent']}", admin_token)
+        assert after["request"]["status"] == "en_route", after["request"]["status"]
+        wait_for(lambda: h.detail_status() == "En route", 10, "the detail to show En route")
+
+    def help_and_settings():
+        h.js("document.activeElement && document.activeElement.blur()")
+        h.keys("?")
+        wait_for(lambda: h.q("[data-testid=help]"), 5, "the shortcut overlay")
+        h.shot("help")
+        h.keys(Keys.ESCAPE)
+        h.keys(",")
+        wait_for(lambda: h.q("[data-testid=settings]"), 5, "the settings screen")
+        h.shot("settings")
+
+    checks = [
+        ("sign in", sign_in),
+        ("demo requests are listed", demo_listed),
+        ("an urgent intervention appears within a second", urgent_appears),
+        ("one critical notification is recorded", one_critical_notification),
+        ("Ouvrir on the notification opens that request", click_opens),
+        ("validate a project", validate_project),
+        ("assign a technician", assign_technician),
+        ("send a chat message", chat),
+        ("server down: offline indicator and a queued action", offline_queue),
+        ("server back: the queued action is applied", back_online),
+        ("shortcut overlay and settings", help_and_settings),
+    ]
+    for name, f in checks:
+        h.check(name, f)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
