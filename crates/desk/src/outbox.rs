@@ -106,6 +106,7 @@ pub enum OutboxState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxEntry {
+    #[ts(type = "number")]
     pub id: i64,
     pub action: Action,
     pub idempotency_key: String,
@@ -124,9 +125,13 @@ pub enum PerformOutcome {
     /// The server applied it; the updated request when it returned one.
     Applied { request: Option<Request> },
     /// Not sent yet (offline): waits in the outbox.
-    Queued { outbox_id: i64 },
+    Queued {
+        #[ts(type = "number")]
+        outbox_id: i64,
+    },
     /// The server refused it; it stays in the outbox with the reason.
     Refused {
+        #[ts(type = "number")]
         outbox_id: i64,
         refusal: ServerRefusal,
     },

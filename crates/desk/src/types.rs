@@ -93,6 +93,7 @@ pub struct Request {
     pub assignee_name: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    #[ts(type = "number")]
     pub version: i64,
     #[serde(flatten)]
     #[ts(skip)]
@@ -275,6 +276,7 @@ pub struct InboxQuery {
 #[serde(rename_all = "camelCase")]
 pub struct InboxPage {
     pub items: Vec<InboxItem>,
+    #[ts(type = "number")]
     pub total: u64,
     pub offset: u32,
 }
@@ -335,11 +337,15 @@ pub enum EngineEvent {
         state: ConnectionState,
     },
     SyncProgress {
+        #[ts(type = "number")]
         done: u64,
+        #[ts(type = "number | null")]
         total: Option<u64>,
     },
     Outbox {
+        #[ts(type = "number")]
         pending: u64,
+        #[ts(type = "number")]
         refused: u64,
     },
     NotificationClicked {

@@ -1,1 +1,320 @@
+//! Unit tests of the cache tables and the event-application transaction.
 
+use super::*;
+use crate::notify::Notice;
+use crate::outbox::{Action, OutboxState};
+use crate::types::{InboxQuery, Priority, RequestKind};
+
+pub(crate) fn req(id: &str, kind: RequestKind, version: i64, updated: &str) -> Request {
+    Request {
+        id: id.into(),
+        kind,
+        ticket_number: Some(format!("INT-202511-{id}")),
+        title: format!("Titre {id}"),
+        description: "Caméra défectueuse entrée principale".into(),
+        site: "Siège social Dakar".into(),
+        status: "open".into(),
+        priority: Priority::Medium,
+        client_id: "c1".into(),
+        client_name: "Société Générale Sénégal".into(),
+        assignee_id: None,
+        assignee_name: None,
+        created_at: "2025-11-01T10:00:00Z".into(),
+        updated_at: updated.into(),
+        version,
+        extra: Default::default(),
+    }
+}
+
+fn ev(seq: i64, t: &str, r: Request) -> FeedEvent {
+    FeedEvent {
+        seq,
+        event_type: t.into(),
+        kind: r.kind,
+        id: r.id.clone(),
+        ticket_number: r.ticket_number.clone(),
+        at: r.updated_at.clone(),
+        request: r,
+        chat_message: None,
+        notification: None,
+    }
+}
+
+fn notice_for(e: &FeedEvent) -> Vec<Notice> {
+    vec![Notice {
+        key: format!("created:{}", e.request.id),
+        request_id: Some(e.request.id.clone()),
+        critical: e.request.priority == Priority::Urgent,
+        summary: "s".into(),
+        body: "b".into(),
+    }]
+}
+
+#[test]
+fn migrations_apply_once_and_persist() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut c = Cache::open(dir.path()).unwrap();
+        assert_eq!(c.schema_version().unwrap(), SCHEMA_VERSION);
+        c.apply_sync_page(
+            &[req("1", RequestKind::Quote, 1, "2025-11-02T00:00:00Z")],
+            1,
+            false,
+        )
+        .unwrap();
+    }
+    let c = Cache::open(dir.path()).unwrap();
+    assert_eq!(c.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(c.request_count().unwrap(), 1);
+    let mode: String = c
+        .conn()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn applying_events_is_idempotent_and_stores_seq_with_them() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let t = "2025-11-02T00:00:00Z";
+    let e1 = ev(1, "request.created", req("a", RequestKind::Intervention, 1, t));
+    let mut newer = req("a", RequestKind::Intervention, 3, "2025-11-03T00:00:00Z");
+    newer.status = "assigned".into();
+    let e2 = ev(2, "request.assigned", newer);
+    let r = c
+        .apply_events(&[e1.clone(), e2.clone()], notice_for, Some(2), 100)
+        .unwrap();
+    assert_eq!(r.changed, vec!["a".to_string()]);
+    assert_eq!(r.queued_notices, 1, "same key twice queues once");
+    assert_eq!(c.feed_seq().unwrap(), Some(2));
+    // Replaying the same events changes nothing and queues nothing.
+    let r = c.apply_events(&[e1, e2], notice_for, None, 101).unwrap();
+    assert_eq!(r.skipped, 2);
+    assert!(r.changed.is_empty());
+    assert_eq!(r.queued_notices, 0);
+    // An older version arriving under a new seq never overwrites a newer one.
+    let stale = ev(
+        3,
+        "request.updated",
+        req("a", RequestKind::Intervention, 2, "2025-11-02T12:00:00Z"),
+    );
+    let r = c.apply_events(&[stale], notice_for, None, 102).unwrap();
+    assert!(r.changed.is_empty());
+    assert_eq!(c.request_version("a").unwrap(), Some(3));
+    assert_eq!(c.request("a").unwrap().unwrap().0.status, "assigned");
+    assert_eq!(c.feed_seq().unwrap(), Some(3));
+    assert_eq!(c.pending_notices().unwrap().len(), 1);
+}
+
+#[test]
+fn a_failed_batch_leaves_neither_events_nor_seq() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let t = "2025-11-02T00:00:00Z";
+    c.conn()
+        .execute_batch(
+            "CREATE TRIGGER boom BEFORE INSERT ON requests WHEN new.id = 'bad'
+             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+        )
+        .unwrap();
+    let good = ev(1, "request.created", req("ok", RequestKind::Quote, 1, t));
+    let bad = ev(2, "request.created", req("bad", RequestKind::Quote, 1, t));
+    assert!(c.apply_events(&[good, bad], notice_for, None, 1).is_err());
+    assert_eq!(c.feed_seq().unwrap(), None);
+    assert_eq!(c.request_count().unwrap(), 0);
+    assert!(c.pending_notices().unwrap().is_empty());
+}
+
+#[test]
+fn inbox_sorts_active_urgent_first_and_filters() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let mut rows = Vec::new();
+    for i in 0..30 {
+        let mut r = req(
+            &format!("{i:02}"),
+            if i % 3 == 0 {
+                RequestKind::Project
+            } else {
+                RequestKind::Intervention
+            },
+            1,
+            &format!("2025-11-{:02}T00:00:00Z", i % 28 + 1),
+        );
+        if i == 5 || i == 7 {
+            r.priority = Priority::Urgent;
+        }
+        if i == 7 {
+            r.status = "closed".into();
+        }
+        if i % 4 == 0 {
+            r.assignee_id = Some("me".into());
+        }
+        rows.push(r);
+    }
+    c.apply_sync_page(&rows, 1, false).unwrap();
+    let page = c.inbox(&InboxQuery::default(), Some("me")).unwrap();
+    assert_eq!(page.total, 30);
+    assert_eq!(page.items[0].id, "05", "open urgent first");
+    let rest: Vec<&str> = page.items[1..]
+        .iter()
+        .map(|i| i.updated_at.as_str())
+        .collect();
+    let mut sorted = rest.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(rest, sorted, "then updatedAt desc (closed urgent not pinned)");
+
+    let q = InboxQuery {
+        kind: Some(RequestKind::Project),
+        limit: Some(4),
+        offset: 4,
+        ..Default::default()
+    };
+    let page = c.inbox(&q, Some("me")).unwrap();
+    assert_eq!(page.total, 10);
+    assert_eq!(page.items.len(), 4);
+    assert!(page.items.iter().all(|i| i.kind == RequestKind::Project));
+
+    let q = InboxQuery {
+        assigned_to_me: true,
+        ..Default::default()
+    };
+    assert_eq!(c.inbox(&q, Some("me")).unwrap().total, 8);
+    let q = InboxQuery {
+        priority: Some(Priority::Urgent),
+        status: Some("closed".into()),
+        ..Default::default()
+    };
+    assert_eq!(c.inbox(&q, Some("me")).unwrap().items[0].id, "07");
+
+    // Unread: nothing after a first sync; an event marks, mark_read clears.
+    let q = InboxQuery {
+        unread_only: true,
+        ..Default::default()
+    };
+    assert_eq!(c.inbox(&q, None).unwrap().total, 0);
+    let mut r = rows[3].clone();
+    r.version = 2;
+    c.apply_events(&[ev(1, "request.updated", r)], |_| vec![], None, 1)
+        .unwrap();
+    assert_eq!(c.inbox(&q, None).unwrap().total, 1);
+    assert_eq!(c.unread_count().unwrap(), 1);
+    assert_eq!(c.mark_read(&["03".into()]).unwrap(), vec!["03".to_string()]);
+    assert_eq!(c.unread_count().unwrap(), 0);
+}
+
+#[test]
+fn full_text_search_over_ticket_client_site_accents_prefix() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let mut a = req("0001", RequestKind::Intervention, 1, "2025-11-02T00:00:00Z");
+    a.client_name = "Hôtel Téranga".into();
+    a.site = "Plateau".into();
+    let mut b = req("0002", RequestKind::Quote, 1, "2025-11-03T00:00:00Z");
+    b.title = "Devis pour 10 caméras IP 4K".into();
+    b.description = "NVR".into();
+    c.apply_sync_page(&[a, b], 1, false).unwrap();
+    fn ids_of(c: &Cache, q: &str) -> Vec<String> {
+        c.search(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect()
+    }
+    assert_eq!(ids_of(&c, "INT-202511-0002"), vec!["0002"]);
+    assert_eq!(ids_of(&c, "teranga"), vec!["0001"]);
+    assert_eq!(ids_of(&c, "plat"), vec!["0001"]);
+    assert_eq!(ids_of(&c, "caméras 4k"), vec!["0002"]);
+    assert!(ids_of(&c, "\"").is_empty());
+    assert!(ids_of(&c, "zzz").is_empty());
+    // The FTS index follows updates.
+    let mut a2 = req("0001", RequestKind::Intervention, 2, "2025-11-04T00:00:00Z");
+    a2.client_name = "Orange".into();
+    c.apply_sync_page(&[a2], 2, false).unwrap();
+    assert!(ids_of(&c, "teranga").is_empty());
+    assert_eq!(ids_of(&c, "orange"), vec!["0001"]);
+    let q = InboxQuery {
+        text: Some("orange".into()),
+        ..Default::default()
+    };
+    assert_eq!(c.inbox(&q, None).unwrap().total, 1);
+}
+
+#[test]
+fn full_sync_sweeps_requests_no_longer_listed() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let t = "2025-11-02T00:00:00Z";
+    let g = c.next_sync_generation().unwrap();
+    c.apply_sync_page(
+        &[
+            req("a", RequestKind::Quote, 1, t),
+            req("b", RequestKind::Quote, 1, t),
+        ],
+        g,
+        false,
+    )
+    .unwrap();
+    c.finish_sync(g, 10).unwrap();
+    let g = c.next_sync_generation().unwrap();
+    c.apply_sync_page(&[req("a", RequestKind::Quote, 1, t)], g, true)
+        .unwrap();
+    assert_eq!(c.finish_sync(g, 20).unwrap(), vec!["b".to_string()]);
+    assert_eq!(c.request_count().unwrap(), 1);
+    assert_eq!(c.feed_seq().unwrap(), Some(20));
+}
+
+#[test]
+fn notices_are_claimed_once_and_summaries_recorded() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let t = "2025-11-02T00:00:00Z";
+    let events: Vec<FeedEvent> = (1..=8)
+        .map(|i| {
+            ev(
+                i,
+                "request.created",
+                req(&format!("r{i}"), RequestKind::Quote, 1, t),
+            )
+        })
+        .collect();
+    c.apply_events(&events, notice_for, Some(8), 1).unwrap();
+    let pending = c.pending_notices().unwrap();
+    assert_eq!(pending.len(), 8);
+    let plan = crate::notify::plan_delivery(&pending, 5);
+    let keys: Vec<String> = pending.iter().map(|n| n.key.clone()).collect();
+    let shown = c.claim_notices(&keys, &plan, 2).unwrap();
+    assert_eq!(shown.len(), 1);
+    assert!(shown[0].key.starts_with("summary:"));
+    assert!(c.pending_notices().unwrap().is_empty());
+    // Claiming again shows nothing.
+    assert!(c.claim_notices(&keys, &plan, 3).unwrap().is_empty());
+}
+
+#[test]
+fn outbox_keeps_order_and_refusals() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let a1 = Action::ValidateProject {
+        request_id: "p1".into(),
+    };
+    let a2 = Action::SendMessage {
+        request_id: "p1".into(),
+        body: "Bonjour".into(),
+    };
+    let id1 = c.outbox_push(&a1, "k1").unwrap();
+    let id2 = c.outbox_push(&a2, "k2").unwrap();
+    assert_eq!(c.outbox_next().unwrap().unwrap().id, id1);
+    let refusal = ServerRefusal {
+        status: 409,
+        code: "invalid_transition".into(),
+        message: "Déjà validé".into(),
+        current_status: Some("active".into()),
+    };
+    c.outbox_refused(id1, &refusal).unwrap();
+    let next = c.outbox_next().unwrap().unwrap();
+    assert_eq!(next.id, id2);
+    assert_eq!(next.action, a2);
+    assert_eq!(c.outbox_counts().unwrap(), (1, 1));
+    c.outbox_done(id2).unwrap();
+    let list = c.outbox_list().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].state, OutboxState::Refused);
+    assert_eq!(list[0].refusal.as_ref(), Some(&refusal));
+}
+
+use crate::error::ServerRefusal;
