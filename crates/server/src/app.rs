@@ -1,0 +1,170 @@
+//! The running server: shared state, the router, start and stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::sync::{broadcast, watch};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{TokenKeys, load_or_create_secret};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::ratelimit::RateLimiter;
+use crate::store::{LoggedEvent, SqliteStore, Store, StoreError};
+use crate::{demo, routes};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<TokenKeys>,
+    /// Committed events, in `seq` order, for live subscribers.
+    pub events: broadcast::Sender<Arc<LoggedEvent>>,
+    pub limits: Arc<RateLimiter>,
+    pub config: Arc<Config>,
+    /// Flips to `true` when the server stops, so feed connections close.
+    pub stopping: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// Runs a blocking store call off the async executor.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        Ok(tokio::task::spawn_blocking(move || f(store.as_ref())).await??)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data dir {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("demo data: {0}")]
+    Demo(String),
+}
+
+/// A server that is up; dropping it does not stop it, `stop` does.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop_tx: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Closes feed connections, lets in-flight requests finish, and waits.
+    pub async fn stop(self) {
+        let _ = self.stop_tx.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Stops accepting and drops every connection at once, as a crash would.
+    pub fn abort(self) {
+        let _ = self.stop_tx.send(true);
+        self.task.abort();
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    routes::api()
+        .with_state(state)
+        .merge(crate::portal::routes())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Opens the data dir, migrates, seeds the demo if asked, binds and serves.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let dir = config.data_dir.clone();
+    std::fs::create_dir_all(&dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
+    let secret = load_or_create_secret(&dir, config.jwt_secret.as_deref())
+        .map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
+    let (events, _) = broadcast::channel::<Arc<LoggedEvent>>(4096);
+    let sink_tx = events.clone();
+    let sink: crate::store::sqlite::EventSink = Arc::new(move |e: &LoggedEvent| {
+        let _ = sink_tx.send(Arc::new(e.clone()));
+    });
+    let db_path = config.database_path();
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&db_path, Some(sink)))
+        .await
+        .map_err(|e| StartError::Demo(e.to_string()))??;
+    let (stop_tx, stopping) = watch::channel(false);
+    let state = AppState {
+        store: Arc::new(store),
+        keys: Arc::new(TokenKeys::new(&secret, config.token_ttl_hours)),
+        events,
+        limits: Arc::new(RateLimiter::default()),
+        config: Arc::new(config.clone()),
+        stopping,
+    };
+    if config.demo {
+        demo::seed(&state)
+            .await
+            .map_err(|e| StartError::Demo(e.to_string()))?;
+    }
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| StartError::Bind(config.addr, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(config.addr, e))?;
+    spawn_pruner(state.clone());
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let mut stop_rx = state.stopping.clone();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    tracing::info!(%addr, data_dir = %dir.display(), "IT Vision Desk server listening");
+    Ok(RunningServer {
+        addr,
+        state,
+        stop_tx,
+        task,
+    })
+}
+
+/// Keeps the event log to its configured size, once a minute.
+fn spawn_pruner(state: AppState) {
+    let mut stopping = state.stopping.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            let keep = state.config.event_log_keep;
+            match state.db(move |s| s.prune_events(keep)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "event log pruned"),
+                Err(e) => tracing::warn!(error = %e, "event log pruning failed"),
+            }
+        }
+    });
+}

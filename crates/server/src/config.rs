@@ -1,0 +1,74 @@
+//! Server configuration: flags and `ITV_*` environment variables, one struct.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, env = "ITV_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Directory holding the SQLite database and the generated JWT secret.
+    #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// JWT signing secret; generated once and kept in the data dir when not given.
+    #[arg(long, env = "ITV_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of a session token, in hours.
+    #[arg(long, env = "ITV_TOKEN_TTL_HOURS", default_value_t = 720)]
+    pub token_ttl_hours: u64,
+    /// Largest accepted request body, in bytes (413 above).
+    #[arg(long, env = "ITV_BODY_LIMIT", default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+    /// Requests a client account may create per minute (0: no limit).
+    #[arg(long, env = "ITV_RATE_CREATE_PER_ACCOUNT", default_value_t = 20)]
+    pub rate_create_per_account: u32,
+    /// Requests one address may create per minute (0: no limit).
+    #[arg(long, env = "ITV_RATE_CREATE_PER_ADDRESS", default_value_t = 60)]
+    pub rate_create_per_address: u32,
+    /// Login attempts per minute for one email (0: no limit).
+    #[arg(long, env = "ITV_RATE_LOGIN_PER_ACCOUNT", default_value_t = 10)]
+    pub rate_login_per_account: u32,
+    /// Login attempts per minute from one address (0: no limit).
+    #[arg(long, env = "ITV_RATE_LOGIN_PER_ADDRESS", default_value_t = 30)]
+    pub rate_login_per_address: u32,
+    /// Feed events kept in the log; older ones are pruned and a subscriber that
+    /// resumes from before them is told to resynchronise.
+    #[arg(long, env = "ITV_EVENT_LOG_KEEP", default_value_t = 100_000)]
+    pub event_log_keep: u64,
+    /// Seconds between the server's WebSocket pings.
+    #[arg(long, env = "ITV_PING_SECS", default_value_t = 20)]
+    pub ping_secs: u64,
+    /// Create the demo accounts and a few requests (once).
+    #[arg(long, env = "ITV_DEMO")]
+    pub demo: bool,
+}
+
+impl Config {
+    /// Defaults suited to tests: a given data dir, an ephemeral port.
+    pub fn for_dir(data_dir: PathBuf) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            jwt_secret: None,
+            token_ttl_hours: 720,
+            body_limit: 64 * 1024,
+            rate_create_per_account: 20,
+            rate_create_per_address: 60,
+            rate_login_per_account: 10,
+            rate_login_per_address: 30,
+            event_log_keep: 100_000,
+            ping_secs: 20,
+            demo: false,
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("itv.db")
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_secs.max(1))
+    }
+}

@@ -1,0 +1,128 @@
+//! Errors as HTTP clients see them: the seed's `{success: false, ...}` with a French
+//! message, a machine `code`, and the fields at fault.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use itv_core::{FieldErrors, Status};
+use serde_json::json;
+
+use crate::store::{Refusal, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation: {0}")]
+    Validation(FieldErrors),
+    #[error("malformed JSON: {0}")]
+    BadJson(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid transition from {}", current.as_str())]
+    InvalidTransition { current: Status },
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("payload too large")]
+    TooLarge,
+    #[error("rate limited for {retry_after}s")]
+    RateLimited { retry_after: u64 },
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(field: &str, message: &str) -> ApiError {
+        ApiError::Validation(FieldErrors::single(field, message))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::EmailTaken => ApiError::Conflict("Cet email est déjà utilisé"),
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Refused(r) => r.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> ApiError {
+        match r {
+            Refusal::NotFound => ApiError::NotFound,
+            Refusal::Forbidden => ApiError::Forbidden,
+            Refusal::InvalidTransition { current } => ApiError::InvalidTransition { current },
+            Refusal::Invalid(fields) => ApiError::Validation(fields),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match &self {
+            ApiError::Validation(_) => (
+                StatusCode::BAD_REQUEST,
+                "validation",
+                "Certains champs sont invalides",
+            ),
+            ApiError::BadJson(_) => (
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                "Le corps de la requête n'est pas un JSON valide",
+            ),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", *m),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Action non autorisée pour votre rôle",
+            ),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Demande introuvable"),
+            ApiError::InvalidTransition { .. } => (
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                "Ce changement de statut n'est pas possible depuis le statut actuel",
+            ),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", *m),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "La requête est trop volumineuse",
+            ),
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Trop de requêtes, veuillez réessayer dans quelques instants",
+            ),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Erreur interne du serveur",
+                )
+            }
+        };
+        let mut body = json!({ "success": false, "code": code, "message": message });
+        match &self {
+            ApiError::Validation(fields) => body["errors"] = json!(fields),
+            ApiError::InvalidTransition { current } => body["currentStatus"] = json!(current),
+            _ => {}
+        }
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}

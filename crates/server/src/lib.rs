@@ -1,0 +1,20 @@
+//! IT Vision Desk server: the seed's client API, the staff API, the live feed,
+//! JWT authentication and SQLite storage, as a library the binary and tests share.
+
+pub mod actions;
+pub mod app;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod feed;
+pub mod portal;
+pub mod quote_pdf;
+pub mod ratelimit;
+pub mod routes;
+pub mod store;
+pub mod testing;
+
+pub use app::{AppState, RunningServer, start};
+pub use config::Config;

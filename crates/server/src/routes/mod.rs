@@ -1,0 +1,45 @@
+//! The HTTP API: one module per route group, all thin over `actions` and the store.
+
+mod auth;
+mod client;
+mod requests;
+mod staff;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/health",
+            get(|| async { axum::Json(serde_json::json!({"success": true})) }),
+        )
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/me", get(auth::me))
+        .route(
+            "/api/client/requests/project",
+            post(client::create_project).get(client::list_projects),
+        )
+        .route(
+            "/api/client/requests/intervention",
+            post(client::create_intervention).get(client::list_interventions),
+        )
+        .route(
+            "/api/client/requests/quote",
+            post(client::create_quote).get(client::list_quotes),
+        )
+        .route("/api/requests", get(requests::list))
+        .route("/api/requests/{id}", get(requests::detail))
+        .route("/api/requests/{id}/status", post(requests::change_status))
+        .route("/api/requests/{id}/assign", post(requests::assign))
+        .route(
+            "/api/requests/{id}/messages",
+            get(requests::messages).post(requests::post_message),
+        )
+        .route("/api/staff/technicians", get(staff::technicians))
+        .route("/api/staff/users", post(staff::create_user))
+        .route("/api/feed", get(crate::feed::subscribe))
+        .route("/api/feed/head", get(crate::feed::head))
+}

@@ -1,0 +1,252 @@
+//! Requests as staff (and clients, on their own) see them: list, detail, status
+//! changes, assignment, chat. Mutations honour an `Idempotency-Key` header.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use itv_core::validation::{parse_assign, parse_message, parse_status_change};
+use itv_core::{FieldErrors, Priority, RequestKind, Role, Status};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::actions;
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::store::{Cursor, IdemKey, RequestQuery, Scope, StoreError};
+
+/// The caller's `Idempotency-Key`, scoped to them.
+pub fn idem_key(headers: &HeaderMap, user: &AuthUser) -> Result<Option<IdemKey>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match v.to_str() {
+        Ok(k) if !k.trim().is_empty() && k.len() <= 200 => Ok(Some(IdemKey {
+            user_id: user.0.id.clone(),
+            key: k.trim().to_string(),
+        })),
+        _ => Err(ApiError::field(
+            "Idempotency-Key",
+            "Clé d'idempotence invalide (1 à 200 caractères)",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    kind: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
+    assignee: Option<String>,
+    updated_since: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+fn parse_list(p: ListParams, user: &AuthUser) -> Result<RequestQuery, ApiError> {
+    let mut errors = FieldErrors::new();
+    fn pick<T>(
+        errors: &mut FieldErrors,
+        field: &str,
+        raw: Option<String>,
+        parse: fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let raw = raw.filter(|s| !s.is_empty())?;
+        let v = parse(&raw);
+        if v.is_none() {
+            errors.add(field, "Valeur invalide");
+        }
+        v
+    }
+    let kind = pick(&mut errors, "kind", p.kind, RequestKind::parse);
+    let status = pick(&mut errors, "status", p.status, Status::parse);
+    let priority = pick(&mut errors, "priority", p.priority, Priority::parse);
+    let updated_since = pick(&mut errors, "updatedSince", p.updated_since, |s| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+    });
+    let cursor = pick(&mut errors, "cursor", p.cursor, Cursor::decode);
+    let limit = pick(&mut errors, "limit", p.limit, |s| {
+        s.parse::<u32>().ok().filter(|n| (1..=500).contains(n))
+    });
+    let assignee = p
+        .assignee
+        .filter(|s| !s.is_empty())
+        .map(|a| if a == "me" { user.0.id.clone() } else { a });
+    let scope = match user.role() {
+        Role::Admin => Scope::All,
+        Role::Technician => Scope::Technician(user.0.id.clone()),
+        Role::Client => Scope::Client(user.0.id.clone()),
+    };
+    let query = RequestQuery {
+        kind,
+        status,
+        priority,
+        assignee,
+        updated_since,
+        text: p.q.filter(|s| !s.trim().is_empty()),
+        cursor,
+        limit: limit.unwrap_or(50),
+        scope,
+    };
+    errors.into_result(query).map_err(ApiError::Validation)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let query = parse_list(params, &user)?;
+    let (requests, next) = state.db(move |s| s.query_requests(&query)).await?;
+    Ok(Json(json!({
+        "success": true,
+        "requests": requests,
+        "nextCursor": next.map(|c| c.encode()),
+    })))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = user.0.clone();
+    let detail = state
+        .db(move |s| {
+            actions::visible(s, &caller, &id)?;
+            s.request_detail(&id)?.ok_or(StoreError::NotFound)
+        })
+        .await?;
+    Ok(Json(json!({
+        "success": true,
+        "request": detail.request,
+        "history": detail.history,
+        "messages": detail.messages,
+        "quote": detail.quote,
+    })))
+}
+
+/// The answer to a status change or an assignment, first time or replayed.
+async fn request_answer(
+    state: &AppState,
+    user: &AuthUser,
+    id: String,
+    message: &str,
+) -> Result<Json<Value>, ApiError> {
+    let caller = user.0.clone();
+    let request = state.db(move |s| actions::visible(s, &caller, &id)).await?;
+    Ok(Json(
+        json!({ "success": true, "message": message, "request": request }),
+    ))
+}
+
+pub async fn change_status(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let change = parse_status_change(&body).map_err(ApiError::Validation)?;
+    let idem = idem_key(&headers, &user)?;
+    let (caller, rid) = (user.0.clone(), id.clone());
+    let done = state
+        .db(move |s| actions::change_status(s, &caller, &rid, change, idem.as_ref()))
+        .await?;
+    match done {
+        Some(e) => Ok(Json(
+            json!({ "success": true, "message": "Statut mis à jour", "request": e.event.request }),
+        )),
+        None => request_answer(&state, &user, id, "Statut mis à jour").await,
+    }
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let technician_id = parse_assign(&body).map_err(ApiError::Validation)?;
+    let idem = idem_key(&headers, &user)?;
+    let (admin, rid) = (user.0.clone(), id.clone());
+    let done = state
+        .db(move |s| {
+            let technician = s
+                .user_by_id(&technician_id)?
+                .filter(|t| t.role == Role::Technician)
+                .ok_or_else(|| {
+                    StoreError::Refused(crate::store::Refusal::Invalid(FieldErrors::single(
+                        "technicianId",
+                        "Technicien introuvable",
+                    )))
+                })?;
+            actions::assign(s, &admin, &rid, &technician, idem.as_ref())
+        })
+        .await?;
+    match done {
+        Some(e) => Ok(Json(
+            json!({ "success": true, "message": "Technicien assigné", "request": e.event.request }),
+        )),
+        None => request_answer(&state, &user, id, "Technicien assigné").await,
+    }
+}
+
+pub async fn messages(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = user.0.clone();
+    let messages = state
+        .db(move |s| {
+            actions::visible(s, &caller, &id)?;
+            s.messages(&id)
+        })
+        .await?;
+    Ok(Json(json!({ "success": true, "messages": messages })))
+}
+
+pub async fn post_message(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let text = parse_message(&body).map_err(ApiError::Validation)?;
+    let idem = idem_key(&headers, &user)?;
+    let caller = user.0.clone();
+    let message = state
+        .db(move |s| {
+            match actions::post_message(s, &caller, &id, &text, idem.as_ref())? {
+                Some(e) => Ok(e.event.chat_message),
+                // Replayed: the message the first call created.
+                None => {
+                    let record = idem
+                        .as_ref()
+                        .map(|k| s.idempotent(k))
+                        .transpose()?
+                        .flatten();
+                    match record.and_then(|r| r.message_id) {
+                        Some(mid) => s.message(&mid),
+                        None => Ok(None),
+                    }
+                }
+            }
+        })
+        .await?
+        .ok_or_else(|| ApiError::Internal("message missing after commit".into()))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "success": true, "message": "Message envoyé", "chatMessage": message })),
+    ))
+}

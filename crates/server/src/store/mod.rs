@@ -1,0 +1,239 @@
+//! Storage behind one small trait, so that a PostgreSQL backend can follow the
+//! SQLite one for deployments that outgrow a single machine.
+//!
+//! Every write is one transaction that also appends its feed event: a request never
+//! exists without its event, nor the reverse. Business rules stay out of here: an
+//! update receives a closure that decides, from the current state, what changes.
+
+pub mod sqlite;
+
+use chrono::{DateTime, Utc};
+use itv_core::event::Audience;
+use itv_core::request::{ChatMessage, HistoryEntry};
+use itv_core::status::Status;
+use itv_core::{
+    Details, EventType, FeedEvent, FieldErrors, Notification, Priority, Request, RequestKind, Role,
+};
+use serde::Serialize;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUserRecord {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// A request as a client submits it, validated, before it has an id or a number.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub client: User,
+    pub title: String,
+    pub description: String,
+    pub site: String,
+    pub priority: Priority,
+    pub details: Details,
+}
+
+/// The state an update decides from.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub request: Request,
+    pub has_quote: bool,
+}
+
+/// What an update changes; the store bumps `version` and `updatedAt` itself.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub request: Request,
+    pub event_type: EventType,
+    pub notification: Option<Notification>,
+    pub history: HistoryDraft,
+    /// A prepared quote (JSON) saved with the change.
+    pub quote: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryDraft {
+    pub actor: User,
+    pub action: String,
+    pub note: Option<String>,
+}
+
+/// Why an update closure refused the change.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Refusal {
+    #[error("introuvable")]
+    NotFound,
+    #[error("interdit")]
+    Forbidden,
+    #[error("transition impossible depuis {}", current.as_str())]
+    InvalidTransition { current: Status },
+    #[error("données invalides: {0}")]
+    Invalid(FieldErrors),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("stored data is not valid JSON: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("email already used")]
+    EmailTaken,
+    #[error("request not found")]
+    NotFound,
+    #[error("change refused: {0}")]
+    Refused(Refusal),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A repeated `Idempotency-Key` from the same user returns the first outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdemKey {
+    pub user_id: String,
+    pub key: String,
+}
+
+/// What a retried key points to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdemRecord {
+    pub request_id: String,
+    /// The id of the chat message the first call created, if any.
+    pub message_id: Option<String>,
+}
+
+/// One event as written to the log, with who may receive it.
+#[derive(Debug, Clone)]
+pub struct LoggedEvent {
+    pub event: FeedEvent,
+    pub audience: Audience,
+}
+
+impl LoggedEvent {
+    pub fn seq(&self) -> i64 {
+        self.event.seq
+    }
+}
+
+/// Filters of the staff list; `scope` narrows it to what the caller may see.
+#[derive(Debug, Clone, Default)]
+pub struct RequestQuery {
+    pub kind: Option<RequestKind>,
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub assignee: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub text: Option<String>,
+    pub cursor: Option<Cursor>,
+    pub limit: u32,
+    pub scope: Scope,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Scope {
+    #[default]
+    All,
+    /// Open interventions and those assigned to this technician.
+    Technician(String),
+    Client(String),
+}
+
+/// Position in the list ordered by `updatedAt` desc, `_id` desc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub updated_at: String,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.updated_at, self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let (at, id) = s.split_once('_')?;
+        DateTime::parse_from_rfc3339(at).ok()?;
+        (!id.is_empty()).then(|| Cursor {
+            updated_at: at.to_string(),
+            id: id.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestDetail {
+    pub request: Request,
+    pub history: Vec<HistoryEntry>,
+    pub messages: Vec<ChatMessage>,
+    pub quote: Option<serde_json::Value>,
+}
+
+/// The storage the server runs on. Methods block: callers run them off the async
+/// executor (`spawn_blocking`).
+pub trait Store: Send + Sync + 'static {
+    fn create_user(&self, user: NewUserRecord) -> Result<User, StoreError>;
+    /// The user and their password hash.
+    fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, StoreError>;
+    fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
+    fn users_with_role(&self, role: Role) -> Result<Vec<User>, StoreError>;
+
+    /// Numbers the request (tickets), stores it with its history and its event.
+    fn create_request(&self, draft: Draft) -> Result<LoggedEvent, StoreError>;
+    /// Reads the request, lets `decide` choose the change, and writes it with its
+    /// event, all in one transaction. With `idem`, a key seen before is refused with
+    /// `Ok(None)` and nothing changes.
+    fn update_request(
+        &self,
+        id: &str,
+        idem: Option<&IdemKey>,
+        decide: &mut dyn FnMut(&Current) -> Result<Update, Refusal>,
+    ) -> Result<Option<LoggedEvent>, StoreError>;
+    fn add_message(
+        &self,
+        request_id: &str,
+        author: &User,
+        body: &str,
+        idem: Option<&IdemKey>,
+    ) -> Result<Option<LoggedEvent>, StoreError>;
+    fn idempotent(&self, key: &IdemKey) -> Result<Option<IdemRecord>, StoreError>;
+
+    fn request(&self, id: &str) -> Result<Option<Request>, StoreError>;
+    fn request_detail(&self, id: &str) -> Result<Option<RequestDetail>, StoreError>;
+    fn message(&self, id: &str) -> Result<Option<ChatMessage>, StoreError>;
+    fn messages(&self, request_id: &str) -> Result<Vec<ChatMessage>, StoreError>;
+    /// A client's own requests of one kind, newest first: (page, total).
+    fn client_requests(
+        &self,
+        client_id: &str,
+        kind: RequestKind,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Vec<Request>, u64), StoreError>;
+    fn query_requests(
+        &self,
+        query: &RequestQuery,
+    ) -> Result<(Vec<Request>, Option<Cursor>), StoreError>;
+
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    fn events_after(&self, after: i64, limit: u32) -> Result<Vec<LoggedEvent>, StoreError>;
+    /// (oldest seq still held, newest seq); (0, 0) when the log is empty.
+    fn event_bounds(&self) -> Result<(i64, i64), StoreError>;
+    /// Drops the oldest events, keeping the newest `keep`; returns how many went.
+    fn prune_events(&self, keep: u64) -> Result<u64, StoreError>;
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;
+}

@@ -1,0 +1,106 @@
+//! The durable event log: every change appends one row; the feed replays from it.
+
+use chrono::Utc;
+use itv_core::event::Audience;
+use itv_core::request::ChatMessage;
+use itv_core::{EventType, FeedEvent, Notification, Request};
+use rusqlite::{Connection, params};
+
+use crate::store::{LoggedEvent, StoreError};
+
+pub fn append(
+    conn: &Connection,
+    event_type: EventType,
+    before: Option<&Request>,
+    after: &Request,
+    chat_message: Option<ChatMessage>,
+    notification: Option<Notification>,
+) -> Result<LoggedEvent, StoreError> {
+    let audience = Audience::of_change(before, after);
+    let mut event = FeedEvent {
+        seq: 0,
+        event_type,
+        kind: after.kind(),
+        request_id: after.id.clone(),
+        ticket_number: after.ticket_number.clone(),
+        at: Utc::now(),
+        request: after.clone(),
+        chat_message,
+        notification,
+    };
+    // The body is stored without its seq (unknown until the insert) and given it on read.
+    conn.execute(
+        "INSERT INTO events (request_id, client_id, all_technicians, technicians, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            after.id,
+            audience.client_id,
+            audience.all_technicians,
+            audience.technicians.join(","),
+            serde_json::to_string(&event)?,
+        ],
+    )?;
+    event.seq = conn.last_insert_rowid();
+    Ok(LoggedEvent { event, audience })
+}
+
+pub fn after(conn: &Connection, after: i64, limit: u32) -> Result<Vec<LoggedEvent>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, client_id, all_technicians, technicians, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, bool>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, client_id, all_technicians, technicians, body) = row?;
+        let mut event: FeedEvent = serde_json::from_str(&body)?;
+        event.seq = seq;
+        let technicians = technicians
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        out.push(LoggedEvent {
+            event,
+            audience: Audience {
+                client_id,
+                all_technicians,
+                technicians,
+            },
+        });
+    }
+    Ok(out)
+}
+
+pub fn bounds(conn: &Connection) -> Result<(i64, i64), StoreError> {
+    let (oldest, newest): (Option<i64>, Option<i64>) =
+        conn.query_row("SELECT MIN(seq), MAX(seq) FROM events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    // After pruning everything, AUTOINCREMENT still knows the last seq handed out.
+    let last_given: i64 = conn
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(0);
+    Ok((
+        oldest.unwrap_or(last_given + 1),
+        newest.unwrap_or(last_given),
+    ))
+}
+
+pub fn prune(conn: &Connection, keep: u64) -> Result<u64, StoreError> {
+    let removed = conn.execute(
+        "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?1",
+        [keep as i64],
+    )?;
+    Ok(removed as u64)
+}

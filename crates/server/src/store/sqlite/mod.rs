@@ -1,0 +1,332 @@
+//! The SQLite store: one file in the data dir, WAL mode, one writer and a few readers.
+
+mod events;
+mod requests;
+mod schema;
+mod users;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use itv_core::request::ChatMessage;
+use itv_core::{EventType, Request, RequestKind, Role};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{
+    Current, Cursor, Draft, IdemKey, IdemRecord, LoggedEvent, NewUserRecord, Refusal,
+    RequestDetail, RequestQuery, Store, StoreError, User,
+};
+
+/// Called with each committed event, in `seq` order, before the next write starts.
+pub type EventSink = Arc<dyn Fn(&LoggedEvent) + Send + Sync>;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    sink: Option<EventSink>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// Timestamps as fixed-width RFC 3339 UTC strings, so text order is time order.
+pub(crate) fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database file at `path`.
+    pub fn open(path: &Path, sink: Option<EventSink>) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        }
+        let mut writer = open_connection(path)?;
+        schema::migrate(&mut writer)?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            sink,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_connection(&self.path)?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Runs `f` in one immediate transaction; the events it returns are handed to the
+    /// sink after the commit, still under the writer lock, so they leave in order.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, Vec<LoggedEvent>), StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (out, events) = f(&tx)?;
+        tx.commit()?;
+        if let Some(sink) = &self.sink {
+            for e in &events {
+                sink(e);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn idem_lookup(conn: &Connection, key: &IdemKey) -> rusqlite::Result<Option<IdemRecord>> {
+    conn.query_row(
+        "SELECT request_id, message_id FROM idempotency WHERE user_id = ?1 AND key = ?2",
+        params![key.user_id, key.key],
+        |r| {
+            Ok(IdemRecord {
+                request_id: r.get(0)?,
+                message_id: r.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+fn idem_record(
+    tx: &rusqlite::Transaction<'_>,
+    key: &IdemKey,
+    request_id: &str,
+    message_id: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO idempotency (user_id, key, request_id, message_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![key.user_id, key.key, request_id, message_id, ts(Utc::now())],
+    )?;
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn create_user(&self, user: NewUserRecord) -> Result<User, StoreError> {
+        self.write(|tx| Ok((users::insert(tx, user)?, Vec::new())))
+    }
+
+    fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        self.read(|c| users::by_email(c, email))
+    }
+
+    fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.read(|c| users::by_id(c, id))
+    }
+
+    fn users_with_role(&self, role: Role) -> Result<Vec<User>, StoreError> {
+        self.read(|c| users::with_role(c, role))
+    }
+
+    fn create_request(&self, draft: Draft) -> Result<LoggedEvent, StoreError> {
+        self.write(|tx| {
+            let request = requests::insert(tx, draft)?;
+            let event = events::append(
+                tx,
+                EventType::RequestCreated,
+                None,
+                &request,
+                None,
+                Some(itv_core::event::created_notification(&request)),
+            )?;
+            Ok((event.clone(), vec![event]))
+        })
+    }
+
+    fn update_request(
+        &self,
+        id: &str,
+        idem: Option<&IdemKey>,
+        decide: &mut dyn FnMut(&Current) -> Result<super::Update, Refusal>,
+    ) -> Result<Option<LoggedEvent>, StoreError> {
+        self.write(|tx| {
+            if let Some(key) = idem
+                && idem_lookup(tx, key)?.is_some()
+            {
+                return Ok((None, Vec::new()));
+            }
+            let before = requests::by_id(tx, id)?.ok_or(StoreError::NotFound)?;
+            let has_quote = requests::quote(tx, id)?.is_some();
+            let current = Current {
+                request: before.clone(),
+                has_quote,
+            };
+            let update = decide(&current).map_err(StoreError::Refused)?;
+            let after = requests::apply_update(tx, &before, update.clone())?;
+            let event = events::append(
+                tx,
+                update.event_type,
+                Some(&before),
+                &after,
+                None,
+                update.notification,
+            )?;
+            if let Some(key) = idem {
+                idem_record(tx, key, id, None)?;
+            }
+            Ok((Some(event.clone()), vec![event]))
+        })
+    }
+
+    fn add_message(
+        &self,
+        request_id: &str,
+        author: &User,
+        body: &str,
+        idem: Option<&IdemKey>,
+    ) -> Result<Option<LoggedEvent>, StoreError> {
+        self.write(|tx| {
+            if let Some(key) = idem
+                && idem_lookup(tx, key)?.is_some()
+            {
+                return Ok((None, Vec::new()));
+            }
+            let request = requests::by_id(tx, request_id)?.ok_or(StoreError::NotFound)?;
+            let message = ChatMessage {
+                id: new_id(),
+                request_id: request_id.to_string(),
+                author_id: author.id.clone(),
+                author_name: author.name.clone(),
+                author_role: author.role,
+                body: body.to_string(),
+                created_at: Utc::now(),
+            };
+            requests::insert_message(tx, &message)?;
+            let notification = itv_core::event::message_notification(&request, &message);
+            let event = events::append(
+                tx,
+                EventType::MessageCreated,
+                Some(&request),
+                &request,
+                Some(message.clone()),
+                Some(notification),
+            )?;
+            if let Some(key) = idem {
+                idem_record(tx, key, request_id, Some(&message.id))?;
+            }
+            Ok((Some(event.clone()), vec![event]))
+        })
+    }
+
+    fn idempotent(&self, key: &IdemKey) -> Result<Option<IdemRecord>, StoreError> {
+        self.read(|c| Ok(idem_lookup(c, key)?))
+    }
+
+    fn request(&self, id: &str) -> Result<Option<Request>, StoreError> {
+        self.read(|c| requests::by_id(c, id))
+    }
+
+    fn request_detail(&self, id: &str) -> Result<Option<RequestDetail>, StoreError> {
+        self.read(|c| {
+            let Some(request) = requests::by_id(c, id)? else {
+                return Ok(None);
+            };
+            Ok(Some(RequestDetail {
+                history: requests::history(c, id)?,
+                messages: requests::messages(c, id)?,
+                quote: requests::quote(c, id)?,
+                request,
+            }))
+        })
+    }
+
+    fn message(&self, id: &str) -> Result<Option<ChatMessage>, StoreError> {
+        self.read(|c| requests::message(c, id))
+    }
+
+    fn messages(&self, request_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
+        self.read(|c| requests::messages(c, request_id))
+    }
+
+    fn client_requests(
+        &self,
+        client_id: &str,
+        kind: RequestKind,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Vec<Request>, u64), StoreError> {
+        self.read(|c| requests::of_client(c, client_id, kind, page, limit))
+    }
+
+    fn query_requests(
+        &self,
+        query: &RequestQuery,
+    ) -> Result<(Vec<Request>, Option<Cursor>), StoreError> {
+        self.read(|c| requests::query(c, query))
+    }
+
+    fn events_after(&self, after: i64, limit: u32) -> Result<Vec<LoggedEvent>, StoreError> {
+        self.read(|c| events::after(c, after, limit))
+    }
+
+    fn event_bounds(&self) -> Result<(i64, i64), StoreError> {
+        self.read(events::bounds)
+    }
+
+    fn prune_events(&self, keep: u64) -> Result<u64, StoreError> {
+        self.write(|tx| Ok((events::prune(tx, keep)?, Vec::new())))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+            Ok(((), Vec::new()))
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! Versioned migrations, applied in order on open; `PRAGMA user_version` records the last.
+
+use rusqlite::Connection;
+
+/// Each entry is one version; never edit a released one, append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: users, requests with full-text search, history, chat, event log, counters.
+    r#"
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE requests (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        ticket_number TEXT UNIQUE,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        site TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        client_id TEXT NOT NULL REFERENCES users(id),
+        client_name TEXT NOT NULL,
+        assignee_id TEXT REFERENCES users(id),
+        assignee_name TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        details TEXT NOT NULL
+    );
+    CREATE INDEX requests_client ON requests(client_id, kind, created_at DESC);
+    CREATE INDEX requests_updated ON requests(updated_at DESC, id DESC);
+    CREATE INDEX requests_kind_status ON requests(kind, status);
+    CREATE INDEX requests_assignee ON requests(assignee_id);
+    CREATE VIRTUAL TABLE requests_fts USING fts5(
+        ticket_number, title, description, client_name, site,
+        content='requests', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER requests_fts_insert AFTER INSERT ON requests BEGIN
+        INSERT INTO requests_fts(rowid, ticket_number, title, description, client_name, site)
+        VALUES (new.rowid, new.ticket_number, new.title, new.description, new.client_name, new.site);
+    END;
+    CREATE TRIGGER requests_fts_update AFTER UPDATE ON requests BEGIN
+        INSERT INTO requests_fts(requests_fts, rowid, ticket_number, title, description, client_name, site)
+        VALUES ('delete', old.rowid, old.ticket_number, old.title, old.description, old.client_name, old.site);
+        INSERT INTO requests_fts(rowid, ticket_number, title, description, client_name, site)
+        VALUES (new.rowid, new.ticket_number, new.title, new.description, new.client_name, new.site);
+    END;
+    CREATE TABLE ticket_counters (
+        prefix TEXT NOT NULL,
+        month TEXT NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (prefix, month)
+    );
+    CREATE TABLE history (
+        id INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL REFERENCES requests(id),
+        at TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT,
+        note TEXT
+    );
+    CREATE INDEX history_request ON history(request_id, id);
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL REFERENCES requests(id),
+        author_id TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        author_role TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX messages_request ON messages(request_id, created_at);
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        all_technicians INTEGER NOT NULL,
+        technicians TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE idempotency (
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        message_id TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, key)
+    );
+    CREATE TABLE quotes (
+        request_id TEXT PRIMARY KEY REFERENCES requests(id),
+        body TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// Brings the database to the newest version, one transaction per version.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as u32 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "database migrated");
+    }
+    Ok(MIGRATIONS.len() as u32)
+}

@@ -1,0 +1,150 @@
+//! Shared by the server's integration tests: a real server and a small HTTP client.
+#![allow(dead_code)]
+
+use itv_core::Role;
+use itv_server::store::User;
+use itv_server::testing::TestServer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "motdepasse-solide";
+
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Api {
+    pub fn anonymous(server: &TestServer) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: server.url.clone(),
+            token: None,
+        }
+    }
+
+    /// Signs in through the real login endpoint.
+    pub async fn login(server: &TestServer, email: &str) -> Api {
+        let mut api = Api::anonymous(server);
+        let (status, body) = api
+            .post(
+                "/api/auth/login",
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {email}: {body}");
+        api.token = Some(body["token"].as_str().unwrap().to_string());
+        api
+    }
+
+    fn with_auth(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    pub async fn send(&self, rb: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let resp = self.with_auth(rb).send().await.expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(format!("{}{}", self.base, path)))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.post(format!("{}{}", self.base, path)).json(&body))
+            .await
+    }
+
+    pub async fn post_idem(&self, path: &str, body: Value, key: &str) -> (StatusCode, Value) {
+        self.send(
+            self.http
+                .post(format!("{}{}", self.base, path))
+                .header("Idempotency-Key", key)
+                .json(&body),
+        )
+        .await
+    }
+}
+
+/// One account of each role plus a second client.
+pub struct Cast {
+    pub admin: User,
+    pub tech: User,
+    pub tech2: User,
+    pub client: User,
+    pub other_client: User,
+}
+
+pub fn cast(server: &TestServer) -> Cast {
+    Cast {
+        admin: server.create_user(Role::Admin, "admin@test.sn", "Admin Test", PASSWORD),
+        tech: server.create_user(Role::Technician, "tech@test.sn", "Moussa Tech", PASSWORD),
+        tech2: server.create_user(Role::Technician, "tech2@test.sn", "Fatou Tech", PASSWORD),
+        client: server.create_user(Role::Client, "client@test.sn", "Client XYZ", PASSWORD),
+        other_client: server.create_user(Role::Client, "autre@test.sn", "Autre Client", PASSWORD),
+    }
+}
+
+pub fn seed_project() -> Value {
+    json!({
+        "name": "Installation vidéosurveillance",
+        "serviceType": "surveillance",
+        "description": "Installation de 16 caméras IP...",
+        "address": "123 Rue de Dakar, Sénégal",
+        "estimatedBudget": 2500000,
+        "preferredStartDate": "2025-12-01",
+        "urgency": "normal"
+    })
+}
+
+pub fn seed_intervention() -> Value {
+    json!({
+        "type": "urgent",
+        "title": "Caméra défectueuse entrée principale",
+        "description": "La caméra ne fonctionne plus depuis ce matin...",
+        "site": "Siège social - 123 Rue de Dakar",
+        "preferredDate": "2025-11-20"
+    })
+}
+
+pub fn seed_quote() -> Value {
+    json!({
+        "title": "Devis pour 10 caméras IP 4K",
+        "category": "equipment",
+        "description": "Nous souhaitons installer 10 caméras...",
+        "estimatedBudget": 1500000,
+        "deadline": "Dans 2 semaines",
+        "items": [
+            {"name": "Caméra IP 4K", "quantity": 10, "specifications": "Vision nocturne 30m"},
+            {"name": "NVR 16 canaux", "quantity": 1, "specifications": "4TB HDD"}
+        ]
+    })
+}
+
+/// A planned intervention with a distinct title.
+pub fn planned(title: &str) -> Value {
+    json!({
+        "type": "planned",
+        "title": title,
+        "description": "Maintenance préventive des équipements",
+        "site": "Agence Almadies"
+    })
+}
+
+/// The `_id` of a created request, from a client API answer.
+pub fn id_of(body: &Value) -> String {
+    let r = if body.get("project").is_some() {
+        &body["project"]
+    } else {
+        &body["ticket"]
+    };
+    r["_id"].as_str().expect("an _id").to_string()
+}
