@@ -44,8 +44,17 @@ pub async fn session_restore(shell: State<'_, Shell>) -> Res<Option<Session>> {
 }
 
 #[tauri::command]
-pub async fn sign_in(shell: State<'_, Shell>, server: String, email: String, password: String) -> Res<Session> {
-    shell.engine.sign_in(&server, &email, &password).await.map_err(ui)
+pub async fn sign_in(
+    shell: State<'_, Shell>,
+    server: String,
+    email: String,
+    password: String,
+) -> Res<Session> {
+    shell
+        .engine
+        .sign_in(&server, &email, &password)
+        .await
+        .map_err(ui)
 }
 
 #[tauri::command]
@@ -88,7 +97,12 @@ pub async fn technicians(_shell: State<'_, Shell>) -> Res<Vec<User>> {
 pub async fn status(shell: State<'_, Shell>) -> Res<StatusSnapshot> {
     let outbox = shell.engine.outbox().await.map_err(ui)?;
     let unread = shell.engine.unread_count().await.map_err(ui)?;
-    Ok(StatusSnapshot::new(shell.engine.connection(), &outbox, unread, shell.paused()))
+    Ok(StatusSnapshot::new(
+        shell.engine.connection(),
+        &outbox,
+        unread,
+        shell.paused(),
+    ))
 }
 
 #[tauri::command]
@@ -116,7 +130,10 @@ pub async fn settings_set(shell: State<'_, Shell>, settings: Settings) -> Res<Se
 #[tauri::command]
 pub fn inbox_painted(shell: State<'_, Shell>) {
     let ms = shell.started.elapsed().as_secs_f64() * 1000.0;
-    let epoch_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let epoch_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
     tracing::info!(ms, "inbox painted");
     if let Some(path) = std::env::var_os("ITV_DESK_TIMING_FILE") {
         let line = format!("{{\"sinceRunMs\":{ms:.1},\"paintedAtEpochMs\":{epoch_ms}}}\n");

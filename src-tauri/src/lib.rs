@@ -15,7 +15,9 @@ pub fn run() {
     shell::init_tracing();
     tauri::Builder::default()
         // First, so a second launch only brings the running window forward.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| shell::show_main(app)))
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            shell::show_main(app)
+        }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| shell::setup(app, started))
         .on_window_event(|window, event| {

@@ -36,7 +36,10 @@ impl Shell {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ITV_DESK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Where the cache lives: `ITV_DESK_DATA_DIR` when set (tests, measurements), else the OS's
@@ -62,7 +65,11 @@ pub fn setup(app: &mut App, started: Instant) -> Result<(), Box<dyn std::error::
     // The engine serves the cache as soon as it is open; sync runs in the background.
     let engine = tauri::async_runtime::block_on(Engine::open(&dir, config))?;
     let events = engine.subscribe();
-    app.manage(Shell { engine, paused: paused.clone(), started });
+    app.manage(Shell {
+        engine,
+        paused: paused.clone(),
+        started,
+    });
     tray::build(app.handle(), paused)?;
     forward_events(app.handle().clone(), events);
     tracing::info!(data_dir = %dir.display(), "engine open");

@@ -20,7 +20,12 @@ pub struct StatusSnapshot {
 }
 
 impl StatusSnapshot {
-    pub fn new(connection: ConnectionState, outbox: &[OutboxEntry], unread: u64, paused: bool) -> Self {
+    pub fn new(
+        connection: ConnectionState,
+        outbox: &[OutboxEntry],
+        unread: u64,
+        paused: bool,
+    ) -> Self {
         let last_sync_at = match &connection {
             ConnectionState::Offline { last_sync_at } => last_sync_at.clone(),
             _ => None,
@@ -109,7 +114,9 @@ mod tests {
     fn snapshot_counts_outbox_states_and_keeps_the_offline_sync_time() {
         let entry = |id, state| OutboxEntry {
             id,
-            action: itv_desk::outbox::Action::ValidateProject { request_id: "p".into() },
+            action: itv_desk::outbox::Action::ValidateProject {
+                request_id: "p".into(),
+            },
             idempotency_key: "k".into(),
             state,
             created_at: "2025-11-19T10:00:00Z".into(),
@@ -123,10 +130,20 @@ mod tests {
             entry(3, OutboxState::Pending),
         ];
         let at = Some("2025-11-19T10:00:00Z".to_owned());
-        let s = StatusSnapshot::new(ConnectionState::Offline { last_sync_at: at.clone() }, &outbox, 7, true);
+        let s = StatusSnapshot::new(
+            ConnectionState::Offline {
+                last_sync_at: at.clone(),
+            },
+            &outbox,
+            7,
+            true,
+        );
         assert_eq!((s.outbox_pending, s.outbox_refused, s.unread), (2, 1, 7));
         assert_eq!(s.last_sync_at, at);
         assert!(s.notifications_paused);
-        assert_eq!(StatusSnapshot::new(ConnectionState::Live, &[], 0, false).last_sync_at, None);
+        assert_eq!(
+            StatusSnapshot::new(ConnectionState::Live, &[], 0, false).last_sync_at,
+            None
+        );
     }
 }

@@ -61,14 +61,22 @@ pub fn build(app: &AppHandle, paused: Arc<AtomicBool>) -> tauri::Result<()> {
 pub fn unread_label(n: u64) -> (Option<String>, String) {
     match n {
         0 => (None, "IT Vision Desk".to_owned()),
-        1 => (Some("1".into()), "IT Vision Desk — 1 demande non lue".to_owned()),
-        n => (Some(n.to_string()), format!("IT Vision Desk — {n} demandes non lues")),
+        1 => (
+            Some("1".into()),
+            "IT Vision Desk — 1 demande non lue".to_owned(),
+        ),
+        n => (
+            Some(n.to_string()),
+            format!("IT Vision Desk — {n} demandes non lues"),
+        ),
     }
 }
 
 /// Reads the unread count from the engine and shows it on the tray icon.
 pub async fn refresh_unread(app: &AppHandle) {
-    let Some(shell) = app.try_state::<Shell>() else { return };
+    let Some(shell) = app.try_state::<Shell>() else {
+        return;
+    };
     let n = match shell.engine.unread_count().await {
         Ok(n) => n,
         Err(e) => return tracing::debug!(error = %e, "unread count"),
@@ -88,6 +96,12 @@ mod tests {
     fn unread_count_reads_in_french() {
         assert_eq!(unread_label(0), (None, "IT Vision Desk".into()));
         assert_eq!(unread_label(1).1, "IT Vision Desk — 1 demande non lue");
-        assert_eq!(unread_label(12), (Some("12".into()), "IT Vision Desk — 12 demandes non lues".into()));
+        assert_eq!(
+            unread_label(12),
+            (
+                Some("12".into()),
+                "IT Vision Desk — 12 demandes non lues".into()
+            )
+        );
     }
 }

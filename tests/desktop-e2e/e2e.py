@@ -127,6 +127,26 @@ class Harness:
         assert self.bus, "dbus-daemon printed no address"
         self.recorder = Recorder(self.bus)
 
+    def start_keyring(self):
+        """gnome-keyring's Secret Service on the private bus, unlocked, so the engine keeps the
+        session secret across app restarts as on a desktop."""
+        home = self.tmp / "home"
+        run = self.tmp / "run"
+        home.mkdir(exist_ok=True)
+        run.mkdir(mode=0o700, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+        env.update({"HOME": str(home), "XDG_RUNTIME_DIR": str(run), "DBUS_SESSION_BUS_ADDRESS": self.bus})
+        log = open(OUT / "keyring.log", "w")
+        p = subprocess.Popen(
+            ["gnome-keyring-daemon", "--foreground", "--components=secrets", "--unlock"],
+            env=env, stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True,
+        )
+        p.stdin.write(b"e2e")
+        p.stdin.close()
+        self.procs.append(("keyring", p))
+        probe = dict(env, HOME=str(home))
+        wait_for(lambda: subprocess.run(["secret-tool", "search", "--all", "x", "y"], env=probe, capture_output=True).returncode in (0, 1), 10, "the keyring")
+
     def start_display(self):
         for n in range(97, 120):
             if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
@@ -151,8 +171,7 @@ class Harness:
 
         wait_for(up, 30, "the server to listen")
 
-    def start_app(self):
-        self.wd_port = free_port()
+    def app_env(self):
         home = self.tmp / "home"
         home.mkdir(exist_ok=True)
         env = dict(os.environ)
@@ -163,10 +182,17 @@ class Harness:
             "XDG_CONFIG_HOME": str(home / ".config"),
             "XDG_DATA_HOME": str(home / ".local/share"),
             "XDG_CACHE_HOME": str(home / ".cache"),
+            "XDG_RUNTIME_DIR": str(self.tmp / "run"),
             "ITV_DESK_DATA_DIR": str(self.tmp / "desk"),
             "ITV_DESK_LOG": "info,itv_desk=debug",
         })
         env.pop("WAYLAND_DISPLAY", None)
+        return env
+
+    def start_app(self):
+        """Starts tauri-driver and a WebDriver session, which launches the app."""
+        self.wd_port = free_port()
+        env = self.app_env()
         self.tauri_driver = self.spawn(
             "tauri-driver",
             ["tauri-driver", "--port", str(self.wd_port), "--native-port", str(free_port())],
@@ -183,11 +209,17 @@ class Harness:
         opts.set_capability("tauri:options", {"application": str(APP)})
         self.drv = webdriver.Remote(f"http://127.0.0.1:{self.wd_port}", options=opts)
 
-    def close(self):
+    def quit_app(self):
+        """Ends the WebDriver session (the app with it) and tauri-driver, waiting for both."""
         try:
             self.drv.quit()
         except Exception:
             pass
+        self.stop(self.tauri_driver)
+
+    def close(self):
+        if hasattr(self, "drv"):
+            self.quit_app()
         for _, p in reversed(self.procs):
             self.stop(p)
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -209,18 +241,24 @@ class Harness:
     def detail_status(self):
         return self.q("[data-testid=detail-status]").text
 
-    def open_by_search(self, text):
-        """Searches with / and opens the first result with j then Enter (keyboard only)."""
+    def open_by_search(self, text, want_id):
+        """Keyboard only: / to search, Escape back to the list, j until the wanted row, Enter."""
         self.js("document.activeElement && document.activeElement.blur()")
         self.keys("/")
         box = self.q("[data-testid=search]")
         box.send_keys(Keys.CONTROL, "a")
         box.send_keys(text)
-        wait_for(lambda: self.js("return [...document.querySelectorAll('[data-testid=row]')].length === 1 && document.querySelector('[data-testid=row] .title').textContent") , 5, f"one search result for {text}")
+        css = f'[data-testid=row][data-id="{want_id}"]'
+        wait_for(lambda: self.qs(css), 5, f"{text} among the search results")
         self.keys(Keys.ESCAPE)
-        self.keys("j")
+        for _ in range(30):
+            self.keys("j")
+            if self.qs(css + ".selected"):
+                break
+        else:
+            raise AssertionError(f"j never reached {text}")
         self.keys(Keys.ENTER)
-        return wait_for(lambda: self.q("[data-testid=detail]").get_attribute("data-id"), 5, "the detail pane")
+        wait_for(lambda: self.q("[data-testid=detail]").get_attribute("data-id") == want_id, 5, "the detail pane")
 
 
 def main():
@@ -231,6 +269,7 @@ def main():
     h = Harness()
     try:
         h.start_bus()
+        h.start_keyring()
         h.start_display()
         h.start_server()
         h.start_app()
@@ -306,15 +345,14 @@ def run_checks(h):
         _, body = h.api.call("GET", "/api/requests?kind=project&status=pending&limit=5", admin_token)
         assert body["requests"], "no pending demo project"
         project = body["requests"][0]
-        h.open_by_search(project["name"] if "name" in project else project["title"])
-        assert h.q("[data-testid=detail]").get_attribute("data-id") == project["_id"]
+        h.open_by_search(project["title"], project["_id"])
         h.keys("1")  # first action: validate
         wait_for(lambda: h.detail_status() == "Actif", 10, "status Actif")
         _, after = h.api.call("GET", f"/api/requests/{project['_id']}", admin_token)
         assert after["request"]["status"] == "active", after["request"]["status"]
 
     def assign_technician():
-        h.open_by_search(state["ticket"])
+        h.open_by_search(state["ticket"], state["urgent"])
         h.q("[data-testid=action-assign]").click()
         select = wait_for(lambda: h.q("[data-testid=technician]"), 5, "the technician list")
         options = [o for o in Select(select).options if "technicien@itvision.sn" in o.text]
@@ -362,6 +400,12 @@ def run_checks(h):
         wait_for(lambda: h.q("[data-testid=settings]"), 5, "the settings screen")
         h.shot("settings")
 
+    def restart_restores():
+        h.quit_app()
+        h.start_app()
+        wait_for(lambda: h.qs("[data-testid=row]"), 20, "the inbox without the sign-in form")
+        assert not h.qs("[data-testid=email]"), "asked to sign in again"
+
     checks = [
         ("sign in", sign_in),
         ("demo requests are listed", demo_listed),
@@ -374,6 +418,7 @@ def run_checks(h):
         ("server down: offline indicator and a queued action", offline_queue),
         ("server back: the queued action is applied", back_online),
         ("shortcut overlay and settings", help_and_settings),
+        ("a restart signs in again from the keyring", restart_restores),
     ]
     for name, f in checks:
         h.check(name, f)

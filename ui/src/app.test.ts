@@ -122,7 +122,7 @@ describe("App", () => {
 
   it("shows the progress of a full sync", async () => {
     const { root, emit } = await mount();
-    emit({ type: "syncProgress", done: 200 as unknown as bigint, total: 1000 as unknown as bigint });
+    emit({ type: "syncProgress", done: 200, total: 1000 });
     expect(root.querySelector("[data-testid=sync-progress]")?.textContent).toContain("200/1000");
     expect(root.querySelector("[data-testid=sync-progress] progress")?.getAttribute("value")).toBe("200");
   });
@@ -142,7 +142,7 @@ describe("App", () => {
 
   it("shows offline state and waiting actions from the status event", async () => {
     const { root, emit } = await mount();
-    const n = (x: number) => x as unknown as bigint;
+    const n = (x: number) => x;
     emit({ type: "syncProgress", done: n(200), total: n(1000) });
     emit({ type: "connection", state: { state: "offline", lastSyncAt: null } });
     emit({ type: "outbox", pending: n(2), refused: n(1) });
@@ -153,7 +153,7 @@ describe("App", () => {
   });
 
   it("says when an action was queued for later", async () => {
-    const { root, calls } = await mount({ perform: { outcome: "queued", outboxId: 7 as unknown as bigint } });
+    const { root, calls } = await mount({ perform: { outcome: "queued", outboxId: 7 } });
     root.querySelector<HTMLElement>("[data-testid=row]")!.click();
     await flush();
     root.querySelector<HTMLTextAreaElement>("[data-testid=chat-input]")!.value = "Bonjour";

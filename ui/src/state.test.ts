@@ -65,15 +65,15 @@ describe("status from engine events", () => {
   });
 
   it("shows sync progress until it completes or the connection settles", () => {
-    let st = reduceStatus(initialStatus(), { type: "syncProgress", done: 200 as unknown as bigint, total: 1000 as unknown as bigint }, NOW);
+    let st = reduceStatus(initialStatus(), { type: "syncProgress", done: 200, total: 1000 }, NOW);
     expect(st.sync).toEqual({ done: 200, total: 1000 });
-    expect(reduceStatus(st, { type: "syncProgress", done: 1000 as unknown as bigint, total: 1000 as unknown as bigint }, NOW).sync).toBeNull();
+    expect(reduceStatus(st, { type: "syncProgress", done: 1000, total: 1000 }, NOW).sync).toBeNull();
     st = reduceStatus(st, { type: "connection", state: { state: "live" } }, NOW);
     expect(st.sync).toBeNull();
   });
 
   it("counts waiting and refused outbox actions", () => {
-    const st = reduceStatus(initialStatus(), { type: "outbox", pending: 2 as unknown as bigint, refused: 1 as unknown as bigint }, NOW);
+    const st = reduceStatus(initialStatus(), { type: "outbox", pending: 2, refused: 1 }, NOW);
     expect(st).toMatchObject({ outboxPending: 2, outboxRefused: 1 });
   });
 

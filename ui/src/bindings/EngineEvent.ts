@@ -2,4 +2,7 @@
 import type { ConnectionState } from "./ConnectionState";
 import type { Session } from "./Session";
 
-export type EngineEvent = { "type": "requestsChanged", ids: Array<string>, } | { "type": "connection", state: ConnectionState, } | { "type": "syncProgress", done: bigint, total: bigint | null, } | { "type": "outbox", pending: bigint, refused: bigint, } | { "type": "notificationClicked", requestId: string | null, } | { "type": "sessionChanged", session: Session | null, };
+/**
+ * Everything the engine tells the UI shell.
+ */
+export type EngineEvent = { "type": "requestsChanged", ids: Array<string>, } | { "type": "connection", state: ConnectionState, } | { "type": "syncProgress", done: number, total: number | null, } | { "type": "outbox", pending: number, refused: number, } | { "type": "notificationClicked", requestId: string | null, } | { "type": "sessionChanged", session: Session | null, };

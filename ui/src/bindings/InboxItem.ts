@@ -2,4 +2,7 @@
 import type { Priority } from "./Priority";
 import type { RequestKind } from "./RequestKind";
 
+/**
+ * One row of the inbox (a virtual list asks for pages of these).
+ */
 export type InboxItem = { id: string, kind: RequestKind, ticketNumber: string | null, title: string, site: string, clientName: string, status: string, priority: Priority, assigneeId: string | null, assigneeName: string | null, updatedAt: string, unread: boolean, };

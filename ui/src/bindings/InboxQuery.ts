@@ -2,6 +2,10 @@
 import type { Priority } from "./Priority";
 import type { RequestKind } from "./RequestKind";
 
+/**
+ * Filters, sort and window of an inbox query. Sort is fixed: active urgent
+ * requests first, then `updatedAt` descending.
+ */
 export type InboxQuery = { kind: RequestKind | null, status: string | null, priority: Priority | null, assignedToMe: boolean, unreadOnly: boolean, 
 /**
  * Full-text filter (same matching as `search`).

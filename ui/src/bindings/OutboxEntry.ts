@@ -3,4 +3,11 @@ import type { Action } from "./Action";
 import type { OutboxState } from "./OutboxState";
 import type { ServerRefusal } from "./ServerRefusal";
 
-export type OutboxEntry = { id: bigint, action: Action, idempotencyKey: string, state: OutboxState, createdAt: string, attempts: number, lastError: string | null, refusal: ServerRefusal | null, };
+/**
+ * One queued action, as the UI lists it.
+ */
+export type OutboxEntry = { id: number, action: Action, idempotencyKey: string, state: OutboxState, createdAt: string, attempts: number, lastError: string | null, 
+/**
+ * The server's reason when it refused the action (kept, never dropped).
+ */
+refusal: ServerRefusal | null, };

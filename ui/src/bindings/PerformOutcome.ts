@@ -2,4 +2,7 @@
 import type { Request } from "./Request";
 import type { ServerRefusal } from "./ServerRefusal";
 
-export type PerformOutcome = { "outcome": "applied", request: Request | null, } | { "outcome": "queued", outboxId: bigint, } | { "outcome": "refused", outboxId: bigint, refusal: ServerRefusal, };
+/**
+ * The result of `Engine::perform`.
+ */
+export type PerformOutcome = { "outcome": "applied", request: Request | null, } | { "outcome": "queued", outboxId: number, } | { "outcome": "refused", outboxId: number, refusal: ServerRefusal, };

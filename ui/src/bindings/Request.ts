@@ -2,4 +2,8 @@
 import type { Priority } from "./Priority";
 import type { RequestKind } from "./RequestKind";
 
-export type Request = { _id: string, kind: RequestKind, ticketNumber: string | null, title: string, description: string, site: string, status: string, priority: Priority, clientId: string, clientName: string, assigneeId: string | null, assigneeName: string | null, createdAt: string, updatedAt: string, version: bigint, };
+/**
+ * A request of any kind, as the server sends it. Kind-specific fields
+ * (`serviceType`, `items`, `type`, ...) are kept verbatim in `extra`.
+ */
+export type Request = { _id: string, kind: RequestKind, ticketNumber: string | null, title: string, description: string, site: string, status: string, priority: Priority, clientId: string, clientName: string, assigneeId: string | null, assigneeName: string | null, createdAt: string, updatedAt: string, version: number, };

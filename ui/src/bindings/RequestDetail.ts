@@ -3,4 +3,11 @@ import type { ChatMessage } from "./ChatMessage";
 import type { HistoryEntry } from "./HistoryEntry";
 import type { Request } from "./Request";
 
-export type RequestDetail = { request: Request, history: Array<HistoryEntry>, messages: Array<ChatMessage>, unread: boolean, fresh: boolean, };
+/**
+ * Everything the detail pane shows for one request.
+ */
+export type RequestDetail = { request: Request, history: Array<HistoryEntry>, messages: Array<ChatMessage>, unread: boolean, 
+/**
+ * True when the detail came from the server just now, false when only cached.
+ */
+fresh: boolean, };

@@ -2,4 +2,7 @@
 import type { SecretStorage } from "./SecretStorage";
 import type { User } from "./User";
 
+/**
+ * The signed-in account (non-secret parts; stored in the cache).
+ */
 export type Session = { serverUrl: string, user: User, secretStorage: SecretStorage, };

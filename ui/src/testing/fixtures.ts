@@ -12,7 +12,7 @@ import type { Settings } from "../bindings/Settings";
 import type { StatusSnapshot } from "../bindings/StatusSnapshot";
 import type { Ipc } from "../ipc";
 
-const n = (x: number) => x as unknown as bigint; // ts-rs types i64 as bigint; JSON carries numbers
+const n = (x: number) => x;
 
 export function request(over: Partial<Request> & Record<string, unknown> = {}): Request {
   return {

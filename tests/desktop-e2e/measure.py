@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Measures the desktop app on a cache of 100,000 requests: time from launch until the inbox is
+painted (the app reports the paint through ITV_DESK_TIMING_FILE), and the memory (PSS, from
+/proc/PID/smaps_rollup) of all its processes once idle. Offline on purpose: the window must paint
+from the cache alone. Usage: measure.py [count] [runs]; writes out/measure.json."""
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from e2e import APP, OUT, PASSWORD, TARGET, Harness, wait_for
+
+
+def children(pid):
+    """pid and all its descendants, from /proc."""
+    parents = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+                parents[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        p = frontier.pop()
+        for c, pp in parents.items():
+            if pp == p and c not in tree:
+                tree.add(c)
+                frontier.append(c)
+    return tree
+
+
+def pss_kib(pid):
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def comm(pid):
+    return Path(f"/proc/{pid}/comm").read_text().strip()
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    fill = TARGET / "debug" / "examples" / "fill_cache"
+    h = Harness()
+    results = {"count": count, "runs": []}
+    try:
+        h.start_bus()
+        h.start_keyring()
+        h.start_display()
+        h.start_server()
+        # Sign in once so the keyring holds a session and the cache an account.
+        h.start_app()
+        wait_for(lambda: h.q("[data-testid=email]"), 20, "the sign-in form")
+        h.q("[data-testid=server]").clear()
+        h.q("[data-testid=server]").send_keys(h.api.base)
+        h.q("[data-testid=email]").send_keys("admin@itvision.sn")
+        h.q("[data-testid=password]").send_keys(PASSWORD + "\n")
+        wait_for(lambda: h.q("[data-testid=connection]").get_attribute("data-state") == "live", 30, "live")
+        h.quit_app()
+        h.stop(h.server)
+        out = subprocess.run([str(fill), str(h.tmp / "desk"), str(count)], check=True, capture_output=True, text=True)
+        print(out.stdout.strip())
+        for run in range(runs):
+            timing = h.tmp / f"timing-{run}.json"
+            env = dict(h.app_env(), ITV_DESK_TIMING_FILE=str(timing))
+            log = open(OUT / f"measure-app-{run}.log", "w")
+            t0 = time.time()
+            app = subprocess.Popen([str(APP)], env=env, stdout=log, stderr=log, start_new_session=True)
+            wait_for(timing.exists, 60, "the inbox paint", interval=0.01)
+            painted = json.loads(timing.read_text())
+            start_ms = painted["paintedAtEpochMs"] - t0 * 1000
+            if run == 0:
+                time.sleep(1)
+                h.shot("inbox-100k")
+            time.sleep(20)  # idle
+            procs = {p: (comm(p), pss_kib(p)) for p in children(app.pid)}
+            total = sum(k for _, k in procs.values())
+            results["runs"].append({
+                "launchToPaintMs": round(start_ms),
+                "runToPaintMs": painted["sinceRunMs"],
+                "pssMiB": round(total / 1024, 1),
+                "processes": {f"{name}[{p}]": round(k / 1024, 1) for p, (name, k) in procs.items()},
+            })
+            print(json.dumps(results["runs"][-1]), flush=True)
+            os.killpg(app.pid, signal.SIGTERM)
+            try:
+                app.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(app.pid, signal.SIGKILL)
+                app.wait()
+            time.sleep(2)
+        paints = [r["launchToPaintMs"] for r in results["runs"]]
+        results["medianLaunchToPaintMs"] = statistics.median(paints)
+        results["medianPssMiB"] = statistics.median(r["pssMiB"] for r in results["runs"])
+        (OUT / "measure.json").write_text(json.dumps(results, indent=2))
+        print(json.dumps({k: v for k, v in results.items() if k != "runs"}))
+    finally:
+        h.close()
+
+
+if __name__ == "__main__":
+    main()
