@@ -2,6 +2,7 @@
 
 mod auth;
 mod client;
+mod quotes;
 mod requests;
 mod staff;
 
@@ -42,4 +43,5 @@ pub fn api() -> Router<AppState> {
         .route("/api/staff/users", post(staff::create_user))
         .route("/api/feed", get(crate::feed::subscribe))
         .route("/api/feed/head", get(crate::feed::head))
+        .merge(quotes::routes())
 }
