@@ -1,0 +1,186 @@
+//! System tests of native notifications: real server, real engine, real D-Bus
+//! (a private dbus-daemon) and a recording notification server on it.
+//! Each test re-runs itself in a child process whose session bus is the private one.
+
+mod support;
+
+use std::time::Duration;
+
+use itv_desk::{Engine, EngineEvent, Settings};
+use support::bus::{PrivateBus, is_child};
+use support::notifd::NotificationServer;
+use support::server::{Http, PASSWORD, create_users, engine_config, start_server, wait_live, wait_until};
+
+fn block_on<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn run_on_private_bus(name: &str, body: impl std::future::Future<Output = ()>) {
+    if is_child() {
+        support::init_logs();
+        block_on(body);
+    } else {
+        let bus = PrivateBus::start();
+        bus.run_child(name);
+    }
+}
+
+#[test]
+fn urgent_intervention_notifies_once_over_real_dbus() {
+    run_on_private_bus("urgent_intervention_notifies_once_over_real_dbus", async {
+        let notifd = NotificationServer::start().await;
+        let srv_dir = tempfile::tempdir().unwrap();
+        let srv = start_server(srv_dir.path()).await;
+        let users = create_users(&srv);
+        let data = tempfile::tempdir().unwrap();
+        // No notifier given: the engine uses notify-rust over the session bus.
+        let engine = Engine::open(data.path(), engine_config(None)).await.unwrap();
+        let mut events = engine.subscribe();
+        engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+        wait_live(&engine).await;
+
+        let http = Http::new(&srv.url);
+        let client = http.login(&users.client).await;
+        let ticket = http
+            .intervention(&client, true, "Caméra défectueuse entrée principale")
+            .await
+            .unwrap();
+        let id = ticket["_id"].as_str().unwrap().to_owned();
+
+        wait_until("urgent request cached", Duration::from_secs(10), || async {
+            engine.cached_versions().await.unwrap().iter().any(|(i, _)| *i == id)
+        })
+        .await;
+        let recs = notifd.wait_for(1, Duration::from_secs(10)).await;
+        let n = &recs[0];
+        assert_eq!(n.urgency, Some(2), "critical urgency hint: {n:?}");
+        assert!(n.summary.contains('🚨'), "{n:?}");
+        assert!(n.body.contains("Hôtel Téranga"), "client in body: {n:?}");
+        assert!(n.body.contains("Siège social"), "site in body: {n:?}");
+        assert!(n.body.contains("INT-"), "ticket number in body: {n:?}");
+        assert_eq!(n.actions, vec!["open".to_string(), "Ouvrir".to_string()]);
+        assert_eq!(n.expire_timeout, 0, "critical never expires");
+
+        // notify-rust subscribes to ActionInvoked late: click after a pause.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        notifd.click(n.id, "open").await;
+        let clicked = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Ok(EngineEvent::NotificationClicked { request_id }) = events.recv().await {
+                    return request_id;
+                }
+            }
+        })
+        .await
+        .expect("click reaches the event stream");
+        assert_eq!(clicked.as_deref(), Some(id.as_str()));
+
+        // Non-urgent kinds: normal notifications for an admin.
+        http.project(&client, "Installation vidéosurveillance").await.unwrap();
+        http.quote(&client, "Devis pour 10 caméras IP 4K").await.unwrap();
+        let recs = notifd.wait_for(3, Duration::from_secs(10)).await;
+        assert!(recs[1..].iter().all(|r| r.urgency == Some(1)), "{recs:#?}");
+
+        // A silenced kind stays silent; urgent ones cannot be silenced.
+        engine
+            .set_settings(Settings {
+                notify_quotes: false,
+                notify_projects: false,
+                notify_planned_interventions: false,
+                ..Settings::default()
+            })
+            .await
+            .unwrap();
+        http.quote(&client, "Second devis").await.unwrap();
+        let urgent2 = http.intervention(&client, true, "Coupure réseau").await.unwrap();
+        let recs = notifd.wait_for(4, Duration::from_secs(10)).await;
+        assert_eq!(recs[3].urgency, Some(2));
+        assert!(recs[3].body.contains(urgent2["ticketNumber"].as_str().unwrap()));
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(notifd.recorded().len(), 4, "nothing twice, silenced quote not shown");
+
+        // Engine restart: resumes the feed, repeats nothing.
+        drop(engine);
+        let engine = Engine::open(data.path(), engine_config(None)).await.unwrap();
+        engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+        wait_live(&engine).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(notifd.recorded().len(), 4, "restart repeats no notification");
+        srv.stop().await;
+    });
+}
+
+#[test]
+fn offline_catch_up_ends_in_one_summary() {
+    run_on_private_bus("offline_catch_up_ends_in_one_summary", async {
+        let notifd = NotificationServer::start().await;
+        let srv_dir = tempfile::tempdir().unwrap();
+        let srv = start_server(srv_dir.path()).await;
+        let users = create_users(&srv);
+        let data = tempfile::tempdir().unwrap();
+        let engine = Engine::open(data.path(), engine_config(None)).await.unwrap();
+        engine.sign_in(&srv.url, &users.tech, PASSWORD).await.unwrap();
+        wait_live(&engine).await;
+        drop(engine); // offline
+
+        let http = Http::new(&srv.url);
+        let client = http.login(&users.client).await;
+        for i in 0..8 {
+            http.intervention(&client, i % 3 == 0, &format!("Panne {i}"))
+                .await
+                .unwrap();
+        }
+        let engine = Engine::open(data.path(), engine_config(None)).await.unwrap();
+        engine.sign_in(&srv.url, &users.tech, PASSWORD).await.unwrap();
+        wait_live(&engine).await;
+        let recs = notifd.wait_for(1, Duration::from_secs(10)).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let recs2 = notifd.recorded();
+        assert_eq!(recs2.len(), 1, "one summary, not a storm: {recs2:#?}");
+        assert!(recs[0].summary.contains("8 nouvelles"), "{:?}", recs[0]);
+        assert_eq!(recs[0].urgency, Some(2), "3 urgent ones inside");
+        assert_eq!(engine.cached_versions().await.unwrap().len(), 8);
+        srv.stop().await;
+    });
+}
+
+#[test]
+fn urgent_reminder_repeats_until_acknowledged() {
+    run_on_private_bus("urgent_reminder_repeats_until_acknowledged", async {
+        let notifd = NotificationServer::start().await;
+        let srv_dir = tempfile::tempdir().unwrap();
+        let srv = start_server(srv_dir.path()).await;
+        let users = create_users(&srv);
+        let data = tempfile::tempdir().unwrap();
+        let mut cfg = engine_config(None);
+        cfg.seconds_per_minute = 1; // 1 "minute" = 1 s in this test
+        let engine = Engine::open(data.path(), cfg).await.unwrap();
+        engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+        engine
+            .set_settings(Settings {
+                urgent_reminder_minutes: 1,
+                ..Settings::default()
+            })
+            .await
+            .unwrap();
+        wait_live(&engine).await;
+        let http = Http::new(&srv.url);
+        let client = http.login(&users.client).await;
+        let ticket = http.intervention(&client, true, "Alarme incendie").await.unwrap();
+        let id = ticket["_id"].as_str().unwrap().to_owned();
+        let recs = notifd.wait_for(3, Duration::from_secs(10)).await;
+        assert!(recs[1].summary.contains("Rappel"), "{recs:#?}");
+        assert!(recs.iter().all(|r| r.urgency == Some(2)));
+        // Opening it acknowledges: no more reminders.
+        engine.request_detail(&id).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let after_ack = notifd.recorded().len();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(notifd.recorded().len(), after_ack, "no reminder after acknowledgement");
+        srv.stop().await;
+    });
+}

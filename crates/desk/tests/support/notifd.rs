@@ -1,0 +1,151 @@
+//! A recording notification server: owns `org.freedesktop.Notifications` on
+//! the (private) session bus, records every `Notify` call and can emit
+//! `ActionInvoked` as a click would.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use zbus::object_server::SignalEmitter;
+use zbus::zvariant::OwnedValue;
+
+const PATH: &str = "/org/freedesktop/Notifications";
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub id: u32,
+    pub app_name: String,
+    pub summary: String,
+    pub body: String,
+    pub actions: Vec<String>,
+    /// The `urgency` hint (0 low, 1 normal, 2 critical), when sent.
+    pub urgency: Option<u8>,
+    pub expire_timeout: i32,
+}
+
+struct Recorder {
+    log: Arc<Mutex<Vec<Recorded>>>,
+    next: u32,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Recorder {
+    #[allow(clippy::too_many_arguments)]
+    async fn notify(
+        &mut self,
+        app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        hints: HashMap<String, OwnedValue>,
+        expire_timeout: i32,
+    ) -> u32 {
+        self.next += 1;
+        let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
+        self.log.lock().unwrap().push(Recorded {
+            id: self.next,
+            app_name,
+            summary,
+            body,
+            actions,
+            urgency,
+            expire_timeout,
+        });
+        self.next
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["actions".into(), "body".into(), "sound".into()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "itv-recorder".into(),
+            "itv".into(),
+            "0.1".into(),
+            "1.2".into(),
+        )
+    }
+
+    fn close_notification(&self, _id: u32) {}
+
+    #[zbus(signal)]
+    async fn action_invoked(emitter: &SignalEmitter<'_>, id: u32, action_key: &str)
+    -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    async fn notification_closed(
+        emitter: &SignalEmitter<'_>,
+        id: u32,
+        reason: u32,
+    ) -> zbus::Result<()>;
+}
+
+pub struct NotificationServer {
+    conn: zbus::Connection,
+    log: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl NotificationServer {
+    /// Connects to the session bus named by DBUS_SESSION_BUS_ADDRESS and owns the name.
+    pub async fn start() -> NotificationServer {
+        let address = std::env::var("DBUS_SESSION_BUS_ADDRESS")
+            .expect("DBUS_SESSION_BUS_ADDRESS points at the private bus");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let conn = zbus::connection::Builder::address(address.as_str())
+            .unwrap()
+            .name("org.freedesktop.Notifications")
+            .unwrap()
+            .serve_at(
+                PATH,
+                Recorder {
+                    log: log.clone(),
+                    next: 0,
+                },
+            )
+            .unwrap()
+            .build()
+            .await
+            .expect("own org.freedesktop.Notifications");
+        NotificationServer { conn, log }
+    }
+
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` notifications were recorded.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Recorded> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let r = self.recorded();
+            if r.len() >= n {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} notifications, got {}: {r:#?}",
+                r.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Emits `ActionInvoked(id, key)` then `NotificationClosed(id, 2)`, as a daemon does on a click.
+    pub async fn click(&self, id: u32, key: &str) {
+        let iface = self
+            .conn
+            .object_server()
+            .interface::<_, Recorder>(PATH)
+            .await
+            .unwrap();
+        Recorder::action_invoked(iface.signal_emitter(), id, key)
+            .await
+            .unwrap();
+        Recorder::notification_closed(iface.signal_emitter(), id, 2)
+            .await
+            .unwrap();
+    }
+}
