@@ -220,3 +220,186 @@ fn input_name(request: &Request) -> String {
         .clone()
         .unwrap_or_else(|| format!("DEVIS-{}", request.id))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestServer;
+    use itv_core::Role;
+    use serde_json::{Value, json};
+
+    struct Api {
+        url: String,
+        http: reqwest::Client,
+    }
+
+    impl Api {
+        async fn call(
+            &self,
+            token: &str,
+            method: &str,
+            path: &str,
+            body: Option<Value>,
+        ) -> (u16, Value) {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let mut req = self
+                .http
+                .request(method, format!("{}{path}", self.url))
+                .bearer_auth(token);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json().await.unwrap_or(Value::Null))
+        }
+
+        async fn pdf(&self, token: &str, id: &str) -> (u16, String, Vec<u8>) {
+            let res = self
+                .http
+                .get(format!("{}/api/requests/{id}/quote.pdf", self.url))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let ct = res
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (status, ct, res.bytes().await.unwrap().to_vec())
+        }
+    }
+
+    fn valid_until() -> String {
+        (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string()
+    }
+
+    #[tokio::test]
+    async fn prepare_send_download_and_accept_a_quote() {
+        let server = TestServer::start().await;
+        let admin = server.create_user(Role::Admin, "admin@itvision.sn", "Admin", "secret-admin-1");
+        let client = server.create_user(
+            Role::Client,
+            "awa@example.sn",
+            "Awa Diop",
+            "secret-client-1",
+        );
+        let other = server.create_user(
+            Role::Client,
+            "modou@example.sn",
+            "Modou Fall",
+            "secret-client-2",
+        );
+        let (admin, client, other) = (
+            server.token_for(&admin),
+            server.token_for(&client),
+            server.token_for(&other),
+        );
+        let api = Api {
+            url: server.url.clone(),
+            http: reqwest::Client::new(),
+        };
+
+        let (status, created) = api
+            .call(
+                &client,
+                "POST",
+                "/api/client/requests/quote",
+                Some(json!({
+                    "title": "Devis pour 10 caméras IP 4K",
+                    "category": "equipment",
+                    "description": "Nous souhaitons installer 10 caméras.",
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["ticket"]["_id"].as_str().unwrap().to_string();
+        let quote_path = format!("/api/requests/{id}/quote");
+
+        // Clients may not prepare; bad bodies are refused per field.
+        let body = json!({
+            "lines": [
+                {"designation": "Caméra IP 4K", "quantity": 10, "unitPrice": 125_000},
+                {"designation": "NVR 16 canaux", "quantity": 1, "unitPrice": 350_000}
+            ],
+            "discount": 100_000,
+            "validUntil": valid_until(),
+            "notes": "Installation comprise."
+        });
+        let (status, _) = api
+            .call(&client, "PUT", &quote_path, Some(body.clone()))
+            .await;
+        assert_eq!(status, 403);
+        let (status, err) = api
+            .call(&admin, "PUT", &quote_path, Some(json!({"lines": [{"designation": "", "quantity": 0, "unitPrice": 5}], "validUntil": valid_until()})))
+            .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            err["errors"]["lines[0].quantity"],
+            "La quantité doit être un nombre entier supérieur à 0"
+        );
+        assert!(err["errors"]["lines[0].designation"].is_string());
+
+        // Sending needs a prepared quote.
+        let (status, _) = api
+            .call(
+                &admin,
+                "POST",
+                &format!("/api/requests/{id}/status"),
+                Some(json!({"status": "in_progress"})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, err) = api
+            .call(&admin, "POST", &format!("{quote_path}/send"), None)
+            .await;
+        assert_eq!(status, 400, "{err}");
+        assert!(err["errors"]["quote"].is_string());
+
+        let (status, saved) = api.call(&admin, "PUT", &quote_path, Some(body)).await;
+        assert_eq!(status, 200, "{saved}");
+        // 1 600 000 − 100 000 = 1 500 000 ; TVA 270 000 ; TTC 1 770 000.
+        assert_eq!(saved["quote"]["subtotal"], 1_600_000);
+        assert_eq!(saved["quote"]["vatAmount"], 270_000);
+        assert_eq!(saved["quote"]["total"], 1_770_000);
+
+        // Not yet sent: the client cannot download it, staff can preview it.
+        assert_eq!(api.pdf(&client, &id).await.0, 404);
+        let (status, ct, _) = api.pdf(&admin, &id).await;
+        assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+
+        let (status, sent) = api
+            .call(&admin, "POST", &format!("{quote_path}/send"), None)
+            .await;
+        assert_eq!(status, 200, "{sent}");
+        assert_eq!(sent["request"]["status"], "sent");
+        let (status, _) = api.call(&admin, "PUT", &quote_path, Some(json!({"lines": [{"designation": "x", "quantity": 1, "unitPrice": 1}], "validUntil": valid_until()}))).await;
+        assert_eq!(status, 409, "a sent quote is not rewritten");
+
+        let (status, ct, bytes) = api.pdf(&client, &id).await;
+        assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+        assert!(bytes.starts_with(b"%PDF-"));
+        assert_eq!(
+            api.pdf(&other, &id).await.0,
+            404,
+            "another client's quote is hidden"
+        );
+
+        let (status, done) = api
+            .call(
+                &client,
+                "POST",
+                &format!("/api/requests/{id}/status"),
+                Some(json!({"status": "accepted"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{done}");
+        let (_, detail) = api
+            .call(&admin, "GET", &format!("/api/requests/{id}"), None)
+            .await;
+        assert_eq!(detail["request"]["status"], "accepted");
+        assert_eq!(detail["quote"]["total"], 1_770_000);
+        server.stop().await;
+    }
+}
