@@ -148,7 +148,7 @@ export function showDashboard(main, user, { onLive = () => {} } = {}) {
 
   function upsert(request) {
     const before = requests.get(request._id);
-    if (before && (before.version ?? 0) > (request.version ?? 0)) return before;
+    if (before && (before.version ?? 0) >= (request.version ?? 0)) return before;
     requests.set(request._id, request);
     renderCard(request);
     if (detail?.id === request._id) detail.refresh(request);
@@ -226,6 +226,7 @@ export function showDashboard(main, user, { onLive = () => {} } = {}) {
       title: data.request.ticketNumber ? `${data.request.ticketNumber} — ${data.request.title}` : data.request.title,
       body: h('div', { class: 'detail' }, info, chat.el),
       className: 'modal-detail',
+      returnFocus: () => lists[data.request.kind]?.querySelector(`[data-id="${CSS.escape(id)}"] button`),
       onClose: () => {
         if (detail?.id === id) detail = null;
       },

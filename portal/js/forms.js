@@ -202,10 +202,11 @@ function addItem(ctx) {
   const make = (name, label, attrs) => {
     const id = uid(`item-${name}`);
     const errId = `${id}-error`;
+    const mark = attrs.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null;
     return h(
       'div',
       { class: `field item-${name}`, dataset: { itemField: name } },
-      h('label', { for: id }, label),
+      h('label', { for: id }, label, mark),
       h('input', { id, name, 'aria-describedby': errId, ...attrs }),
       h('p', { class: 'field-error', id: errId }),
     );
@@ -216,8 +217,8 @@ function addItem(ctx) {
     ctx.items.querySelector('input')?.focus();
   });
   row.append(
-    make('name', 'Article *', { type: 'text', maxlength: 200, required: true }),
-    make('quantity', 'Quantité *', { type: 'text', inputmode: 'numeric', required: true, value: '1' }),
+    make('name', 'Article', { type: 'text', maxlength: 200, required: true }),
+    make('quantity', 'Quantité', { type: 'text', inputmode: 'numeric', required: true, value: '1' }),
     make('specifications', 'Spécifications', { type: 'text', maxlength: 1000 }),
     remove,
   );

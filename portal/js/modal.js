@@ -9,10 +9,11 @@ const FOCUSABLE =
 const stack = [];
 
 /**
- * openModal({title, body, className, onClose}) → {el, body, close}.
- * `body` is a Node placed under the heading.
+ * openModal({title, body, className, onClose, returnFocus}) → {el, body, close}.
+ * `body` is a Node placed under the heading. Focus goes back to the element that
+ * had it, or, if that one was re-rendered meanwhile, to `returnFocus()`.
  */
-export function openModal({ title, body, className = '', onClose = () => {} }) {
+export function openModal({ title, body, className = '', onClose = () => {}, returnFocus = () => null }) {
   const opener = document.activeElement;
   const titleId = uid('modal-title');
   const closeBtn = h('button', { type: 'button', class: 'modal-close', 'aria-label': 'Fermer' }, '×');
@@ -33,7 +34,8 @@ export function openModal({ title, body, className = '', onClose = () => {} }) {
     if (i >= 0) stack.splice(i, 1);
     document.body.classList.toggle('modal-open', stack.length > 0);
     onClose();
-    if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    const target = opener instanceof HTMLElement && opener.isConnected ? opener : returnFocus();
+    target?.focus();
   };
 
   overlay.addEventListener('keydown', (ev) => {
