@@ -121,7 +121,10 @@ impl Api {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| Error::Network(e.to_string()))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
         let status = resp.status();
         let bytes = resp
             .bytes()
@@ -242,10 +245,7 @@ mod tests {
             "https://desk.example.sn"
         );
         assert!(normalize_url("  ").is_err());
-        assert_eq!(
-            feed_url("http://h:1", Some(7)),
-            "ws://h:1/api/feed?since=7"
-        );
+        assert_eq!(feed_url("http://h:1", Some(7)), "ws://h:1/api/feed?since=7");
         assert_eq!(feed_url("https://h", None), "wss://h/api/feed");
         assert_eq!(encode_query("a b/+="), "a%20b%2F%2B%3D");
     }

@@ -249,7 +249,8 @@ impl Engine {
         let key = account_key(&account.server_url, &account.user.email);
         let inner = self.inner.clone();
         let token = answer.token.clone();
-        let storage = tokio::task::spawn_blocking(move || inner.secrets.store(&key, &token)).await?;
+        let storage =
+            tokio::task::spawn_blocking(move || inner.secrets.store(&key, &token)).await?;
         let session = account.session(storage);
         *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(session.clone());
         self.inner.set_connection(ConnectionState::Connecting);
@@ -385,7 +386,9 @@ impl Engine {
         let cache = self.inner.cache();
         Ok(match cache.outbox_get(id)? {
             None => PerformOutcome::Applied {
-                request: cache.request(action.request_id())?.map(|(r, _)| r),
+                request: cache
+                    .request(action.request_id())?
+                    .map(|(r, _)| Box::new(r)),
             },
             Some(OutboxEntry {
                 state: OutboxState::Refused,

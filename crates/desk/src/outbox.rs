@@ -10,7 +10,11 @@ use crate::types::Request;
 
 /// A staff action on a request; queued in the outbox, sent in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Action {
     /// ADMIN: project `pending` → `active`.
     ValidateProject { request_id: String },
@@ -68,9 +72,10 @@ impl Action {
     pub fn endpoint(&self) -> (String, Value) {
         let id = self.request_id();
         match self {
-            Action::ValidateProject { .. } => {
-                (format!("/api/requests/{id}/status"), json!({"status": "active"}))
-            }
+            Action::ValidateProject { .. } => (
+                format!("/api/requests/{id}/status"),
+                json!({"status": "active"}),
+            ),
             Action::RejectProject { reason, .. } => (
                 format!("/api/requests/{id}/status"),
                 json!({"status": "rejected", "reason": reason}),
@@ -120,10 +125,14 @@ pub struct OutboxEntry {
 
 /// The result of `Engine::perform`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase", tag = "outcome", rename_all_fields = "camelCase")]
+#[serde(
+    rename_all = "camelCase",
+    tag = "outcome",
+    rename_all_fields = "camelCase"
+)]
 pub enum PerformOutcome {
     /// The server applied it; the updated request when it returned one.
-    Applied { request: Option<Request> },
+    Applied { request: Option<Box<Request>> },
     /// Not sent yet (offline): waits in the outbox.
     Queued {
         #[ts(type = "number")]

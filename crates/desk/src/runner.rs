@@ -135,10 +135,10 @@ async fn connect_once(
             Step::Buffer(ev) => {
                 last_seq = ev.seq;
                 buffer.push(*ev);
-                if buffer.len() >= REPLAY_CHUNK {
-                    if let Err(e) = apply(inner, ctx, std::mem::take(&mut buffer), None) {
-                        return Ended::Lost(e.to_string());
-                    }
+                if buffer.len() >= REPLAY_CHUNK
+                    && let Err(e) = apply(inner, ctx, std::mem::take(&mut buffer), None)
+                {
+                    return Ended::Lost(e.to_string());
                 }
             }
             Step::Apply(ev) => {

@@ -38,11 +38,18 @@ pub enum Step {
     /// Apply now and notify (live phase).
     Apply(Box<FeedEvent>),
     /// Replay done: apply the buffer as one batch, store `seq`, go live.
-    GoLive { seq: i64 },
+    GoLive {
+        seq: i64,
+    },
     /// The log no longer holds our position: full sync, then resume from `head`.
-    Resync { head: i64 },
+    Resync {
+        head: i64,
+    },
     /// The server ends the connection with an error.
-    Fail { code: String, message: String },
+    Fail {
+        code: String,
+        message: String,
+    },
     Ignore,
 }
 
@@ -151,7 +158,11 @@ mod tests {
         assert!(matches!(on_frame(Phase::Live, 2, ev(3)), Step::Apply(_)));
         assert_eq!(on_frame(Phase::Live, 3, ev(3)), Step::Ignore);
         assert_eq!(
-            on_frame(Phase::Replaying, 0, Frame::parse(r#"{"type":"ready","seq":9}"#)),
+            on_frame(
+                Phase::Replaying,
+                0,
+                Frame::parse(r#"{"type":"ready","seq":9}"#)
+            ),
             Step::GoLive { seq: 9 }
         );
         assert_eq!(

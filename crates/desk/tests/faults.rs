@@ -43,7 +43,10 @@ async fn server_killed_and_connections_cut_while_creating_lose_nothing() {
     let engine = Engine::open(data.path(), engine_config(Some(notifier.clone())))
         .await
         .unwrap();
-    engine.sign_in(&proxy.url, &users.admin, PASSWORD).await.unwrap();
+    engine
+        .sign_in(&proxy.url, &users.admin, PASSWORD)
+        .await
+        .unwrap();
     wait_live(&engine).await;
 
     let http = Http::new(&direct);
@@ -95,8 +98,14 @@ async fn server_killed_and_connections_cut_while_creating_lose_nothing() {
     })
     .await;
     wait_live(&engine).await;
-    let head = http.get(&admin, "/api/feed/head").await["seq"].as_i64().unwrap();
-    assert_eq!(engine.feed_seq().await.unwrap(), Some(head), "no event lost");
+    let head = http.get(&admin, "/api/feed/head").await["seq"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        engine.feed_seq().await.unwrap(),
+        Some(head),
+        "no event lost"
+    );
 
     // Every urgent intervention was decided exactly once; nothing shown twice.
     let log = engine.notification_log().await.unwrap();
@@ -111,7 +120,10 @@ async fn server_killed_and_connections_cut_while_creating_lose_nothing() {
         .unwrap()
         .total as usize;
     assert!(urgent_on_server >= urgent_titles.len());
-    assert_eq!(urgent_keys, urgent_on_server, "one urgent decision per urgent request");
+    assert_eq!(
+        urgent_keys, urgent_on_server,
+        "one urgent decision per urgent request"
+    );
     assert!(log.iter().all(|(_, state)| state == "done"), "{log:?}");
     let shown = notifier.keys();
     let unique: HashSet<&String> = shown.iter().collect();
@@ -123,10 +135,17 @@ async fn server_killed_and_connections_cut_while_creating_lose_nothing() {
     let engine = Engine::open(data.path(), engine_config(Some(notifier.clone())))
         .await
         .unwrap();
-    engine.sign_in(&proxy.url, &users.admin, PASSWORD).await.unwrap();
+    engine
+        .sign_in(&proxy.url, &users.admin, PASSWORD)
+        .await
+        .unwrap();
     wait_live(&engine).await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert_eq!(notifier.keys().len(), before, "restart repeats no notification");
+    assert_eq!(
+        notifier.keys().len(),
+        before,
+        "restart repeats no notification"
+    );
     assert!(converged(&engine, &http, &admin).await);
 }
 
@@ -144,25 +163,38 @@ async fn silent_connection_is_dropped_and_resumed() {
         ping_every: Duration::from_millis(400),
     };
     let engine = Engine::open(data.path(), cfg).await.unwrap();
-    engine.sign_in(&proxy.url, &users.admin, PASSWORD).await.unwrap();
+    engine
+        .sign_in(&proxy.url, &users.admin, PASSWORD)
+        .await
+        .unwrap();
     wait_live(&engine).await;
 
     // The network goes silent without closing anything.
     proxy.freeze(true);
-    wait_until("dead connection detected", Duration::from_secs(5), || async {
-        matches!(engine.connection(), ConnectionState::Offline { .. })
-    })
+    wait_until(
+        "dead connection detected",
+        Duration::from_secs(5),
+        || async { matches!(engine.connection(), ConnectionState::Offline { .. }) },
+    )
     .await;
     let http = Http::new(&srv.url);
     let client = http.login(&users.client).await;
-    let t = http.intervention(&client, true, "Pendant la coupure").await.unwrap();
+    let t = http
+        .intervention(&client, true, "Pendant la coupure")
+        .await
+        .unwrap();
     proxy.freeze(false);
     proxy.cut();
     engine.reconnect_now();
     wait_live(&engine).await;
     let id = t["_id"].as_str().unwrap().to_owned();
     wait_until("missed event replayed", Duration::from_secs(10), || async {
-        engine.cached_versions().await.unwrap().iter().any(|(i, _)| *i == id)
+        engine
+            .cached_versions()
+            .await
+            .unwrap()
+            .iter()
+            .any(|(i, _)| *i == id)
     })
     .await;
     srv.stop().await;
@@ -247,19 +279,31 @@ fn cache_write_killed_mid_transaction_stays_consistent() {
         let cache = Cache::open(dir.path()).unwrap();
         let ok: String = {
             let c = rusqlite::Connection::open(dir.path().join("cache.sqlite3")).unwrap();
-            c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap()
+            c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap()
         };
         assert_eq!(ok, "ok");
         let seq = cache.feed_seq().unwrap().unwrap_or(0);
-        assert!(seq > last, "round {round}: the writer made progress ({seq})");
+        assert!(
+            seq > last,
+            "round {round}: the writer made progress ({seq})"
+        );
         assert_eq!(seq % 200, 0, "whole batches only");
-        assert_eq!(cache.request_count().unwrap() as i64, seq, "requests == applied seq");
+        assert_eq!(
+            cache.request_count().unwrap() as i64,
+            seq,
+            "requests == applied seq"
+        );
         assert_eq!(
             cache.notice_keys().unwrap().len() as i64,
             seq,
             "notices == applied seq"
         );
-        assert_eq!(cache.search("Devis", 5).unwrap().len(), 5, "FTS index intact");
+        assert_eq!(
+            cache.search("Devis", 5).unwrap().len(),
+            5,
+            "FTS index intact"
+        );
         last = seq;
     }
 }

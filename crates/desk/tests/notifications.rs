@@ -9,7 +9,9 @@ use std::time::Duration;
 use itv_desk::{Engine, EngineEvent, Settings};
 use support::bus::{PrivateBus, is_child};
 use support::notifd::NotificationServer;
-use support::server::{Http, PASSWORD, create_users, engine_config, start_server, wait_live, wait_until};
+use support::server::{
+    Http, PASSWORD, create_users, engine_config, start_server, wait_live, wait_until,
+};
 
 fn block_on<F: std::future::Future<Output = ()>>(f: F) {
     tokio::runtime::Builder::new_multi_thread()
@@ -38,9 +40,14 @@ fn urgent_intervention_notifies_once_over_real_dbus() {
         let users = create_users(&srv);
         let data = tempfile::tempdir().unwrap();
         // No notifier given: the engine uses notify-rust over the session bus.
-        let engine = Engine::open(data.path(), engine_config(None)).await.unwrap();
+        let engine = Engine::open(data.path(), engine_config(None))
+            .await
+            .unwrap();
         let mut events = engine.subscribe();
-        engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+        engine
+            .sign_in(&srv.url, &users.admin, PASSWORD)
+            .await
+            .unwrap();
         wait_live(&engine).await;
 
         let http = Http::new(&srv.url);
@@ -52,7 +59,12 @@ fn urgent_intervention_notifies_once_over_real_dbus() {
         let id = ticket["_id"].as_str().unwrap().to_owned();
 
         wait_until("urgent request cached", Duration::from_secs(10), || async {
-            engine.cached_versions().await.unwrap().iter().any(|(i, _)| *i == id)
+            engine
+                .cached_versions()
+                .await
+                .unwrap()
+                .iter()
+                .any(|(i, _)| *i == id)
         })
         .await;
         let recs = notifd.wait_for(1, Duration::from_secs(10)).await;
@@ -80,8 +92,12 @@ fn urgent_intervention_notifies_once_over_real_dbus() {
         assert_eq!(clicked.as_deref(), Some(id.as_str()));
 
         // Non-urgent kinds: normal notifications for an admin.
-        http.project(&client, "Installation vidéosurveillance").await.unwrap();
-        http.quote(&client, "Devis pour 10 caméras IP 4K").await.unwrap();
+        http.project(&client, "Installation vidéosurveillance")
+            .await
+            .unwrap();
+        http.quote(&client, "Devis pour 10 caméras IP 4K")
+            .await
+            .unwrap();
         let recs = notifd.wait_for(3, Duration::from_secs(10)).await;
         assert!(recs[1..].iter().all(|r| r.urgency == Some(1)), "{recs:#?}");
 
@@ -96,20 +112,40 @@ fn urgent_intervention_notifies_once_over_real_dbus() {
             .await
             .unwrap();
         http.quote(&client, "Second devis").await.unwrap();
-        let urgent2 = http.intervention(&client, true, "Coupure réseau").await.unwrap();
+        let urgent2 = http
+            .intervention(&client, true, "Coupure réseau")
+            .await
+            .unwrap();
         let recs = notifd.wait_for(4, Duration::from_secs(10)).await;
         assert_eq!(recs[3].urgency, Some(2));
-        assert!(recs[3].body.contains(urgent2["ticketNumber"].as_str().unwrap()));
+        assert!(
+            recs[3]
+                .body
+                .contains(urgent2["ticketNumber"].as_str().unwrap())
+        );
         tokio::time::sleep(Duration::from_millis(800)).await;
-        assert_eq!(notifd.recorded().len(), 4, "nothing twice, silenced quote not shown");
+        assert_eq!(
+            notifd.recorded().len(),
+            4,
+            "nothing twice, silenced quote not shown"
+        );
 
         // Engine restart: resumes the feed, repeats nothing.
         drop(engine);
-        let engine = Engine::open(data.path(), engine_config(None)).await.unwrap();
-        engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+        let engine = Engine::open(data.path(), engine_config(None))
+            .await
+            .unwrap();
+        engine
+            .sign_in(&srv.url, &users.admin, PASSWORD)
+            .await
+            .unwrap();
         wait_live(&engine).await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(notifd.recorded().len(), 4, "restart repeats no notification");
+        assert_eq!(
+            notifd.recorded().len(),
+            4,
+            "restart repeats no notification"
+        );
         srv.stop().await;
     });
 }
@@ -122,8 +158,13 @@ fn offline_catch_up_ends_in_one_summary() {
         let srv = start_server(srv_dir.path()).await;
         let users = create_users(&srv);
         let data = tempfile::tempdir().unwrap();
-        let engine = Engine::open(data.path(), engine_config(None)).await.unwrap();
-        engine.sign_in(&srv.url, &users.tech, PASSWORD).await.unwrap();
+        let engine = Engine::open(data.path(), engine_config(None))
+            .await
+            .unwrap();
+        engine
+            .sign_in(&srv.url, &users.tech, PASSWORD)
+            .await
+            .unwrap();
         wait_live(&engine).await;
         drop(engine); // offline
 
@@ -134,8 +175,13 @@ fn offline_catch_up_ends_in_one_summary() {
                 .await
                 .unwrap();
         }
-        let engine = Engine::open(data.path(), engine_config(None)).await.unwrap();
-        engine.sign_in(&srv.url, &users.tech, PASSWORD).await.unwrap();
+        let engine = Engine::open(data.path(), engine_config(None))
+            .await
+            .unwrap();
+        engine
+            .sign_in(&srv.url, &users.tech, PASSWORD)
+            .await
+            .unwrap();
         wait_live(&engine).await;
         let recs = notifd.wait_for(1, Duration::from_secs(10)).await;
         tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -159,7 +205,10 @@ fn urgent_reminder_repeats_until_acknowledged() {
         let mut cfg = engine_config(None);
         cfg.seconds_per_minute = 1; // 1 "minute" = 1 s in this test
         let engine = Engine::open(data.path(), cfg).await.unwrap();
-        engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+        engine
+            .sign_in(&srv.url, &users.admin, PASSWORD)
+            .await
+            .unwrap();
         engine
             .set_settings(Settings {
                 urgent_reminder_minutes: 1,
@@ -170,7 +219,10 @@ fn urgent_reminder_repeats_until_acknowledged() {
         wait_live(&engine).await;
         let http = Http::new(&srv.url);
         let client = http.login(&users.client).await;
-        let ticket = http.intervention(&client, true, "Alarme incendie").await.unwrap();
+        let ticket = http
+            .intervention(&client, true, "Alarme incendie")
+            .await
+            .unwrap();
         let id = ticket["_id"].as_str().unwrap().to_owned();
         let recs = notifd.wait_for(3, Duration::from_secs(10)).await;
         assert!(recs[1].summary.contains("Rappel"), "{recs:#?}");
@@ -180,7 +232,11 @@ fn urgent_reminder_repeats_until_acknowledged() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let after_ack = notifd.recorded().len();
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        assert_eq!(notifd.recorded().len(), after_ack, "no reminder after acknowledgement");
+        assert_eq!(
+            notifd.recorded().len(),
+            after_ack,
+            "no reminder after acknowledgement"
+        );
         srv.stop().await;
     });
 }

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use itv_desk::api::Api;
-use itv_desk::{
-    Action, ConnectionState, Engine, EngineEvent, OutboxState, PerformOutcome,
-};
+use itv_desk::{Action, ConnectionState, Engine, EngineEvent, OutboxState, PerformOutcome};
 use itv_server::testing::TestServer;
 use support::proxy::Proxy;
 use support::server::{
@@ -47,7 +45,10 @@ async fn offline_actions_apply_once_and_conflicts_surface() {
     )
     .await
     .unwrap();
-    engine.sign_in(&proxy.url, &users.admin, PASSWORD).await.unwrap();
+    engine
+        .sign_in(&proxy.url, &users.admin, PASSWORD)
+        .await
+        .unwrap();
     wait_live(&engine).await;
 
     // Offline: the actions wait in the outbox, in order.
@@ -57,11 +58,22 @@ async fn offline_actions_apply_once_and_conflicts_surface() {
     })
     .await;
     let actions = vec![
-        Action::ValidateProject { request_id: p1.clone() },
+        Action::ValidateProject {
+            request_id: p1.clone(),
+        },
         // Conflicts with the previous one once applied: pending → rejected is no longer possible.
-        Action::RejectProject { request_id: p1.clone(), reason: "Hors zone".into() },
-        Action::Assign { request_id: int.clone(), technician_id: users.tech_id.clone() },
-        Action::SendMessage { request_id: p2.clone(), body: "Nous passons mardi".into() },
+        Action::RejectProject {
+            request_id: p1.clone(),
+            reason: "Hors zone".into(),
+        },
+        Action::Assign {
+            request_id: int.clone(),
+            technician_id: users.tech_id.clone(),
+        },
+        Action::SendMessage {
+            request_id: p2.clone(),
+            body: "Nous passons mardi".into(),
+        },
     ];
     for a in actions {
         let out = engine.perform(a).await.unwrap();
@@ -69,7 +81,10 @@ async fn offline_actions_apply_once_and_conflicts_surface() {
     }
     assert_eq!(engine.outbox().await.unwrap().len(), 4);
     let detail = http.get(&admin, &format!("/api/requests/{p1}")).await;
-    assert_eq!(detail["request"]["status"], "pending", "nothing sent while offline");
+    assert_eq!(
+        detail["request"]["status"], "pending",
+        "nothing sent while offline"
+    );
 
     // Back online: sent in order, once.
     proxy.up();
@@ -89,7 +104,9 @@ async fn offline_actions_apply_once_and_conflicts_surface() {
     let intd = http.get(&admin, &format!("/api/requests/{int}")).await;
     assert_eq!(intd["request"]["status"], "assigned");
     assert_eq!(intd["request"]["assigneeId"], users.tech_id.as_str());
-    let msgs = http.get(&admin, &format!("/api/requests/{p2}/messages")).await;
+    let msgs = http
+        .get(&admin, &format!("/api/requests/{p2}/messages"))
+        .await;
     assert_eq!(msgs["messages"].as_array().unwrap().len(), 1);
 
     // The conflicting one stays, with the server's reason.
@@ -102,15 +119,22 @@ async fn offline_actions_apply_once_and_conflicts_surface() {
 
     // Exactly once: the same idempotency key again changes nothing.
     let api = Api::new(&srv.url, Some(admin.clone())).unwrap();
-    let again = Action::SendMessage { request_id: p2.clone(), body: "Nous passons mardi".into() };
+    let again = Action::SendMessage {
+        request_id: p2.clone(),
+        body: "Nous passons mardi".into(),
+    };
     api.perform(&again, "same-key").await.unwrap();
     api.perform(&again, "same-key").await.unwrap();
-    let msgs = http.get(&admin, &format!("/api/requests/{p2}/messages")).await;
+    let msgs = http
+        .get(&admin, &format!("/api/requests/{p2}/messages"))
+        .await;
     assert_eq!(msgs["messages"].as_array().unwrap().len(), 2);
 
     // Online, a refused action is reported at once.
     let out = engine
-        .perform(Action::ValidateProject { request_id: p1.clone() })
+        .perform(Action::ValidateProject {
+            request_id: p1.clone(),
+        })
         .await
         .unwrap();
     assert!(matches!(out, PerformOutcome::Refused { .. }), "{out:?}");
@@ -124,8 +148,7 @@ async fn offline_actions_apply_once_and_conflicts_surface() {
 async fn first_sync_reports_progress_and_resync_follows_a_pruned_log() {
     support::init_logs();
     let srv_dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(srv_dir.path());
-    cfg.event_log_keep = 5;
+    let cfg = config(srv_dir.path());
     let srv = TestServer::start_with(cfg).await;
     let users = create_users(&srv);
     let http = Http::new(&srv.url);
@@ -141,7 +164,10 @@ async fn first_sync_reports_progress_and_resync_follows_a_pruned_log() {
         .await
         .unwrap();
     let mut events = engine.subscribe();
-    engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+    engine
+        .sign_in(&srv.url, &users.admin, PASSWORD)
+        .await
+        .unwrap();
     wait_live(&engine).await;
     let mut progress = Vec::new();
     while let Ok(e) = events.try_recv() {
@@ -158,14 +184,34 @@ async fn first_sync_reports_progress_and_resync_follows_a_pruned_log() {
     drop(engine);
     let mut created = Vec::new();
     for i in 0..12 {
-        let t = http.quote(&client, &format!("Pendant l'absence {i}")).await.unwrap();
+        let t = http
+            .quote(&client, &format!("Pendant l'absence {i}"))
+            .await
+            .unwrap();
         created.push(t["_id"].as_str().unwrap().to_owned());
     }
+    // The server's pruner (it runs once a minute) drops all but the last 5 events.
+    let pruned = srv.state().store.prune_events(5).unwrap();
+    assert!(pruned > 0);
     let engine = Engine::open(data.path(), engine_config(Some(notifier.clone())))
         .await
         .unwrap();
-    engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+    let mut events = engine.subscribe();
+    engine
+        .sign_in(&srv.url, &users.admin, PASSWORD)
+        .await
+        .unwrap();
     wait_live(&engine).await;
+    let mut resynced = false;
+    while let Ok(e) = events.try_recv() {
+        if let EngineEvent::Connection {
+            state: ConnectionState::Syncing,
+        } = e
+        {
+            resynced = true;
+        }
+    }
+    assert!(resynced, "resync_required led to a full sync");
     let server = http.all_versions(&admin).await;
     wait_until("resynced", Duration::from_secs(10), || async {
         let mut c = engine.cached_versions().await.unwrap();
@@ -174,7 +220,11 @@ async fn first_sync_reports_progress_and_resync_follows_a_pruned_log() {
     })
     .await;
     let unread = engine
-        .inbox(itv_desk::InboxQuery { unread_only: true, limit: Some(100), ..Default::default() })
+        .inbox(itv_desk::InboxQuery {
+            unread_only: true,
+            limit: Some(100),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(unread.total, 12, "what arrived while away is unread");

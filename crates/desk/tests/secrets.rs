@@ -38,10 +38,10 @@ fn any_file_contains(dir: &Path, needle: &[u8]) -> bool {
             if any_file_contains(&p, needle) {
                 return true;
             }
-        } else if let Ok(bytes) = std::fs::read(&p) {
-            if bytes.windows(needle.len()).any(|w| w == needle) {
-                return true;
-            }
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && bytes.windows(needle.len()).any(|w| w == needle)
+        {
+            return true;
         }
     }
     false
@@ -66,7 +66,10 @@ fn token_round_trip_through_gnome_keyring() {
         let account = format!("{}@{}", users.admin, srv.url);
 
         let engine = Engine::open(data.path(), cfg.clone()).await.unwrap();
-        let session = engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+        let session = engine
+            .sign_in(&srv.url, &users.admin, PASSWORD)
+            .await
+            .unwrap();
         assert_eq!(session.secret_storage, SecretStorage::Keyring);
         let token = lookup(&account).expect("secret-tool finds the token");
         assert!(token.len() > 20, "a JWT: {token}");
@@ -112,24 +115,34 @@ fn memory_fallback_when_no_secret_store_runs() {
         cfg.use_keyring = true;
 
         let engine = Engine::open(data.path(), cfg.clone()).await.unwrap();
-        let session = engine.sign_in(&srv.url, &users.admin, PASSWORD).await.unwrap();
+        let session = engine
+            .sign_in(&srv.url, &users.admin, PASSWORD)
+            .await
+            .unwrap();
         match &session.secret_storage {
             SecretStorage::Memory { reason } => assert!(!reason.is_empty()),
             other => panic!("expected the in-memory fallback, got {other:?}"),
         }
-        assert_eq!(engine.session().unwrap().secret_storage, session.secret_storage);
+        assert_eq!(
+            engine.session().unwrap().secret_storage,
+            session.secret_storage
+        );
         // It works for this run.
         wait_live(&engine).await;
         drop(engine);
         // Nothing on disk holds a token: the next run must sign in again.
         let http = support::server::Http::new(&srv.url);
         let token = http.login(&users.admin).await;
-        let header = token.split('.').next().unwrap().to_owned();
         let claims = token.split('.').nth(1).unwrap().to_owned();
-        assert!(!any_file_contains(data.path(), claims.as_bytes()), "no token on disk");
-        let _ = header;
+        assert!(
+            !any_file_contains(data.path(), claims.as_bytes()),
+            "no token on disk"
+        );
         let engine = Engine::open(data.path(), cfg).await.unwrap();
-        assert!(engine.session().is_none(), "memory secret does not survive a restart");
+        assert!(
+            engine.session().is_none(),
+            "memory secret does not survive a restart"
+        );
         srv.stop().await;
     });
 }

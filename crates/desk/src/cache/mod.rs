@@ -198,10 +198,11 @@ impl Cache {
             for n in decide(ev) {
                 if notifications::queue(&tx, &n, now)? {
                     report.queued_notices += 1;
-                    if n.critical && n.key.starts_with("urgent:") {
-                        if let Some(id) = &n.request_id {
-                            notifications::watch(&tx, id, now)?;
-                        }
+                    if n.critical
+                        && n.key.starts_with("urgent:")
+                        && let Some(id) = &n.request_id
+                    {
+                        notifications::watch(&tx, id, now)?;
                     }
                 }
             }

@@ -26,20 +26,22 @@ pub(crate) fn upsert(
     generation: Option<i64>,
 ) -> Result<bool> {
     let stored: Option<i64> = tx
-        .query_row("SELECT version FROM requests WHERE id = ?1", [&r.id], |row| {
-            row.get(0)
-        })
+        .query_row(
+            "SELECT version FROM requests WHERE id = ?1",
+            [&r.id],
+            |row| row.get(0),
+        )
         .optional()?;
-    if let Some(v) = stored {
-        if v >= r.version {
-            if let Some(g) = generation {
-                tx.execute(
-                    "UPDATE requests SET sync_gen = ?2 WHERE id = ?1",
-                    params![r.id, g],
-                )?;
-            }
-            return Ok(false);
+    if let Some(v) = stored
+        && v >= r.version
+    {
+        if let Some(g) = generation {
+            tx.execute(
+                "UPDATE requests SET sync_gen = ?2 WHERE id = ?1",
+                params![r.id, g],
+            )?;
         }
+        return Ok(false);
     }
     let pinned = r.priority == Priority::Urgent && !r.is_terminal();
     let raw = serde_json::to_string(r)?;
@@ -299,15 +301,16 @@ impl Cache {
     ) -> Result<Vec<String>> {
         let tx = self.conn_mut().transaction()?;
         let mut changed = Vec::new();
-        if let Some(r) = request {
-            if upsert(&tx, r, false, None)? {
-                changed.push(r.id.clone());
-            }
+        if let Some(r) = request
+            && upsert(&tx, r, false, None)?
+        {
+            changed.push(r.id.clone());
         }
-        if let Some(m) = message {
-            if super::insert_message(&tx, m)? && !changed.contains(&m.request_id) {
-                changed.push(m.request_id.clone());
-            }
+        if let Some(m) = message
+            && super::insert_message(&tx, m)?
+            && !changed.contains(&m.request_id)
+        {
+            changed.push(m.request_id.clone());
         }
         tx.commit()?;
         Ok(changed)

@@ -77,7 +77,11 @@ fn migrations_apply_once_and_persist() {
 fn applying_events_is_idempotent_and_stores_seq_with_them() {
     let mut c = Cache::open_in_memory().unwrap();
     let t = "2025-11-02T00:00:00Z";
-    let e1 = ev(1, "request.created", req("a", RequestKind::Intervention, 1, t));
+    let e1 = ev(
+        1,
+        "request.created",
+        req("a", RequestKind::Intervention, 1, t),
+    );
     let mut newer = req("a", RequestKind::Intervention, 3, "2025-11-03T00:00:00Z");
     newer.status = "assigned".into();
     let e2 = ev(2, "request.assigned", newer);
@@ -160,7 +164,10 @@ fn inbox_sorts_active_urgent_first_and_filters() {
         .collect();
     let mut sorted = rest.clone();
     sorted.sort_by(|a, b| b.cmp(a));
-    assert_eq!(rest, sorted, "then updatedAt desc (closed urgent not pinned)");
+    assert_eq!(
+        rest, sorted,
+        "then updatedAt desc (closed urgent not pinned)"
+    );
 
     let q = InboxQuery {
         kind: Some(RequestKind::Project),
@@ -212,11 +219,7 @@ fn full_text_search_over_ticket_client_site_accents_prefix() {
     b.description = "NVR".into();
     c.apply_sync_page(&[a, b], 1, false).unwrap();
     fn ids_of(c: &Cache, q: &str) -> Vec<String> {
-        c.search(q, 10)
-            .unwrap()
-            .into_iter()
-            .map(|i| i.id)
-            .collect()
+        c.search(q, 10).unwrap().into_iter().map(|i| i.id).collect()
     }
     assert_eq!(ids_of(&c, "INT-202511-0002"), vec!["0002"]);
     assert_eq!(ids_of(&c, "teranga"), vec!["0001"]);

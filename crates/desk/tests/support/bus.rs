@@ -35,7 +35,9 @@ fn require(tool: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("`{tool}` is required for this test (Debian: dbus-daemon, gnome-keyring, libsecret-tools)");
+    panic!(
+        "`{tool}` is required for this test (Debian: dbus-daemon, gnome-keyring, libsecret-tools)"
+    );
 }
 
 impl PrivateBus {

@@ -39,7 +39,12 @@ pub struct Users {
 pub fn create_users(s: &TestServer) -> Users {
     use itv_core::Role;
     s.create_user(Role::Admin, "admin@itvision.sn", "Awa Admin", PASSWORD);
-    let tech = s.create_user(Role::Technician, "tech@itvision.sn", "Moussa Tech", PASSWORD);
+    let tech = s.create_user(
+        Role::Technician,
+        "tech@itvision.sn",
+        "Moussa Tech",
+        PASSWORD,
+    );
     s.create_user(Role::Client, "client@hotel.sn", "Hôtel Téranga", PASSWORD);
     Users {
         admin: "admin@itvision.sn".into(),
@@ -203,7 +208,12 @@ impl Http {
     }
 
     /// Creates an intervention; returns the ticket.
-    pub async fn intervention(&self, token: &str, urgent: bool, title: &str) -> Result<Value, String> {
+    pub async fn intervention(
+        &self,
+        token: &str,
+        urgent: bool,
+        title: &str,
+    ) -> Result<Value, String> {
         let body = json!({
             "type": if urgent { "urgent" } else { "planned" },
             "title": title,
