@@ -99,6 +99,15 @@ export function openRequestForm(kind, { projects = [], onCreated = () => {} } = 
     ),
   );
 
+  // A field being corrected loses its stale error.
+  form.addEventListener('input', (ev) => {
+    const box = ev.target.closest('.field');
+    if (!box) return;
+    const error = box.querySelector('.field-error');
+    if (error) error.textContent = '';
+    ev.target.removeAttribute('aria-invalid');
+  });
+
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = collect(ctx);

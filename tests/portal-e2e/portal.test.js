@@ -48,6 +48,12 @@ describe('client portal', () => {
   const toast = (text) => page.locator('.toast', { hasText: text });
   const card = (id) => page.locator(`[data-id="${id}"]`);
 
+  /** Screenshot without the toasts of earlier steps. */
+  async function shoot(name) {
+    await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
+    await page.screenshot({ path: join(shots, name) });
+  }
+
   async function total(kind) {
     const res = await server.call(client, 'GET', `/api/client/requests/${kind}`);
     assert.equal(res.status, 200);
@@ -121,17 +127,19 @@ describe('client portal', () => {
       'Le budget doit être un nombre entier de francs CFA, positif ou nul',
     );
     assert.equal(await dialog().getByLabel('Nom du projet').getAttribute('aria-invalid'), 'true');
-    await page.screenshot({ path: join(shots, 'portal-form-project-errors.png') });
+    await shoot('portal-form-project-errors.png');
     assert.equal(await total('project'), 0, 'nothing created');
 
     await dialog().getByLabel('Nom du projet').fill('Installation vidéosurveillance');
+    assert.equal(await fieldError('name').textContent(), '', 'a corrected field loses its error');
+    assert.equal(await fieldError('address').textContent(), 'Ce champ est obligatoire', 'others keep theirs');
     await dialog().getByLabel('Type de service').selectOption('surveillance');
     await dialog().getByLabel('Description détaillée').fill('Installation de 16 caméras IP sur le site de Dakar.');
     await dialog().getByLabel('Adresse / Site').fill('123 Rue de Dakar, Sénégal');
     await dialog().getByLabel('Budget estimé').fill('2 500 000');
     await dialog().getByLabel('Date de début souhaitée').fill('2030-12-01');
     await dialog().getByLabel("Niveau d'urgence").selectOption('high');
-    await page.screenshot({ path: join(shots, 'portal-form-project.png') });
+    await shoot('portal-form-project.png');
     await dialog().getByRole('button', { name: 'Envoyer la demande de projet' }).click();
     await toast('Demande de projet envoyée avec succès').waitFor(WAIT);
     await dialog().waitFor({ state: 'detached', ...WAIT });
@@ -161,7 +169,7 @@ describe('client portal', () => {
     await dialog().getByLabel('Description du problème').fill('La caméra ne fonctionne plus depuis ce matin.');
     await dialog().getByLabel('Site / Localisation').fill('Siège social - 123 Rue de Dakar');
     await dialog().getByLabel('Projet concerné').selectOption(ids.project);
-    await page.screenshot({ path: join(shots, 'portal-form-intervention.png') });
+    await shoot('portal-form-intervention.png');
 
     // The server is the authority: a body it refuses comes back as per-field errors.
     const endpoint = `${server.url}/api/client/requests/intervention`;
@@ -208,7 +216,7 @@ describe('client portal', () => {
     await dialog().getByLabel('Spécifications').fill('Vision nocturne 30m');
     await dialog().getByLabel('Budget estimé').fill('1500000');
     await dialog().getByLabel('Délai souhaité').fill('Dans 2 semaines');
-    await page.screenshot({ path: join(shots, 'portal-form-quote.png') });
+    await shoot('portal-form-quote.png');
     await dialog().getByRole('button', { name: 'Envoyer la demande de devis' }).click();
     await toast('Demande de devis envoyée avec succès').waitFor(WAIT);
     const list = await server.call(client, 'GET', '/api/client/requests/quote');
@@ -219,7 +227,7 @@ describe('client portal', () => {
     ids.quoteNumber = q.ticketNumber;
     await card(q._id).waitFor(WAIT);
     await page.locator('#tab-project').click();
-    await page.screenshot({ path: join(shots, 'portal-dashboard.png') });
+    await shoot('portal-dashboard.png');
   });
 
   it('follows an intervention live as staff move it, without reloading', async () => {
