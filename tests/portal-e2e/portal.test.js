@@ -22,6 +22,7 @@ describe('client portal', () => {
   let admin;
   let tech;
   const cspViolations = [];
+  const feedSockets = [];
   const ids = {};
 
   before(async () => {
@@ -33,6 +34,12 @@ describe('client portal', () => {
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'fr-FR', acceptDownloads: true });
     page = await context.newPage();
+    // Every feed connection passes through here, so a test can cut one and see
+    // where the portal resumes from.
+    await page.routeWebSocket(/\/api\/feed/, (ws) => {
+      feedSockets.push(ws);
+      ws.connectToServer();
+    });
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
     });
@@ -263,6 +270,22 @@ describe('client portal', () => {
     await page.keyboard.press('Escape');
     await dialog().waitFor({ state: 'detached', ...WAIT });
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Détails et discussion');
+  });
+
+  it('resumes the feed from the last sequence number seen after a cut', async () => {
+    const last = Number(await page.evaluate(() => sessionStorage.getItem('itv.lastSeq')));
+    assert.ok(last > 0, 'the portal keeps the last sequence number');
+    const count = feedSockets.length;
+    await feedSockets.at(-1).close();
+    await page.locator('#live[data-state="offline"]').waitFor(WAIT);
+    // Changed while the portal is disconnected (it waits about a second to retry).
+    const res = await server.call(tech, 'POST', `/api/requests/${ids.intervention}/status`, { status: 'resolved' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    await card(ids.intervention).locator('.badge', { hasText: 'Résolu' }).waitFor(WAIT);
+    await page.locator('#live[data-state="live"]').waitFor(WAIT);
+    assert.ok(feedSockets.length > count, 'the portal reconnected');
+    assert.equal(new URL(feedSockets[count].url()).searchParams.get('since'), String(last));
+    assert.equal(await page.evaluate(() => window.__sameDocument), 'oui', 'no page reload');
   });
 
   it('receives a quote, downloads its PDF with the right totals, and accepts it', async () => {
