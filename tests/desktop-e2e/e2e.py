@@ -117,6 +117,7 @@ class Harness:
             return False
 
     def shot(self, name):
+        time.sleep(0.4)  # let WebKit put the last frame on the X screen
         subprocess.run(["import", "-display", self.display, "-window", "root", str(SHOTS / f"app-{name}.png")], check=True)
 
     # ---- the pieces ---------------------------------------------------------------------
@@ -193,17 +194,19 @@ class Harness:
         """Starts tauri-driver and a WebDriver session, which launches the app."""
         self.wd_port = free_port()
         env = self.app_env()
+        native = free_port()
         self.tauri_driver = self.spawn(
             "tauri-driver",
-            ["tauri-driver", "--port", str(self.wd_port), "--native-port", str(free_port())],
+            ["tauri-driver", "--port", str(self.wd_port), "--native-port", str(native)],
             env=env,
         )
 
-        def up():
-            with socket.create_connection(("127.0.0.1", self.wd_port), timeout=0.2):
+        def up(port):
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return True
 
-        wait_for(up, 20, "tauri-driver")
+        # tauri-driver listens at once; WebKitWebDriver behind it takes a moment.
+        wait_for(lambda: up(self.wd_port) and up(native), 20, "tauri-driver and WebKitWebDriver")
         opts = ArgOptions()
         opts.set_capability("browserName", "wry")
         opts.set_capability("tauri:options", {"application": str(APP)})
@@ -305,8 +308,9 @@ def run_checks(h):
         _, body = h.api.call("GET", "/api/requests?limit=100", admin_token)
         expected = len(body["requests"])
         assert expected > 0, "the demo server has no requests"
-        rows = wait_for(lambda: len(h.qs("[data-testid=row]")) >= min(expected, 5) and h.qs("[data-testid=row]"), 15, "demo rows")
-        tickets = [t.text for t in h.qs("[data-testid=ticket]") if t.text]
+        tickets_js = "return [...document.querySelectorAll('[data-testid=ticket]')].map(e => e.textContent)"
+        rows = wait_for(lambda: len(h.js(tickets_js)) >= min(expected, 5) and h.js(tickets_js), 15, "demo rows")
+        tickets = [t for t in rows if t]
         assert any(t.startswith(("INT-", "DEV-")) for t in tickets), f"no ticket numbers visible: {tickets}"
         wait_for(lambda: h.q("[data-testid=connection]").get_attribute("data-state") == "live", 15, "live indicator")
         h.shot("inbox")
@@ -374,11 +378,16 @@ def run_checks(h):
         _, msgs = h.api.call("GET", f"/api/requests/{state['urgent']}/messages", client_token)
         assert any(m["body"] == text for m in msgs["messages"]), "the client does not see the message"
 
+    offline_text = "Message écrit hors ligne : nous arrivons."
+
     def offline_queue():
         h.stop(h.server)
         wait_for(lambda: h.q("[data-testid=connection]").get_attribute("data-state") == "offline", 60, "offline indicator")
-        h.q("[data-testid=action-en_route]").click()
+        box = h.q("[data-testid=chat-input]")
+        box.send_keys(offline_text)
+        box.send_keys(Keys.CONTROL, Keys.ENTER)
         wait_for(lambda: h.q("[data-testid=outbox]").get_attribute("data-pending") == "1", 10, "one queued action")
+        wait_for(lambda: any(offline_text in m.text for m in h.qs(".msg.pending")), 5, "the message shown as waiting")
         h.shot("offline")
         return h.q("[data-testid=connection]").text
 
@@ -386,9 +395,9 @@ def run_checks(h):
         h.start_server()
         wait_for(lambda: h.q("[data-testid=connection]").get_attribute("data-state") == "live", 60, "live again")
         wait_for(lambda: not h.qs("[data-testid=outbox]"), 30, "the outbox to empty")
-        _, after = h.api.call("GET", f"/api/requests/{state['urgent']}", admin_token)
-        assert after["request"]["status"] == "en_route", after["request"]["status"]
-        wait_for(lambda: h.detail_status() == "En route", 10, "the detail to show En route")
+        _, msgs = h.api.call("GET", f"/api/requests/{state['urgent']}/messages", client_token)
+        assert any(m["body"] == offline_text for m in msgs["messages"]), "the queued message did not reach the server"
+        wait_for(lambda: not h.qs(".msg.pending"), 10, "the chat to show it sent")
 
     def help_and_settings():
         h.js("document.activeElement && document.activeElement.blur()")
@@ -415,8 +424,8 @@ def run_checks(h):
         ("validate a project", validate_project),
         ("assign a technician", assign_technician),
         ("send a chat message", chat),
-        ("server down: offline indicator and a queued action", offline_queue),
-        ("server back: the queued action is applied", back_online),
+        ("server down: offline indicator and a queued message", offline_queue),
+        ("server back: the queued message is sent", back_online),
         ("shortcut overlay and settings", help_and_settings),
         ("a restart signs in again from the keyring", restart_restores),
     ]

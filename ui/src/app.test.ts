@@ -140,6 +140,22 @@ describe("App", () => {
     expect(root.querySelector("[data-testid=nav-inbox]")?.textContent).toBe("Inbox");
   });
 
+  it("does not let a status snapshot overwrite an event that arrived while it was read", async () => {
+    const { root, app, emit, ipc } = await mount();
+    const real = ipc.status;
+    ipc.status = async () => {
+      const snap = await real();
+      if (!("raced" in ipc)) {
+        Object.assign(ipc, { raced: true });
+        emit({ type: "connection", state: { state: "offline", lastSyncAt: null } });
+        return { ...snap, connection: { state: "syncing" as const } };
+      }
+      return { ...snap, connection: { state: "offline" as const, lastSyncAt: null } };
+    };
+    await app.refreshSnapshot();
+    expect(root.querySelector("[data-testid=connection]")?.getAttribute("data-state")).toBe("offline");
+  });
+
   it("shows offline state and waiting actions from the status event", async () => {
     const { root, emit } = await mount();
     const n = (x: number) => x;

@@ -36,6 +36,7 @@ export class App {
   private helpEl: HTMLElement | null = null;
   private toastTimer = 0;
   private searchTimer = 0;
+  private eventsSeen = 0;
 
   constructor(
     private root: HTMLElement,
@@ -68,14 +69,29 @@ export class App {
       /* settings stay unknown; the screen says so */
     }
     this.store.dispatch({ type: "signedIn", session });
-    try {
-      this.store.dispatch({ type: "snapshot", snapshot: await this.ipc.status() });
-    } catch {
-      /* events will tell */
+    await this.refreshSnapshot();
+  }
+
+  /** Reads the engine's current status. An event that arrives while the snapshot is on its way
+   *  is newer than it, so the snapshot is read again rather than applied over that event. */
+  async refreshSnapshot(): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const seen = this.eventsSeen;
+      let snapshot;
+      try {
+        snapshot = await this.ipc.status();
+      } catch {
+        return; // events will tell
+      }
+      if (seen === this.eventsSeen) {
+        this.store.dispatch({ type: "snapshot", snapshot });
+        return;
+      }
     }
   }
 
   private onEngine(e: EngineEvent): void {
+    this.eventsSeen++;
     this.store.dispatch({ type: "engine", event: e, now: new Date().toISOString() });
     if (e.type === "requestsChanged") this.onRequestsChanged(e.ids);
     else if (e.type === "notificationClicked" && e.requestId) void this.openById(e.requestId);
