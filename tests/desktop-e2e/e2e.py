@@ -118,7 +118,7 @@ class Harness:
 
     def shot(self, name):
         time.sleep(0.4)  # let WebKit put the last frame on the X screen
-        subprocess.run(["import", "-display", self.display, "-window", "root", str(SHOTS / f"app-{name}.png")], check=True)
+        subprocess.run(["import", "-display", self.display, "-window", "root", "-crop", "1280x800+0+0", "+repage", str(SHOTS / f"app-{name}.png")], check=True)
 
     # ---- the pieces ---------------------------------------------------------------------
 

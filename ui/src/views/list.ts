@@ -82,7 +82,7 @@ export class VirtualList {
   render(): void {
     const total = this.cache.total;
     this.spacer.style.height = `${total * ROW_HEIGHT}px`;
-    replace(this.countEl, this.cache.loaded ? t("list.count", { n: total.toLocaleString(language() === "fr" ? "fr-SN" : "en") }) : "");
+    replace(this.countEl, !this.cache.loaded ? "" : total === 1 ? t("list.countOne") : t("list.count", { n: total.toLocaleString(language() === "fr" ? "fr-SN" : "en") }));
     const { start, end } = this.range();
     const rows: HTMLElement[] = [];
     for (let i = start; i < end; i++) {
