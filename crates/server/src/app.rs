@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, watch};
 use tower_http::trace::TraceLayer;
 
@@ -15,12 +16,19 @@ use crate::ratelimit::RateLimiter;
 use crate::store::{LoggedEvent, SqliteStore, Store, StoreError};
 use crate::{demo, routes};
 
+/// A committed event with its feed frame, serialised once for every subscriber.
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub logged: LoggedEvent,
+    pub frame: Utf8Bytes,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: Arc<TokenKeys>,
     /// Committed events, in `seq` order, for live subscribers.
-    pub events: broadcast::Sender<Arc<LoggedEvent>>,
+    pub events: broadcast::Sender<Arc<LiveEvent>>,
     pub limits: Arc<RateLimiter>,
     pub config: Arc<Config>,
     /// Flips to `true` when the server stops, so feed connections close.
@@ -97,10 +105,21 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     std::fs::create_dir_all(&dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
     let secret = load_or_create_secret(&dir, config.jwt_secret.as_deref())
         .map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
-    let (events, _) = broadcast::channel::<Arc<LoggedEvent>>(4096);
+    let (events, _) = broadcast::channel::<Arc<LiveEvent>>(4096);
     let sink_tx = events.clone();
     let sink: crate::store::sqlite::EventSink = Arc::new(move |e: &LoggedEvent| {
-        let _ = sink_tx.send(Arc::new(e.clone()));
+        if sink_tx.receiver_count() == 0 {
+            return;
+        }
+        match serde_json::to_string(&e.event) {
+            Ok(json) => {
+                let _ = sink_tx.send(Arc::new(LiveEvent {
+                    logged: e.clone(),
+                    frame: Utf8Bytes::from(json),
+                }));
+            }
+            Err(err) => tracing::error!(%err, seq = e.seq(), "event not serialisable"),
+        }
     });
     let db_path = config.database_path();
     let store = tokio::task::spawn_blocking(move || SqliteStore::open(&db_path, Some(sink)))

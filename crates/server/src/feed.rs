@@ -179,12 +179,16 @@ async fn run(
     loop {
         tokio::select! {
             got = live.recv() => match got {
-                Ok(e) => {
+                Ok(live_event) => {
+                    let e = &live_event.logged;
                     if e.seq() <= last {
                         continue;
                     }
                     if e.audience.admits(user.role, &user.id) {
-                        send_event(&mut socket, &e).await?;
+                        socket
+                            .send(Message::Text(live_event.frame.clone()))
+                            .await
+                            .map_err(|e| e.to_string())?;
                     }
                     last = e.seq();
                 }

@@ -1,0 +1,178 @@
+//! Bench: time from the POST of an urgent intervention to its event arriving at every
+//! connected staff subscriber, with 1, 100 and 1,000 subscribers, and request-creation
+//! throughput, against a real server (ephemeral port, SQLite file in a temp dir).
+//!
+//! Run: `cargo bench -p itv-server --bench feed_latency` (add `-- --quick` for a short run).
+//! Server, subscribers and writers share this process and the machine's cores.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use itv_core::Role;
+use itv_server::Config;
+use itv_server::testing::TestServer;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Connects `n` admin/technician subscribers; each reports (request id, arrival) for every event.
+async fn subscribers(
+    server: &TestServer,
+    tokens: &[String],
+    n: usize,
+) -> mpsc::UnboundedReceiver<(String, Instant)> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut ready = Vec::new();
+    for i in 0..n {
+        let mut req = format!("{}/api/feed", server.ws_url())
+            .into_client_request()
+            .unwrap();
+        let auth = format!("Bearer {}", tokens[i % tokens.len()]);
+        req.headers_mut()
+            .insert("authorization", auth.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("subscriber connects");
+        let (_write, mut read) = ws.split();
+        let tx = tx.clone();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        ready.push(ready_rx);
+        tokio::spawn(async move {
+            let mut ready_tx = Some(ready_tx);
+            while let Some(Ok(msg)) = read.next().await {
+                if let Message::Text(t) = msg {
+                    let at = Instant::now();
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == "ready" {
+                        if let Some(r) = ready_tx.take() {
+                            let _ = r.send(());
+                        }
+                    } else if let Some(id) = v["_id"].as_str() {
+                        let _ = tx.send((id.to_string(), at));
+                    }
+                }
+            }
+        });
+    }
+    for r in ready {
+        r.await.unwrap();
+    }
+    rx
+}
+
+async fn post_urgent(http: &reqwest::Client, base: &str, token: &str, i: usize) -> String {
+    let body = json!({
+        "type": "urgent",
+        "title": format!("Panne critique n°{i}"),
+        "description": "Plus aucune image sur les caméras du parking",
+        "site": "Siège social - Plateau, Dakar"
+    });
+    let resp = http
+        .post(format!("{base}/api/client/requests/intervention"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let v: Value = resp.json().await.unwrap();
+    v["ticket"]["_id"].as_str().unwrap().to_string()
+}
+
+async fn run(n_subs: usize, posts: usize, throughput_total: usize) {
+    let temp = tempfile::tempdir().unwrap();
+    let mut config = Config::for_dir(temp.path().to_path_buf());
+    config.rate_create_per_account = 0;
+    config.rate_create_per_address = 0;
+    let server = TestServer::start_with(config).await;
+    let client = server.create_user(
+        Role::Client,
+        "client@bench.sn",
+        "Client Bench",
+        "bench-password",
+    );
+    let admin = server.create_user(Role::Admin, "admin@bench.sn", "Admin", "bench-password");
+    let tech = server.create_user(Role::Technician, "tech@bench.sn", "Tech", "bench-password");
+    let tokens = [server.token_for(&admin), server.token_for(&tech)];
+    let client_token = server.token_for(&client);
+    let mut rx = subscribers(&server, &tokens, n_subs).await;
+    let http = reqwest::Client::new();
+
+    let mut all_received = Vec::with_capacity(posts);
+    let mut each = Vec::with_capacity(posts * n_subs);
+    for i in 0..posts {
+        let t0 = Instant::now();
+        let id = post_urgent(&http, &server.url, &client_token, i).await;
+        let mut got = 0;
+        let mut last = t0;
+        while got < n_subs {
+            let (eid, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await
+                .expect("event within 30 s")
+                .unwrap();
+            assert_eq!(eid, id, "events arrive in order");
+            each.push(at - t0);
+            last = last.max(at);
+            got += 1;
+        }
+        all_received.push(last - t0);
+    }
+    all_received.sort();
+    each.sort();
+
+    // Throughput: 8 concurrent writers, subscribers still connected and receiving.
+    let per_writer = throughput_total / 8;
+    let start = Instant::now();
+    let http = Arc::new(http);
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (http, base, token) = (http.clone(), server.url.clone(), client_token.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..per_writer {
+                post_urgent(&http, &base, &token, w * 100_000 + i).await;
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let elapsed = start.elapsed();
+    let created = per_writer * 8;
+    println!(
+        "| {n_subs:>5} | {posts:>5} | {} | {} | {} | {} | {:>7.0} req/s |",
+        ms(percentile(&all_received, 0.5)),
+        ms(percentile(&all_received, 0.99)),
+        ms(percentile(&each, 0.5)),
+        ms(percentile(&each, 0.99)),
+        created as f64 / elapsed.as_secs_f64()
+    );
+    server.stop().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (posts, total) = if quick { (20, 400) } else { (200, 4000) };
+    println!(
+        "POST urgent intervention → event at every subscriber (p50/p99 over {posts} posts), then creation throughput (8 writers, {total} requests)"
+    );
+    println!(
+        "| subs  | posts | all received p50 | all received p99 | one subscriber p50 | one subscriber p99 | creation throughput |"
+    );
+    println!("|------:|------:|---:|---:|---:|---:|---:|");
+    for n in [1, 100, 1000] {
+        let posts = if n == 1000 { posts / 2 } else { posts };
+        run(n, posts, total).await;
+    }
+}
