@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# All the project's tests: lints, Rust unit/integration/system tests (real server,
+# real SQLite, private D-Bus, gnome-keyring), the desktop UI's unit tests, the
+# portal in headless Chromium and the desktop app as a real window under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n::: %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+step "clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+step "Rust tests"
+cargo test --workspace
+step "desktop UI unit tests and IPC type drift"
+(cd ui && npm test && npx tsc --noEmit)
+step "client portal end-to-end (headless Chromium)"
+bash tests/portal-e2e/run.sh
+step "desktop app end-to-end (Xvfb + WebDriver)"
+bash tests/desktop-e2e/run.sh
+step "all tests passed"
