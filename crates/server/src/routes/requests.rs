@@ -103,11 +103,12 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_list(params, &user)?;
-    let (requests, next) = state.db(move |s| s.query_requests(&query)).await?;
+    let page = state.db(move |s| s.query_requests(&query)).await?;
     Ok(Json(json!({
         "success": true,
-        "requests": requests,
-        "nextCursor": next.map(|c| c.encode()),
+        "requests": page.requests,
+        "nextCursor": page.next.map(|c| c.encode()),
+        "total": page.total,
     })))
 }
 

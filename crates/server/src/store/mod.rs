@@ -173,6 +173,16 @@ impl Cursor {
     }
 }
 
+/// One page of the staff list.
+#[derive(Debug, Clone)]
+pub struct RequestPage {
+    pub requests: Vec<Request>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<Cursor>,
+    /// How many requests match the filters: given on the first page only.
+    pub total: Option<u64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct RequestDetail {
     pub request: Request,
@@ -222,10 +232,7 @@ pub trait Store: Send + Sync + 'static {
         page: u32,
         limit: u32,
     ) -> Result<(Vec<Request>, u64), StoreError>;
-    fn query_requests(
-        &self,
-        query: &RequestQuery,
-    ) -> Result<(Vec<Request>, Option<Cursor>), StoreError>;
+    fn query_requests(&self, query: &RequestQuery) -> Result<RequestPage, StoreError>;
 
     /// Events with `seq > after`, oldest first, at most `limit`.
     fn events_after(&self, after: i64, limit: u32) -> Result<Vec<LoggedEvent>, StoreError>;

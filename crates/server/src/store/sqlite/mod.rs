@@ -14,8 +14,8 @@ use itv_core::{EventType, Request, RequestKind, Role};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Current, Cursor, Draft, IdemKey, IdemRecord, LoggedEvent, NewUserRecord, Refusal,
-    RequestDetail, RequestQuery, Store, StoreError, User,
+    Current, Draft, IdemKey, IdemRecord, LoggedEvent, NewUserRecord, Refusal, RequestDetail,
+    RequestPage, RequestQuery, Store, StoreError, User,
 };
 
 /// Called with each committed event, in `seq` order, before the next write starts.
@@ -292,10 +292,7 @@ impl Store for SqliteStore {
         self.read(|c| requests::of_client(c, client_id, kind, page, limit))
     }
 
-    fn query_requests(
-        &self,
-        query: &RequestQuery,
-    ) -> Result<(Vec<Request>, Option<Cursor>), StoreError> {
+    fn query_requests(&self, query: &RequestQuery) -> Result<RequestPage, StoreError> {
         self.read(|c| requests::query(c, query))
     }
 

@@ -8,7 +8,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{new_id, parse_ts, ts};
-use crate::store::{Cursor, Draft, RequestQuery, Scope, StoreError, Update};
+use crate::store::{Cursor, Draft, RequestPage, RequestQuery, Scope, StoreError, Update};
 
 const COLUMNS: &str = "id, ticket_number, title, description, site, status, priority, client_id, client_name, \
      assignee_id, assignee_name, created_at, updated_at, version, details";
@@ -317,10 +317,7 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-pub fn query(
-    conn: &Connection,
-    q: &RequestQuery,
-) -> Result<(Vec<Request>, Option<Cursor>), StoreError> {
+pub fn query(conn: &Connection, q: &RequestQuery) -> Result<RequestPage, StoreError> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
     let mut arg = |clause: &str, value: Box<dyn ToSql>, clauses: &mut Vec<String>| {
@@ -361,6 +358,22 @@ pub fn query(
             &mut clauses,
         );
     }
+    // The count of the whole list, on its first page only: progress bars need it once.
+    let total: Option<u64> = if q.cursor.is_none() {
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
+        Some(conn.query_row(
+            &format!("SELECT COUNT(*) FROM requests {filter}"),
+            params.as_slice(),
+            |r| r.get(0),
+        )?)
+    } else {
+        None
+    };
     if let Some(c) = &q.cursor {
         args.push(Box::new(c.updated_at.clone()));
         args.push(Box::new(c.id.clone()));
@@ -393,7 +406,11 @@ pub fn query(
     } else {
         None
     };
-    Ok((rows, next))
+    Ok(RequestPage {
+        requests: rows,
+        next,
+        total,
+    })
 }
 
 #[cfg(test)]
