@@ -281,7 +281,7 @@ export function showDashboard(main, user, { onLive = () => {} } = {}) {
     if (!r || ev.type === 'request.created' || (before && before.status === r.status)) return;
     const style = STATUS_TOASTS[r.status];
     if (!style) return;
-    toast(`${r.ticketNumber ?? r.title} — ${r.title}`, {
+    toast(r.ticketNumber ? `${r.ticketNumber} — ${r.title}` : r.title, {
       kind: style.kind,
       title: `${style.icon} ${statusLabel(r.status)}`,
     });

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::fields::FieldErrors;
+use crate::text::{clean_line, clean_multiline};
 
 /// VAT rate applied in Senegal, in percent.
 pub const VAT_RATE_PERCENT: u64 = 18;
@@ -212,7 +213,7 @@ pub fn parse_quote(body: &Value, today: NaiveDate) -> Result<Quote, FieldErrors>
             );
             String::new()
         }
-        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::String(s)) => clean_multiline(s),
         Some(_) => {
             errors.insert("notes".into(), "Les notes doivent être du texte".into());
             String::new()
@@ -253,18 +254,21 @@ fn parse_line(i: usize, item: &Value, errors: &mut BTreeMap<String, String>) -> 
         return None;
     };
     let designation = match obj.get("designation") {
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            errors.insert(key("designation"), "La désignation est requise".into());
-            None
+        Some(Value::String(s)) => {
+            let d = clean_line(s);
+            if d.is_empty() {
+                errors.insert(key("designation"), "La désignation est requise".into());
+                None
+            } else if d.chars().count() > MAX_DESIGNATION_CHARS {
+                errors.insert(
+                    key("designation"),
+                    format!("La désignation fait au plus {MAX_DESIGNATION_CHARS} caractères"),
+                );
+                None
+            } else {
+                Some(d)
+            }
         }
-        Some(Value::String(s)) if s.trim().chars().count() > MAX_DESIGNATION_CHARS => {
-            errors.insert(
-                key("designation"),
-                format!("La désignation fait au plus {MAX_DESIGNATION_CHARS} caractères"),
-            );
-            None
-        }
-        Some(Value::String(s)) => Some(s.trim().to_string()),
         _ => {
             errors.insert(key("designation"), "La désignation est requise".into());
             None
@@ -404,7 +408,7 @@ mod tests {
             &json!({
                 "lines": [
                     {"designation": "Caméra IP 4K", "quantity": 3, "unitPrice": 33_333},
-                    {"designation": " Pose et câblage ", "quantity": 1, "unitPrice": 1}
+                    {"designation": " Pose et\ncâblage ", "quantity": 1, "unitPrice": 1}
                 ],
                 "discount": 0,
                 "validUntil": "2025-12-19",
