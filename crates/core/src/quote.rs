@@ -496,6 +496,25 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_never_reach_the_pdf() {
+        let err = parse_quote(
+            &json!({"lines": [{"designation": "\u{7}\t", "quantity": 1, "unitPrice": 1}],
+                    "validUntil": "2025-12-01"}),
+            today(),
+        )
+        .unwrap_err();
+        assert_eq!(err.0["lines[0].designation"], "La désignation est requise");
+        let q = parse_quote(
+            &json!({"lines": [{"designation": "NVR\r\n4 To", "quantity": 1, "unitPrice": 1}],
+                    "validUntil": "2025-12-01", "notes": "Ligne 1\r\nLigne 2\u{1b}"}),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(q.lines[0].designation, "NVR  4 To");
+        assert_eq!(q.notes, "Ligne 1\nLigne 2");
+    }
+
+    #[test]
     fn parse_refuses_discount_above_subtotal() {
         let err = parse_quote(
             &json!({
