@@ -347,3 +347,40 @@ async fn a_silent_subscriber_is_dropped() {
     .await;
     assert_eq!(ended, Ok(true), "the server closed the silent connection");
 }
+
+#[tokio::test]
+async fn the_log_survives_a_restart_and_resume_continues_from_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(temp.path()).await;
+    let cast = cast(&server);
+    let client = Api::login(&server, "client@test.sn").await;
+    client
+        .post(
+            "/api/client/requests/intervention",
+            planned("Avant l'arrêt"),
+        )
+        .await;
+    client
+        .post("/api/client/requests/intervention", planned("Juste avant"))
+        .await;
+    let token = client.token.clone();
+    server.stop().await;
+
+    let server = TestServer::start_in(temp.path()).await;
+    let mut client = Api::anonymous(&server);
+    client.token = token;
+    client
+        .post(
+            "/api/client/requests/intervention",
+            planned("Après le redémarrage"),
+        )
+        .await;
+    let mut ws = connect(&server, &cast.admin, Some(1)).await;
+    let (events, ready) = until_ready(&mut ws).await;
+    let titles: Vec<&str> = events
+        .iter()
+        .map(|e| e["request"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Juste avant", "Après le redémarrage"]);
+    assert_eq!(ready, 3);
+}
