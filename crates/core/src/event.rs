@@ -10,6 +10,7 @@ use crate::role::Role;
 use crate::status::Status;
 use crate::text::excerpt;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventType {
     #[serde(rename = "request.created")]
@@ -37,6 +38,7 @@ impl EventType {
 }
 
 /// The seed's notification payload: `{type, title, message, data}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     /// `info` | `success` | `warning`
@@ -48,6 +50,7 @@ pub struct Notification {
 }
 
 /// One entry of the durable event log, as sent on the feed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FeedEvent {

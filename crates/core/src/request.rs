@@ -8,6 +8,7 @@ use crate::kind::RequestKind;
 use crate::role::Role;
 use crate::status::{Priority, Status, Urgency};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceType {
@@ -21,6 +22,7 @@ impl ServiceType {
     pub const NAMES: &'static str = "surveillance, access_control, network, other";
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InterventionType {
@@ -38,6 +40,7 @@ impl InterventionType {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QuoteCategory {
@@ -47,6 +50,7 @@ pub enum QuoteCategory {
     Other,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteItem {
@@ -57,6 +61,7 @@ pub struct QuoteItem {
 }
 
 /// What only one kind of request has.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     tag = "kind",
@@ -64,6 +69,7 @@ pub struct QuoteItem {
     rename_all_fields = "camelCase"
 )]
 pub enum Details {
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Project {
         name: String,
         service_type: ServiceType,
@@ -73,12 +79,14 @@ pub enum Details {
         urgency: Urgency,
         rejection_reason: Option<String>,
     },
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Intervention {
         #[serde(rename = "type")]
         intervention_type: InterventionType,
         preferred_date: Option<String>,
         project_id: Option<String>,
     },
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Quote {
         category: QuoteCategory,
         estimated_budget: Option<i64>,
@@ -99,6 +107,7 @@ impl Details {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
@@ -147,6 +156,7 @@ impl Request {
 }
 
 /// One line of a request's history: who did what, when.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
@@ -160,6 +170,7 @@ pub struct HistoryEntry {
 }
 
 /// A message of a request's chat between the client and staff.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {

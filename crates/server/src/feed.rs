@@ -30,6 +30,17 @@ pub struct FeedParams {
     since: Option<String>,
 }
 
+/// `GET /api/feed/head`: the log's last and oldest `seq`, to resynchronise.
+#[utoipa::path(
+    get,
+    path = "/api/feed/head",
+    tag = "feed",
+    responses(
+        (status = 200, description = "The log bounds", body = crate::openapi::FeedHead),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn head(State(state): State<AppState>, _user: AuthUser) -> Result<Json<Value>, ApiError> {
     let (oldest, head) = state.db(|s| s.event_bounds()).await?;
     Ok(Json(
@@ -37,6 +48,21 @@ pub async fn head(State(state): State<AppState>, _user: AuthUser) -> Result<Json
     ))
 }
 
+/// `GET /api/feed?since=N`: the live feed, a WebSocket. Each text frame is a
+/// `FeedEvent`, or a `ReadyFrame`, `ResyncRequiredFrame` or `FeedErrorFrame`; a browser
+/// without the header sends an `AuthFrame` first.
+#[utoipa::path(
+    get,
+    path = "/api/feed",
+    tag = "feed",
+    params(crate::openapi::FeedQuery),
+    responses(
+        (status = 101, description = "Switching Protocols: the WebSocket is open; frames are `FeedEvent`, `ReadyFrame`, `ResyncRequiredFrame`, `FeedErrorFrame`"),
+        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn subscribe(
     State(state): State<AppState>,
     Query(params): Query<FeedParams>,

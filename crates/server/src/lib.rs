@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod feed;
+pub mod openapi;
 pub mod portal;
 pub mod quote_pdf;
 pub mod ratelimit;

@@ -12,6 +12,20 @@ use crate::auth::{AuthUser, MSG_BAD_CREDENTIALS, verify_password};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 
+/// `POST /api/auth/login`: email and password for a JWT and the user.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body = crate::openapi::LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = crate::openapi::LoginAnswer),
+        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: wrong email or password", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -47,6 +61,17 @@ pub async fn login(
     }
 }
 
+/// `GET /api/auth/me`: the user the token belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = crate::openapi::UserAnswer),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
     let id = user.0.id.clone();
     let found = state.db(move |s| s.user_by_id(&id)).await?;

@@ -31,6 +31,22 @@ fn limit_creation(state: &AppState, user: &AuthUser, peer: SocketAddr) -> Result
     )
 }
 
+/// `POST /api/client/requests/project` (CLIENT): a new project request, as the seed.
+#[utoipa::path(
+    post,
+    path = "/api/client/requests/project",
+    tag = "client",
+    request_body = crate::openapi::ProjectBody,
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::ProjectCreated),
+        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_project(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -54,6 +70,22 @@ pub async fn create_project(
     ))
 }
 
+/// `POST /api/client/requests/intervention` (CLIENT): a new intervention request, as the seed.
+#[utoipa::path(
+    post,
+    path = "/api/client/requests/intervention",
+    tag = "client",
+    request_body = crate::openapi::InterventionBody,
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::TicketCreated),
+        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_intervention(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -77,6 +109,22 @@ pub async fn create_intervention(
     ))
 }
 
+/// `POST /api/client/requests/quote` (CLIENT): a new quote request, as the seed.
+#[utoipa::path(
+    post,
+    path = "/api/client/requests/quote",
+    tag = "client",
+    request_body = crate::openapi::QuoteBody,
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::TicketCreated),
+        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_quote(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -155,6 +203,20 @@ async fn list(
     })))
 }
 
+/// `GET /api/client/requests/project` (CLIENT): the caller's own project requests, newest first, by page.
+#[utoipa::path(
+    get,
+    path = "/api/client/requests/project",
+    tag = "client",
+    params(crate::openapi::PageQuery),
+    responses(
+        (status = 200, description = "One page of the caller's project requests", body = crate::openapi::ProjectPage),
+        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_projects(
     State(state): State<AppState>,
     user: AuthUser,
@@ -163,6 +225,20 @@ pub async fn list_projects(
     list(state, user, p, RequestKind::Project).await
 }
 
+/// `GET /api/client/requests/intervention` (CLIENT): the caller's own intervention requests, newest first, by page.
+#[utoipa::path(
+    get,
+    path = "/api/client/requests/intervention",
+    tag = "client",
+    params(crate::openapi::PageQuery),
+    responses(
+        (status = 200, description = "One page of the caller's intervention requests", body = crate::openapi::TicketPage),
+        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_interventions(
     State(state): State<AppState>,
     user: AuthUser,
@@ -171,6 +247,20 @@ pub async fn list_interventions(
     list(state, user, p, RequestKind::Intervention).await
 }
 
+/// `GET /api/client/requests/quote` (CLIENT): the caller's own quote requests, newest first, by page.
+#[utoipa::path(
+    get,
+    path = "/api/client/requests/quote",
+    tag = "client",
+    params(crate::openapi::PageQuery),
+    responses(
+        (status = 200, description = "One page of the caller's quote requests", body = crate::openapi::TicketPage),
+        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list_quotes(
     State(state): State<AppState>,
     user: AuthUser,

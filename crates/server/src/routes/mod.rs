@@ -1,10 +1,10 @@
 //! The HTTP API: one module per route group, all thin over `actions` and the store.
 
-mod auth;
-mod client;
-mod quotes;
-mod requests;
-mod staff;
+pub(crate) mod auth;
+pub(crate) mod client;
+pub(crate) mod quotes;
+pub(crate) mod requests;
+pub(crate) mod staff;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -43,5 +43,6 @@ pub fn api() -> Router<AppState> {
         .route("/api/staff/users", post(staff::create_user))
         .route("/api/feed", get(crate::feed::subscribe))
         .route("/api/feed/head", get(crate::feed::head))
+        .route("/api/openapi.json", get(crate::openapi::serve))
         .merge(quotes::routes())
 }

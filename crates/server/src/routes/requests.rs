@@ -97,6 +97,20 @@ fn parse_list(p: ListParams, user: &AuthUser) -> Result<RequestQuery, ApiError> 
     errors.into_result(query).map_err(ApiError::Validation)
 }
 
+/// `GET /api/requests`: the requests the caller may see, filtered, newest change first,
+/// by cursor.
+#[utoipa::path(
+    get,
+    path = "/api/requests",
+    tag = "requests",
+    params(crate::openapi::ListQuery),
+    responses(
+        (status = 200, description = "One page of requests", body = crate::openapi::RequestPage),
+        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -112,6 +126,19 @@ pub async fn list(
     })))
 }
 
+/// `GET /api/requests/{id}`: a request with its history, chat and quote.
+#[utoipa::path(
+    get,
+    path = "/api/requests/{id}",
+    tag = "requests",
+    params(("id" = String, Path, description = "The request's `_id`")),
+    responses(
+        (status = 200, description = "The request", body = crate::openapi::RequestDetail),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn detail(
     State(state): State<AppState>,
     user: AuthUser,
@@ -147,6 +174,25 @@ async fn request_answer(
     ))
 }
 
+/// `POST /api/requests/{id}/status`: moves a request along its workflow
+/// (who may do which move: docs/api.md).
+#[utoipa::path(
+    post,
+    path = "/api/requests/{id}/status",
+    tag = "requests",
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    request_body = crate::openapi::StatusBody,
+    responses(
+        (status = 200, description = "Changed (or the replayed answer)", body = crate::openapi::RequestAnswer),
+        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn change_status(
     State(state): State<AppState>,
     user: AuthUser,
@@ -168,6 +214,24 @@ pub async fn change_status(
     }
 }
 
+/// `POST /api/requests/{id}/assign` (ADMIN): assigns an intervention to a technician.
+#[utoipa::path(
+    post,
+    path = "/api/requests/{id}/assign",
+    tag = "requests",
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    request_body = crate::openapi::AssignBody,
+    responses(
+        (status = 200, description = "Assigned (or the replayed answer)", body = crate::openapi::RequestAnswer),
+        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn assign(
     State(state): State<AppState>,
     user: AuthUser,
@@ -201,6 +265,19 @@ pub async fn assign(
     }
 }
 
+/// `GET /api/requests/{id}/messages`: the request's chat, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/requests/{id}/messages",
+    tag = "requests",
+    params(("id" = String, Path, description = "The request's `_id`")),
+    responses(
+        (status = 200, description = "The chat", body = crate::openapi::MessagesAnswer),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn messages(
     State(state): State<AppState>,
     user: AuthUser,
@@ -216,6 +293,22 @@ pub async fn messages(
     Ok(Json(json!({ "success": true, "messages": messages })))
 }
 
+/// `POST /api/requests/{id}/messages`: a chat message on a request the caller sees.
+#[utoipa::path(
+    post,
+    path = "/api/requests/{id}/messages",
+    tag = "requests",
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    request_body = crate::openapi::MessageBody,
+    responses(
+        (status = 201, description = "Sent (or the replayed answer)", body = crate::openapi::MessageCreated),
+        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn post_message(
     State(state): State<AppState>,
     user: AuthUser,

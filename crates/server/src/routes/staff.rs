@@ -13,6 +13,18 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::store::NewUserRecord;
 
+/// `GET /api/staff/technicians` (ADMIN): every TECHNICIAN account.
+#[utoipa::path(
+    get,
+    path = "/api/staff/technicians",
+    tag = "staff",
+    responses(
+        (status = 200, description = "The technicians", body = crate::openapi::TechniciansAnswer),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn technicians(
     State(state): State<AppState>,
     user: AuthUser,
@@ -22,6 +34,22 @@ pub async fn technicians(
     Ok(Json(json!({ "success": true, "technicians": list })))
 }
 
+/// `POST /api/staff/users` (ADMIN): a new account of any role.
+#[utoipa::path(
+    post,
+    path = "/api/staff/users",
+    tag = "staff",
+    request_body = crate::openapi::NewUserBody,
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::UserAnswer),
+        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`conflict`: the email is already used", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     user: AuthUser,
