@@ -29,10 +29,14 @@ export function freePort() {
 }
 
 export class TestServer {
-  static async start() {
-    const dataDir = mkdtempSync(join(tmpdir(), 'itv-portal-e2e-'));
-    const port = await freePort();
-    const child = spawn(serverBin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+  /**
+   * Starts the binary. Options: `dataDir` and `port` to restart on existing data at
+   * the same address, `args` for more command-line flags.
+   */
+  static async start({ dataDir = null, port = null, args = [] } = {}) {
+    dataDir ??= mkdtempSync(join(tmpdir(), 'itv-portal-e2e-'));
+    port ??= await freePort();
+    const child = spawn(serverBin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
     });
@@ -40,6 +44,7 @@ export class TestServer {
     child.stdout.on('data', (d) => (log += d));
     child.stderr.on('data', (d) => (log += d));
     const server = new TestServer(child, dataDir, `http://127.0.0.1:${port}`);
+    server.port = port;
     server.log = () => log;
     const deadline = Date.now() + 20000;
     for (;;) {
@@ -94,7 +99,8 @@ export class TestServer {
     return { status: res.status, body: parsed, headers: res.headers };
   }
 
-  async stop() {
+  /** Stops the server; its data dir is removed unless `keepData`. */
+  async stop({ keepData = false } = {}) {
     if (this.child.exitCode === null) {
       this.child.kill('SIGTERM');
       await new Promise((r) => {
@@ -108,7 +114,7 @@ export class TestServer {
         });
       });
     }
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (!keepData) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
