@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
     routes::api()
         .with_state(state)
         .merge(crate::portal::routes())
+        .fallback(|| async { ApiError::NoRoute })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
 }

@@ -20,6 +20,8 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    #[error("no such route")]
+    NoRoute,
     #[error("invalid transition from {}", current.as_str())]
     InvalidTransition { current: Status },
     #[error("conflict: {0}")]
@@ -86,6 +88,7 @@ impl IntoResponse for ApiError {
                 "Action non autorisée pour votre rôle",
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Demande introuvable"),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found", "Ressource introuvable"),
             ApiError::InvalidTransition { .. } => (
                 StatusCode::CONFLICT,
                 "invalid_transition",

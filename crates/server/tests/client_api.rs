@@ -265,6 +265,9 @@ async fn tokens_and_roles_are_checked_everywhere() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(admin.get("/api/staff/technicians").await.0, StatusCode::OK);
+    let (status, body) = admin.get("/api/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "not_found");
 }
 
 #[tokio::test]
