@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n::: %s\n' "$*"; }
 
+step "desktop UI build (src-tauri embeds ui/dist)"
+(cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
 step "format"
 cargo fmt --all -- --check
 step "clippy"
