@@ -105,7 +105,9 @@ export function openRequestForm(kind, { projects = [], onCreated = () => {} } = 
     if (!box) return;
     const error = box.querySelector('.field-error');
     if (error) error.textContent = '';
-    ev.target.removeAttribute('aria-invalid');
+    for (const c of box.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
+    const left = [...form.querySelectorAll('.field-error')].filter((e) => e.textContent !== '').length;
+    if (left === 0) summary.hidden = true;
   });
 
   form.addEventListener('submit', async (ev) => {

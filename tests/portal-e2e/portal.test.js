@@ -172,10 +172,13 @@ describe('client portal', () => {
     assert.equal(await total('intervention'), 0, 'nothing created');
 
     await dialog().getByLabel('Urgente').check();
+    assert.equal(await fieldError('type').textContent(), '', 'choosing a type clears its error');
+    assert.equal(await dialog().locator('[data-field="type"] [aria-invalid]').count(), 0);
     await dialog().getByLabel('Titre').fill('Caméra défectueuse entrée principale');
     await dialog().getByLabel('Description du problème').fill('La caméra ne fonctionne plus depuis ce matin.');
     await dialog().getByLabel('Site / Localisation').fill('Siège social - 123 Rue de Dakar');
     await dialog().getByLabel('Projet concerné').selectOption(ids.project);
+    assert.ok(await dialog().locator('.form-summary').isHidden(), 'the summary goes once all is corrected');
     await shoot('portal-form-intervention.png');
 
     // The server is the authority: a body it refuses comes back as per-field errors.
