@@ -38,6 +38,22 @@ const DELIVERED: [Status; 3] = [Status::Sent, Status::Accepted, Status::Declined
 
 /// `PUT /api/requests/{id}/quote` (ADMIN): validates and stores the quote with its
 /// computed totals; the request keeps its status.
+#[utoipa::path(
+    put,
+    path = "/api/requests/{id}/quote",
+    tag = "quotes",
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    request_body = crate::openapi::PrepareQuoteBody,
+    responses(
+        (status = 200, description = "Stored, with its computed totals (or the replayed answer)", body = crate::openapi::QuoteAnswer),
+        (status = 400, description = "`validation`: a field is wrong (`errors` names each, e.g. `lines[0].quantity`, `discount`, `validUntil`); `bad_json`", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`invalid_transition`: the quote was already sent (`currentStatus`)", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn prepare(
     State(state): State<AppState>,
     user: AuthUser,
@@ -87,6 +103,21 @@ pub async fn prepare(
 
 /// `POST /api/requests/{id}/quote/send` (ADMIN): `in_progress` → `sent`, once a
 /// quote is prepared; the client is notified through the feed.
+#[utoipa::path(
+    post,
+    path = "/api/requests/{id}/quote/send",
+    tag = "quotes",
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    responses(
+        (status = 200, description = "Sent: the request, now `sent` (or the replayed answer)", body = crate::openapi::RequestAnswer),
+        (status = 400, description = "`validation`: no quote prepared yet (`errors.quote`)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn send(
     State(state): State<AppState>,
     user: AuthUser,
@@ -143,6 +174,18 @@ pub async fn send(
 
 /// `GET /api/requests/{id}/quote.pdf`: staff once prepared; the owning client
 /// once sent. Anything else is 404, like a request one may not see.
+#[utoipa::path(
+    get,
+    path = "/api/requests/{id}/quote.pdf",
+    tag = "quotes",
+    params(("id" = String, Path, description = "The request's `_id`")),
+    responses(
+        (status = 200, description = "The quote as a PDF document", content_type = "application/pdf", body = crate::openapi::PdfFile),
+        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: unknown id, not a quote request, no quote prepared, or (for a client) not sent yet", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn pdf(
     State(state): State<AppState>,
     user: AuthUser,
