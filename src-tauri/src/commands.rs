@@ -64,7 +64,11 @@ pub async fn sign_out(shell: State<'_, Shell>) -> Res<()> {
 
 #[tauri::command]
 pub async fn inbox_page(shell: State<'_, Shell>, query: InboxQuery) -> Res<InboxPage> {
-    shell.engine.inbox(query).await.map_err(ui)
+    let started = std::time::Instant::now();
+    let page = shell.engine.inbox(query).await.map_err(ui)?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(ms, total = page.total, offset = page.offset, "inbox page");
+    Ok(page)
 }
 
 #[tauri::command]

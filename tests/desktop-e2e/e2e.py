@@ -185,7 +185,7 @@ class Harness:
             "XDG_CACHE_HOME": str(home / ".cache"),
             "XDG_RUNTIME_DIR": str(self.tmp / "run"),
             "ITV_DESK_DATA_DIR": str(self.tmp / "desk"),
-            "ITV_DESK_LOG": "info,itv_desk=debug",
+            "ITV_DESK_LOG": "info,itv_desk=debug,itv_desk_app=debug",
         })
         env.pop("WAYLAND_DISPLAY", None)
         return env
