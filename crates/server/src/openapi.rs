@@ -226,27 +226,37 @@ pub struct FeedQuery {
 /// `POST /api/auth/login`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginBody {
-    #[schema(example = "client@itvision.sn")]
+    /// Trimmed, compared without case.
+    #[schema(
+        pattern = r"\S",
+        min_length = 3,
+        max_length = 254,
+        example = "client@itvision.sn"
+    )]
     pub email: String,
-    #[schema(example = "demo1234")]
+    /// Not blank.
+    #[schema(min_length = 1, pattern = r"\S", example = "demo1234")]
     pub password: String,
 }
 
-/// `POST /api/client/requests/project` (the seed's project form). Text is
-/// trimmed; blank counts as missing.
+/// `POST /api/client/requests/project` (the seed's project form).
+///
+/// In every body, text is trimmed and cleaned of control characters before its
+/// length is checked, and a blank string counts as missing.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectBody {
     #[schema(
+        pattern = r"\S",
         min_length = 3,
         max_length = 200,
         example = "Installation vidéosurveillance"
     )]
     pub name: String,
     pub service_type: ServiceType,
-    #[schema(min_length = 10, max_length = 5000)]
+    #[schema(pattern = r"\S", min_length = 10, max_length = 5000)]
     pub description: String,
-    #[schema(min_length = 3, max_length = 300)]
+    #[schema(pattern = r"\S", min_length = 3, max_length = 300)]
     pub address: String,
     /// Whole XOF francs.
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
@@ -263,11 +273,11 @@ pub struct ProjectBody {
 pub struct InterventionBody {
     #[serde(rename = "type")]
     pub intervention_type: InterventionType,
-    #[schema(min_length = 3, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 3, max_length = 200)]
     pub title: String,
-    #[schema(min_length = 10, max_length = 5000)]
+    #[schema(pattern = r"\S", min_length = 10, max_length = 5000)]
     pub description: String,
-    #[schema(min_length = 3, max_length = 300)]
+    #[schema(pattern = r"\S", min_length = 3, max_length = 300)]
     pub site: String,
     #[schema(value_type = Option<String>, format = Date, example = "2025-12-01")]
     pub preferred_date: Option<String>,
@@ -278,7 +288,7 @@ pub struct InterventionBody {
 /// One wished item of a quote request.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuoteItemBody {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: String,
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub quantity: i64,
@@ -290,10 +300,10 @@ pub struct QuoteItemBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteBody {
-    #[schema(min_length = 3, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 3, max_length = 200)]
     pub title: String,
     pub category: QuoteCategory,
-    #[schema(min_length = 10, max_length = 5000)]
+    #[schema(pattern = r"\S", min_length = 10, max_length = 5000)]
     pub description: String,
     /// Whole XOF francs.
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
@@ -311,7 +321,7 @@ pub struct QuoteBody {
 pub struct StatusBody {
     pub status: Status,
     /// Required to reject a project.
-    #[schema(min_length = 3, max_length = 1000)]
+    #[schema(pattern = r"\S", min_length = 3, max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -320,26 +330,26 @@ pub struct StatusBody {
 #[serde(rename_all = "camelCase")]
 pub struct AssignBody {
     /// The `_id` of a TECHNICIAN.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub technician_id: String,
 }
 
 /// `POST /api/requests/{id}/messages`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageBody {
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 5000)]
     pub body: String,
 }
 
 /// `POST /api/staff/users`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NewUserBody {
-    #[schema(min_length = 2, max_length = 120)]
+    #[schema(pattern = r"\S", min_length = 2, max_length = 120)]
     pub name: String,
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     pub role: Role,
-    #[schema(min_length = 8, max_length = 128)]
+    #[schema(pattern = r"\S", min_length = 8, max_length = 128)]
     pub password: String,
 }
 
@@ -347,7 +357,7 @@ pub struct NewUserBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteLineBody {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub designation: String,
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub quantity: u64,
@@ -461,8 +471,9 @@ pub struct RequestPage {
     /// Pass as `cursor` for the next page; `null` on the last one.
     #[schema(required = true)]
     pub next_cursor: Option<String>,
-    /// How many requests match the filters, all pages together.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// How many requests match the filters, all pages together: on the first
+    /// page only (no `cursor`), `null` on the others.
+    #[schema(required = true)]
     pub total: Option<u64>,
 }
 

@@ -180,7 +180,7 @@ async fn request_answer(
     post,
     path = "/api/requests/{id}/status",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
     request_body = crate::openapi::StatusBody,
     responses(
         (status = 200, description = "Changed (or the replayed answer)", body = crate::openapi::RequestAnswer),
@@ -219,7 +219,7 @@ pub async fn change_status(
     post,
     path = "/api/requests/{id}/assign",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
     request_body = crate::openapi::AssignBody,
     responses(
         (status = 200, description = "Assigned (or the replayed answer)", body = crate::openapi::RequestAnswer),
@@ -298,7 +298,7 @@ pub async fn messages(
     post,
     path = "/api/requests/{id}/messages",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
     request_body = crate::openapi::MessageBody,
     responses(
         (status = 201, description = "Sent (or the replayed answer)", body = crate::openapi::MessageCreated),
