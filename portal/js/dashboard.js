@@ -53,9 +53,10 @@ const STATUS_TOASTS = {
 
 /**
  * Renders the dashboard of `user` into `main`; returns a function that stops its
- * live feed. `onLive(boolean)` reports the feed's state.
+ * live feed. `onLive(boolean)` reports the feed's state; `onRejected(message)`
+ * is called when the feed refuses the session (expired or revoked token).
  */
-export function showDashboard(main, user, { onLive = () => {} } = {}) {
+export function showDashboard(main, user, { onLive = () => {}, onRejected = () => {} } = {}) {
   const requests = new Map();
   let activeTab = 'project';
   let detail = null; // {id, refresh(request), chat}
@@ -299,7 +300,7 @@ export function showDashboard(main, user, { onLive = () => {} } = {}) {
     onEvent,
     onLive,
     onResync: () => loadAll().catch((err) => toast(err.message, { kind: 'error' })),
-    onRejected: (message) => toast(message, { kind: 'error' }),
+    onRejected,
   });
 
   (async () => {

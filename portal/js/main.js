@@ -19,6 +19,7 @@ function signedIn(user) {
       el.dataset.state = live ? 'live' : 'offline';
       el.textContent = live ? 'En direct' : 'Hors ligne';
     },
+    onRejected: (message) => signedOut(message || 'Votre session a expiré, reconnectez-vous.'),
   });
 }
 
