@@ -64,6 +64,7 @@ async fn run_session(inner: &Arc<Inner>, ctx: SessionCtx) {
             }
             Ended::AuthLost(why) => {
                 tracing::warn!(%why, "session no longer accepted");
+                *inner.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 inner.set_connection(ConnectionState::SignedOut);
                 inner.emit(EngineEvent::SessionChanged { session: None });
                 return;
@@ -191,6 +192,7 @@ fn apply(
     let report = inner.cache().apply_events(
         &events,
         |ev| notices_for_event(ev, &me, &settings),
+        |r| r.visible_to(me.role, &me.id),
         ready_seq,
         unix_now(),
     )?;

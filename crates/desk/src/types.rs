@@ -115,6 +115,18 @@ impl Request {
         )
     }
 
+    /// Whether a user may see this request (same scope as the server's).
+    pub fn visible_to(&self, role: Role, user_id: &str) -> bool {
+        match role {
+            Role::Admin => true,
+            Role::Client => self.client_id == user_id,
+            Role::Technician => {
+                self.kind == RequestKind::Intervention
+                    && (self.status == "open" || self.assignee_id.as_deref() == Some(user_id))
+            }
+        }
+    }
+
     /// An intervention of type `urgent` (its priority is then `urgent`).
     pub fn is_urgent_intervention(&self) -> bool {
         self.kind == RequestKind::Intervention

@@ -249,7 +249,9 @@ fn writer_loop(dir: &std::path::Path) {
                 body: "b".into(),
             }]
         };
-        cache.apply_events(&batch, notice, None, 0).unwrap();
+        cache
+            .apply_events(&batch, notice, |_| true, None, 0)
+            .unwrap();
         seq += 200;
     }
 }

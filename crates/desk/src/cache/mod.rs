@@ -165,7 +165,7 @@ impl Cache {
         Ok(v as usize)
     }
 
-    /// Applies feed events, queues the notices `decide` gives for each applied one
+    /// Applies feed events (requests no longer `visible` to us are removed), queues the notices `decide` gives for each applied one
     /// (dedupe by key) and stores the new feed
     /// position, all in one transaction. Idempotent: events at or below the
     /// stored seq are skipped, and a request is only replaced by a newer version.
@@ -173,6 +173,7 @@ impl Cache {
         &mut self,
         events: &[FeedEvent],
         decide: impl Fn(&FeedEvent) -> Vec<Notice>,
+        visible: impl Fn(&Request) -> bool,
         ready_seq: Option<i64>,
         now: i64,
     ) -> Result<ApplyReport> {
@@ -185,6 +186,13 @@ impl Cache {
                 continue;
             }
             seq = ev.seq;
+            if !visible(&ev.request) {
+                // Left our scope (e.g. assigned to another technician): forget it.
+                if requests::remove(&tx, &ev.request.id)? {
+                    report.changed.push(ev.request.id.clone());
+                }
+                continue;
+            }
             let mut changed = requests::upsert(&tx, &ev.request, true, None)?;
             if let Some(m) = &ev.chat_message {
                 changed |= insert_message(&tx, m)?;

@@ -82,6 +82,12 @@ pub(crate) fn upsert(
     Ok(true)
 }
 
+pub(crate) fn remove(tx: &Transaction<'_>, id: &str) -> Result<bool> {
+    tx.execute("DELETE FROM messages WHERE request_id = ?1", [id])?;
+    tx.execute("DELETE FROM history WHERE request_id = ?1", [id])?;
+    Ok(tx.execute("DELETE FROM requests WHERE id = ?1", [id])? > 0)
+}
+
 pub(crate) fn mark_unread(tx: &Transaction<'_>, id: &str) -> Result<()> {
     tx.execute("UPDATE requests SET unread = 1 WHERE id = ?1", [id])?;
     Ok(())

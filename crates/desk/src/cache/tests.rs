@@ -86,13 +86,21 @@ fn applying_events_is_idempotent_and_stores_seq_with_them() {
     newer.status = "assigned".into();
     let e2 = ev(2, "request.assigned", newer);
     let r = c
-        .apply_events(&[e1.clone(), e2.clone()], notice_for, Some(2), 100)
+        .apply_events(
+            &[e1.clone(), e2.clone()],
+            notice_for,
+            |_| true,
+            Some(2),
+            100,
+        )
         .unwrap();
     assert_eq!(r.changed, vec!["a".to_string()]);
     assert_eq!(r.queued_notices, 1, "same key twice queues once");
     assert_eq!(c.feed_seq().unwrap(), Some(2));
     // Replaying the same events changes nothing and queues nothing.
-    let r = c.apply_events(&[e1, e2], notice_for, None, 101).unwrap();
+    let r = c
+        .apply_events(&[e1, e2], notice_for, |_| true, None, 101)
+        .unwrap();
     assert_eq!(r.skipped, 2);
     assert!(r.changed.is_empty());
     assert_eq!(r.queued_notices, 0);
@@ -102,12 +110,47 @@ fn applying_events_is_idempotent_and_stores_seq_with_them() {
         "request.updated",
         req("a", RequestKind::Intervention, 2, "2025-11-02T12:00:00Z"),
     );
-    let r = c.apply_events(&[stale], notice_for, None, 102).unwrap();
+    let r = c
+        .apply_events(&[stale], notice_for, |_| true, None, 102)
+        .unwrap();
     assert!(r.changed.is_empty());
     assert_eq!(c.request_version("a").unwrap(), Some(3));
     assert_eq!(c.request("a").unwrap().unwrap().0.status, "assigned");
     assert_eq!(c.feed_seq().unwrap(), Some(3));
     assert_eq!(c.pending_notices().unwrap().len(), 1);
+}
+
+#[test]
+fn a_request_leaving_my_scope_is_removed() {
+    use crate::types::Role;
+    let mut c = Cache::open_in_memory().unwrap();
+    let t = "2025-11-02T00:00:00Z";
+    let visible = |r: &Request| r.visible_to(Role::Technician, "me");
+    let open = req("i", RequestKind::Intervention, 1, t);
+    c.apply_events(
+        &[ev(1, "request.created", open)],
+        |_| vec![],
+        visible,
+        None,
+        1,
+    )
+    .unwrap();
+    assert_eq!(c.request_count().unwrap(), 1);
+    let mut other = req("i", RequestKind::Intervention, 2, t);
+    other.status = "assigned".into();
+    other.assignee_id = Some("someone-else".into());
+    let r = c
+        .apply_events(
+            &[ev(2, "request.assigned", other)],
+            |_| vec![],
+            visible,
+            None,
+            2,
+        )
+        .unwrap();
+    assert_eq!(r.changed, vec!["i".to_string()]);
+    assert_eq!(c.request_count().unwrap(), 0);
+    assert_eq!(c.feed_seq().unwrap(), Some(2));
 }
 
 #[test]
@@ -122,7 +165,10 @@ fn a_failed_batch_leaves_neither_events_nor_seq() {
         .unwrap();
     let good = ev(1, "request.created", req("ok", RequestKind::Quote, 1, t));
     let bad = ev(2, "request.created", req("bad", RequestKind::Quote, 1, t));
-    assert!(c.apply_events(&[good, bad], notice_for, None, 1).is_err());
+    assert!(
+        c.apply_events(&[good, bad], notice_for, |_| true, None, 1)
+            .is_err()
+    );
     assert_eq!(c.feed_seq().unwrap(), None);
     assert_eq!(c.request_count().unwrap(), 0);
     assert!(c.pending_notices().unwrap().is_empty());
@@ -200,8 +246,14 @@ fn inbox_sorts_active_urgent_first_and_filters() {
     assert_eq!(c.inbox(&q, None).unwrap().total, 0);
     let mut r = rows[3].clone();
     r.version = 2;
-    c.apply_events(&[ev(1, "request.updated", r)], |_| vec![], None, 1)
-        .unwrap();
+    c.apply_events(
+        &[ev(1, "request.updated", r)],
+        |_| vec![],
+        |_| true,
+        None,
+        1,
+    )
+    .unwrap();
     assert_eq!(c.inbox(&q, None).unwrap().total, 1);
     assert_eq!(c.unread_count().unwrap(), 1);
     assert_eq!(c.mark_read(&["03".into()]).unwrap(), vec!["03".to_string()]);
@@ -276,7 +328,8 @@ fn notices_are_claimed_once_and_summaries_recorded() {
             )
         })
         .collect();
-    c.apply_events(&events, notice_for, Some(8), 1).unwrap();
+    c.apply_events(&events, notice_for, |_| true, Some(8), 1)
+        .unwrap();
     let pending = c.pending_notices().unwrap();
     assert_eq!(pending.len(), 8);
     let plan = crate::notify::plan_delivery(&pending, 5);
