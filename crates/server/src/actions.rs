@@ -21,7 +21,7 @@ pub fn actor_for(user: &User, request: &Request) -> Actor {
     }
 }
 
-fn refusal(e: TransitionError) -> Refusal {
+pub fn refusal(e: TransitionError) -> Refusal {
     match e {
         TransitionError::Invalid { current } => Refusal::InvalidTransition { current },
         TransitionError::Forbidden => Refusal::Forbidden,

@@ -34,7 +34,8 @@ pub fn routes() -> Router<AppState> {
 /// Statuses in which the quote may still be (re)prepared.
 const PREPARABLE: [Status; 2] = [Status::Open, Status::InProgress];
 /// Statuses in which the client may see the quote document.
-const DELIVERED: [Status; 3] = [Status::Sent, Status::Accepted, Status::Declined];
+/// Statuses in which the client may see the quote: it has been sent to them.
+pub(crate) const DELIVERED: [Status; 3] = [Status::Sent, Status::Accepted, Status::Declined];
 
 /// `PUT /api/requests/{id}/quote` (ADMIN): validates and stores the quote with its
 /// computed totals; the request keeps its status.
@@ -74,10 +75,14 @@ pub async fn prepare(
                 if !PREPARABLE.contains(&r.status) {
                     return Err(Refusal::InvalidTransition { current: r.status });
                 }
+                // Preparing the quote is the work of `in_progress`: an open request moves there.
+                let mut after = r.clone();
+                after.status = Status::InProgress;
                 Ok(Update {
-                    request: r.clone(),
+                    notification: (r.status != after.status)
+                        .then(|| event::status_notification(&after)),
+                    request: after,
                     event_type: EventType::RequestUpdated,
-                    notification: None,
                     history: HistoryDraft {
                         actor: admin.clone(),
                         action: "quote:prepared".into(),
@@ -143,12 +148,7 @@ pub async fn send(
                     Status::Sent,
                     actions::actor_for(&admin, r),
                 )
-                .map_err(|e| match e {
-                    itv_core::TransitionError::Invalid { current } => {
-                        Refusal::InvalidTransition { current }
-                    }
-                    itv_core::TransitionError::Forbidden => Refusal::Forbidden,
-                })?;
+                .map_err(actions::refusal)?;
                 let mut after = r.clone();
                 after.status = Status::Sent;
                 Ok(Update {
@@ -407,7 +407,11 @@ mod tests {
         assert_eq!(saved["quote"]["vatAmount"], 270_000);
         assert_eq!(saved["quote"]["total"], 1_770_000);
 
-        // Not yet sent: the client cannot download it, staff can preview it.
+        // Not yet sent: the client can neither see nor download it, staff can preview it.
+        let (_, seen) = api
+            .call(&client, "GET", &format!("/api/requests/{id}"), None)
+            .await;
+        assert!(seen["quote"].is_null(), "{seen}");
         assert_eq!(api.pdf(&client, &id).await.0, 404);
         let (status, ct, _) = api.pdf(&admin, &id).await;
         assert_eq!((status, ct.as_str()), (200, "application/pdf"));
@@ -420,6 +424,10 @@ mod tests {
         let (status, _) = api.call(&admin, "PUT", &quote_path, Some(json!({"lines": [{"designation": "x", "quantity": 1, "unitPrice": 1}], "validUntil": valid_until()}))).await;
         assert_eq!(status, 409, "a sent quote is not rewritten");
 
+        let (_, seen) = api
+            .call(&client, "GET", &format!("/api/requests/{id}"), None)
+            .await;
+        assert_eq!(seen["quote"]["total"], 1_770_000);
         let (status, ct, bytes) = api.pdf(&client, &id).await;
         assert_eq!((status, ct.as_str()), (200, "application/pdf"));
         assert!(bytes.starts_with(b"%PDF-"));
@@ -443,6 +451,34 @@ mod tests {
             .await;
         assert_eq!(detail["request"]["status"], "accepted");
         assert_eq!(detail["quote"]["total"], 1_770_000);
+
+        // Preparing the quote of an open request moves it to in_progress.
+        let (_, created) = api
+            .call(
+                &client,
+                "POST",
+                "/api/client/requests/quote",
+                Some(json!({
+                    "title": "Devis maintenance", "category": "maintenance",
+                    "description": "Contrat annuel pour 20 caméras.",
+                })),
+            )
+            .await;
+        let id = created["ticket"]["_id"].as_str().unwrap();
+        let lines = json!({"lines": [{"designation": "Visite", "quantity": 4, "unitPrice": 50_000}], "validUntil": valid_until()});
+        let (status, _) = api
+            .call(
+                &admin,
+                "PUT",
+                &format!("/api/requests/{id}/quote"),
+                Some(lines),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (_, detail) = api
+            .call(&admin, "GET", &format!("/api/requests/{id}"), None)
+            .await;
+        assert_eq!(detail["request"]["status"], "in_progress");
         server.stop().await;
     }
 }

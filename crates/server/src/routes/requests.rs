@@ -156,7 +156,9 @@ pub async fn detail(
         "request": detail.request,
         "history": detail.history,
         "messages": detail.messages,
-        "quote": detail.quote,
+        // A client sees the quote once it is sent to them, not while staff prepare it.
+        "quote": detail.quote.filter(|_| user.role() != Role::Client
+            || super::quotes::DELIVERED.contains(&detail.request.status)),
     })))
 }
 
