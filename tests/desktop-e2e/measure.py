@@ -83,9 +83,15 @@ def main():
         h.stop(h.server)
         out = subprocess.run([str(fill), str(h.tmp / "desk"), str(count)], check=True, capture_output=True, text=True)
         print(out.stdout.strip())
-        for run in range(runs):
+        # Optional extra environments to compare, e.g.
+        # ITV_MEASURE_VARIANTS="default;WEBKIT_DISABLE_COMPOSITING_MODE=1"
+        variants = os.environ.get("ITV_MEASURE_VARIANTS", "default").split(";")
+        plan = [(v, r) for r in range(runs) for v in variants]
+        for run, (variant, _) in enumerate(plan):
             timing = h.tmp / f"timing-{run}.json"
             env = dict(h.app_env(), ITV_DESK_TIMING_FILE=str(timing))
+            if variant != "default":
+                env.update(kv.split("=", 1) for kv in variant.split(","))
             log = open(OUT / f"measure-app-{run}.log", "w")
             t0 = time.time()
             app = subprocess.Popen([str(APP)], env=env, stdout=log, stderr=log, start_new_session=True)
@@ -94,7 +100,7 @@ def main():
             wait_for(timing.exists, 10, "the app's paint report")
             painted = json.loads(timing.read_text())
             start_ms = painted["paintedAtEpochMs"] - t0 * 1000
-            if run == 0:
+            if run == 0 and variant == "default":
                 # What is really on the X screen after the reported paint.
                 for delay in (0.2, 1, 3):
                     time.sleep(delay)
@@ -104,6 +110,7 @@ def main():
             procs = {p: (comm(p), pss_kib(p)) for p in children(app.pid)}
             total = sum(k for _, k in procs.values())
             results["runs"].append({
+                "variant": variant,
                 "launchToPaintMs": round(start_ms),
                 "launchToVisibleMs": round(visible_ms),
                 "runToPaintMs": painted["sinceRunMs"],
@@ -118,10 +125,13 @@ def main():
                 os.killpg(app.pid, signal.SIGKILL)
                 app.wait()
             time.sleep(2)
-        paints = [r["launchToPaintMs"] for r in results["runs"]]
-        results["medianLaunchToPaintMs"] = statistics.median(paints)
-        results["medianLaunchToVisibleMs"] = statistics.median(r["launchToVisibleMs"] for r in results["runs"])
-        results["medianPssMiB"] = statistics.median(r["pssMiB"] for r in results["runs"])
+        for v in variants:
+            rs = [r for r in results["runs"] if r["variant"] == v]
+            results[v] = {
+                "medianLaunchToPaintMs": statistics.median(r["launchToPaintMs"] for r in rs),
+                "medianLaunchToVisibleMs": statistics.median(r["launchToVisibleMs"] for r in rs),
+                "medianPssMiB": statistics.median(r["pssMiB"] for r in rs),
+            }
         (OUT / "measure.json").write_text(json.dumps(results, indent=2))
         print(json.dumps({k: v for k, v in results.items() if k != "runs"}))
     finally:
