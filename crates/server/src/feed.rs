@@ -7,9 +7,10 @@
 
 use std::time::{Duration, Instant};
 
+use crate::body::QueryParams;
 use axum::Json;
+use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -65,7 +66,7 @@ pub async fn head(State(state): State<AppState>, _user: AuthUser) -> Result<Json
 )]
 pub async fn subscribe(
     State(state): State<AppState>,
-    Query(params): Query<FeedParams>,
+    QueryParams(params): QueryParams<FeedParams>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {

@@ -388,6 +388,13 @@ async fn staff_list_filters_searches_and_pages_with_a_cursor() {
     );
     let (_, body) = admin.get("/api/requests?q=Client%20XYZ&kind=quote").await;
     assert_eq!(body["requests"].as_array().unwrap().len(), 1);
+    let (status, body) = admin.get("/api/requests?limit=1&limit=2").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a repeated parameter is a JSON 400"
+    );
+    assert!(body["errors"]["query"].is_string());
     let (status, body) = admin.get("/api/requests?kind=ticket&status=nope").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["errors"]["kind"].is_string() && body["errors"]["status"].is_string());

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use itv_core::validation::{parse_new_intervention, parse_new_project, parse_new_quote};
 use itv_core::{FieldErrors, RequestKind, Role};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::actions;
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::body::JsonBody;
+use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiError;
 
 type Created = (StatusCode, Json<Value>);
@@ -220,7 +220,7 @@ async fn list(
 pub async fn list_projects(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(p): Query<PageParams>,
+    QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Value>, ApiError> {
     list(state, user, p, RequestKind::Project).await
 }
@@ -242,7 +242,7 @@ pub async fn list_projects(
 pub async fn list_interventions(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(p): Query<PageParams>,
+    QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Value>, ApiError> {
     list(state, user, p, RequestKind::Intervention).await
 }
@@ -264,7 +264,7 @@ pub async fn list_interventions(
 pub async fn list_quotes(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(p): Query<PageParams>,
+    QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Value>, ApiError> {
     list(state, user, p, RequestKind::Quote).await
 }

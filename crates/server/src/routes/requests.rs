@@ -2,7 +2,7 @@
 //! changes, assignment, chat. Mutations honour an `Idempotency-Key` header.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use itv_core::validation::{parse_assign, parse_message, parse_status_change};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::actions;
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::body::JsonBody;
+use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiError;
 use crate::store::{Cursor, IdemKey, RequestQuery, Scope, StoreError};
 
@@ -114,7 +114,7 @@ fn parse_list(p: ListParams, user: &AuthUser) -> Result<RequestQuery, ApiError> 
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(params): Query<ListParams>,
+    QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_list(params, &user)?;
     let page = state.db(move |s| s.query_requests(&query)).await?;
