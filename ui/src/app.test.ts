@@ -156,6 +156,26 @@ describe("App", () => {
     expect(root.querySelector("[data-testid=connection]")?.getAttribute("data-state")).toBe("offline");
   });
 
+  it("saves notification settings per kind and the urgent re-alert delay", async () => {
+    const { root, calls } = await mount();
+    press(",");
+    await flush();
+    const quotes = root.querySelector<HTMLInputElement>("[data-testid=setting-notifyQuotes]")!;
+    quotes.checked = false;
+    quotes.dispatchEvent(new Event("change"));
+    await flush();
+    expect(calls("settingsSet").at(-1)![1][0]).toMatchObject({ notifyQuotes: false, notifyProjects: true });
+    const delay = root.querySelector<HTMLInputElement>("[data-testid=setting-realert]")!;
+    delay.value = "0";
+    delay.dispatchEvent(new Event("change"));
+    await flush();
+    expect(calls("settingsSet").length).toBe(1); // 0 is refused: the engine needs at least 1 minute
+    delay.value = "15";
+    delay.dispatchEvent(new Event("change"));
+    await flush();
+    expect(calls("settingsSet").at(-1)![1][0]).toMatchObject({ urgentReminderMinutes: 15 });
+  });
+
   it("shows offline state and waiting actions from the status event", async () => {
     const { root, emit } = await mount();
     const n = (x: number) => x;
