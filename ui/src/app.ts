@@ -48,6 +48,8 @@ export class App {
 
   async start(): Promise<void> {
     document.addEventListener("keydown", (e) => this.onKey(e));
+    // "Synchronisé il y a …" ages even when nothing happens.
+    window.setInterval(() => this.store.state.phase === "ready" && this.renderStatusBar(), 30_000);
     this.store.subscribe((s, prev) => this.onState(s, prev));
     setLanguage(savedLanguage(this.storage));
     this.renderRoot();

@@ -1,4 +1,4 @@
-import { formatDate, formatDateTime, formatRelative, formatShort, formatXof } from "./format";
+import { parseTimestamp, formatDate, formatDateTime, formatRelative, formatShort, formatXof } from "./format";
 
 const clean = (s: string) => s.replace(/[\u202f\u00a0]/g, " ");
 
@@ -30,6 +30,11 @@ describe("format", () => {
     expect(formatRelative("2025-11-19T10:09:50Z", now, "en")).toBe("now");
     expect(formatRelative("2025-11-17T10:00:00Z", now, "fr")).toBe("avant-hier");
     expect(formatRelative(null, now, "fr")).toBeNull();
+  });
+
+  it("reads Rust's nanosecond timestamps", () => {
+    expect(parseTimestamp("2026-11-26T10:30:49.084024722+00:00").toISOString()).toBe("2026-11-26T10:30:49.084Z");
+    expect(formatRelative("2026-11-26T10:30:49.084024722+00:00", new Date("2026-11-26T10:40:49Z"), "fr")).toBe("il y a 10 minutes");
   });
 
   it("shows only the time for today's rows and the date otherwise", () => {

@@ -10,7 +10,7 @@ function locale(lang: Language): string {
 /** `2025-11-19T10:00:00Z` → `19 nov. 2025, 10:00` (fr-SN). Invalid input is returned as is. */
 export function formatDateTime(iso: string | null | undefined, lang: Language): string {
   if (!iso) return "—";
-  const d = new Date(iso);
+  const d = parseTimestamp(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return new Intl.DateTimeFormat(locale(lang), {
     dateStyle: "medium",
@@ -38,10 +38,16 @@ export function formatXof(amount: number | null | undefined, lang: Language): st
   }).format(amount);
 }
 
+/** Parses RFC 3339, also with more than 3 fractional digits (Rust's `to_rfc3339` writes 9,
+ *  which not every JavaScript engine accepts). */
+export function parseTimestamp(iso: string): Date {
+  return new Date(iso.replace(/(\.\d{3})\d+/, "$1"));
+}
+
 /** "il y a 3 minutes" / "3 minutes ago", relative to `now`. */
 export function formatRelative(iso: string | null, now: Date, lang: Language): string | null {
   if (!iso) return null;
-  const then = new Date(iso);
+  const then = parseTimestamp(iso);
   if (Number.isNaN(then.getTime())) return null;
   const seconds = Math.round((then.getTime() - now.getTime()) / 1000);
   const rtf = new Intl.RelativeTimeFormat(locale(lang), { numeric: "auto" });
@@ -54,7 +60,7 @@ export function formatRelative(iso: string | null, now: Date, lang: Language): s
 
 /** Short time for list rows: today → `10:05`, otherwise `19/11/2025`. */
 export function formatShort(iso: string, now: Date, lang: Language): string {
-  const d = new Date(iso);
+  const d = parseTimestamp(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const day = (x: Date) =>
     new Intl.DateTimeFormat("en-CA", { timeZone: TIME_ZONE, dateStyle: "short" }).format(x);
