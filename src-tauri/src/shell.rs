@@ -64,6 +64,7 @@ pub fn setup(app: &mut App, started: Instant) -> Result<(), Box<dyn std::error::
     };
     // The engine serves the cache as soon as it is open; sync runs in the background.
     let engine = tauri::async_runtime::block_on(Engine::open(&dir, config))?;
+    sign_in_from_env(&engine);
     let events = engine.subscribe();
     app.manage(Shell {
         engine,
@@ -101,6 +102,26 @@ fn software_rendering(app: &App) {
 
 #[cfg(not(target_os = "linux"))]
 fn software_rendering(_app: &App) {}
+
+/// `scripts/run.sh` starts the app signed in: with `ITV_DESK_SERVER`, `ITV_DESK_EMAIL` and
+/// `ITV_DESK_PASSWORD` set and no session restored from the keyring, sign in with them.
+fn sign_in_from_env(engine: &Engine) {
+    if engine.session().is_some() {
+        return;
+    }
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (Some(server), Some(email), Some(password)) = (
+        var("ITV_DESK_SERVER"),
+        var("ITV_DESK_EMAIL"),
+        var("ITV_DESK_PASSWORD"),
+    ) else {
+        return;
+    };
+    match tauri::async_runtime::block_on(engine.sign_in(&server, &email, &password)) {
+        Ok(_) => tracing::info!(%email, %server, "signed in from the environment"),
+        Err(e) => tracing::warn!(error = %e, "sign-in from the environment failed"),
+    }
+}
 
 /// Shows, unminimises and focuses the main window.
 pub fn show_main(app: &AppHandle) {
