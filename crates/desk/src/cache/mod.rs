@@ -108,6 +108,11 @@ const MIGRATIONS: &[&str] = &[
         refusal TEXT
     );
     "#,
+    // 2: indexes for the inbox filters (status, priority) in display order.
+    r#"
+    CREATE INDEX requests_status ON requests(status, kind, pinned DESC, updated_at DESC, id DESC);
+    CREATE INDEX requests_priority ON requests(priority, pinned DESC, updated_at DESC, id DESC);
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -247,6 +252,8 @@ impl Cache {
         meta::set_feed_seq(&tx, head_seq)?;
         meta::set(&tx, "last_sync_at", &chrono::Utc::now().to_rfc3339())?;
         tx.commit()?;
+        // Fresh statistics so the planner picks the right inbox index.
+        self.conn.execute_batch("ANALYZE")?;
         Ok(gone)
     }
 
