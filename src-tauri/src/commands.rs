@@ -87,14 +87,9 @@ pub async fn perform(shell: State<'_, Shell>, action: Action) -> Res<PerformOutc
 }
 
 /// The technicians an intervention can be assigned to.
-// The engine has no technicians() yet (docs/notes-app-needs.md, item 6): until then the
-// assign dialog shows this error instead of a made-up list.
 #[tauri::command]
-pub async fn technicians(_shell: State<'_, Shell>) -> Res<Vec<User>> {
-    Err(UiError {
-        code: "not_available".into(),
-        message: "La liste des techniciens n'est pas encore fournie par le moteur".into(),
-    })
+pub async fn technicians(shell: State<'_, Shell>) -> Res<Vec<User>> {
+    shell.engine.technicians().await.map_err(ui)
 }
 
 #[tauri::command]

@@ -368,15 +368,7 @@ def run_checks(h):
         h.open_by_search(state["ticket"], state["urgent"])
         h.q("[data-testid=action-assign]").click()
 
-        def dialog_or_refusal():
-            if h.qs("[data-testid=technician]"):
-                return "dialog"
-            toast = h.qs("[data-testid=toast]")
-            return toast and "not_available" not in toast[0].text and "pas encore fournie" in toast[0].text and "missing"
-
-        if wait_for(dialog_or_refusal, 5, "the technician list") == "missing":
-            # The engine has no technicians list yet (docs/notes-app-needs.md, item 6).
-            raise Skip("the engine does not provide the technicians list yet")
+        wait_for(lambda: h.qs("[data-testid=technician]"), 5, "the technician list")
         select = h.q("[data-testid=technician]")
         options = [o for o in Select(select).options if "technicien@itvision.sn" in o.text]
         assert options, "demo technician not offered"

@@ -152,6 +152,16 @@ impl Api {
         )?)
     }
 
+    /// `GET /api/staff/technicians` (admins).
+    pub async fn technicians(&self) -> Result<Vec<User>> {
+        let v = self
+            .call(Method::GET, "/api/staff/technicians", None, None)
+            .await?;
+        Ok(serde_json::from_value(
+            v.get("technicians").cloned().unwrap_or(Value::Null),
+        )?)
+    }
+
     pub async fn feed_head(&self) -> Result<i64> {
         let v = self.call(Method::GET, "/api/feed/head", None, None).await?;
         v.get("seq")

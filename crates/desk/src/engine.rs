@@ -371,6 +371,13 @@ impl Engine {
         Ok(())
     }
 
+    /// The technicians an intervention can be assigned to (admins), asked of the
+    /// server: assigning needs the server's current list, so this is not cached.
+    pub async fn technicians(&self) -> Result<Vec<User>> {
+        let ctx = self.inner.ctx().ok_or(Error::NotSignedIn)?;
+        ctx.api.technicians().await
+    }
+
     /// Queues a staff action in the outbox and, when live, sends it right away.
     pub async fn perform(&self, action: Action) -> Result<PerformOutcome> {
         action.validate()?;

@@ -178,6 +178,9 @@ async fn first_sync_reports_progress_and_resync_follows_a_pruned_log() {
     assert_eq!(progress.last(), Some(&230), "{progress:?}");
     assert!(progress.len() >= 3, "paginated: {progress:?}");
     assert_eq!(engine.cached_versions().await.unwrap().len(), 230);
+    let technicians = engine.technicians().await.unwrap();
+    assert_eq!(technicians.len(), 1);
+    assert_eq!(technicians[0].id, users.tech_id);
     assert!(notifier.keys().is_empty(), "a first sync notifies nothing");
 
     // Offline while more than the log keeps happens: resync on return.
