@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiError;
+use crate::store::{LoggedEvent, Store, StoreError, User};
 
 type Created = (StatusCode, Json<Value>);
 
@@ -29,6 +30,28 @@ fn limit_creation(state: &AppState, user: &AuthUser, peer: SocketAddr) -> Result
         &format!("create-ip:{}", peer.ip()),
         cfg.rate_create_per_address,
     )
+}
+
+/// What every creation shares: the role, the seed's validation, the limits, one
+/// store call, and the seed's answer `{success, message, <key>: request}`.
+async fn create<T: Send + 'static>(
+    state: AppState,
+    peer: SocketAddr,
+    user: AuthUser,
+    body: &Value,
+    parse: fn(&Value) -> Result<T, FieldErrors>,
+    act: fn(&dyn Store, &User, T) -> Result<LoggedEvent, StoreError>,
+    (key, message): (&str, &str),
+) -> Result<Created, ApiError> {
+    user.require(&[Role::Client])?;
+    let input = parse(body).map_err(ApiError::Validation)?;
+    limit_creation(&state, &user, peer)?;
+    let client = user.0;
+    let e = state.db(move |s| act(s, &client, input)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "success": true, "message": message, key: e.event.request })),
+    ))
 }
 
 /// `POST /api/client/requests/project` (CLIENT): a new project request, as the seed.
@@ -53,21 +76,16 @@ pub async fn create_project(
     user: AuthUser,
     JsonBody(body): JsonBody,
 ) -> Result<Created, ApiError> {
-    user.require(&[Role::Client])?;
-    let project = parse_new_project(&body).map_err(ApiError::Validation)?;
-    limit_creation(&state, &user, peer)?;
-    let client = user.0.clone();
-    let e = state
-        .db(move |s| actions::create_project(s, &client, project))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "success": true,
-            "message": "Demande de projet envoyée avec succès",
-            "project": e.event.request,
-        })),
-    ))
+    create(
+        state,
+        peer,
+        user,
+        &body,
+        parse_new_project,
+        actions::create_project,
+        ("project", "Demande de projet envoyée avec succès"),
+    )
+    .await
 }
 
 /// `POST /api/client/requests/intervention` (CLIENT): a new intervention request, as the seed.
@@ -92,21 +110,16 @@ pub async fn create_intervention(
     user: AuthUser,
     JsonBody(body): JsonBody,
 ) -> Result<Created, ApiError> {
-    user.require(&[Role::Client])?;
-    let intervention = parse_new_intervention(&body).map_err(ApiError::Validation)?;
-    limit_creation(&state, &user, peer)?;
-    let client = user.0.clone();
-    let e = state
-        .db(move |s| actions::create_intervention(s, &client, intervention))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "success": true,
-            "message": "Demande d'intervention envoyée avec succès",
-            "ticket": e.event.request,
-        })),
-    ))
+    create(
+        state,
+        peer,
+        user,
+        &body,
+        parse_new_intervention,
+        actions::create_intervention,
+        ("ticket", "Demande d'intervention envoyée avec succès"),
+    )
+    .await
 }
 
 /// `POST /api/client/requests/quote` (CLIENT): a new quote request, as the seed.
@@ -131,21 +144,16 @@ pub async fn create_quote(
     user: AuthUser,
     JsonBody(body): JsonBody,
 ) -> Result<Created, ApiError> {
-    user.require(&[Role::Client])?;
-    let quote = parse_new_quote(&body).map_err(ApiError::Validation)?;
-    limit_creation(&state, &user, peer)?;
-    let client = user.0.clone();
-    let e = state
-        .db(move |s| actions::create_quote(s, &client, quote))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "success": true,
-            "message": "Demande de devis envoyée avec succès",
-            "ticket": e.event.request,
-        })),
-    ))
+    create(
+        state,
+        peer,
+        user,
+        &body,
+        parse_new_quote,
+        actions::create_quote,
+        ("ticket", "Demande de devis envoyée avec succès"),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
