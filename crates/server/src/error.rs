@@ -30,6 +30,9 @@ pub enum ApiError {
     TooLarge,
     #[error("rate limited for {retry_after}s")]
     RateLimited { retry_after: u64 },
+    /// The database stayed locked longer than its busy timeout: nothing was written.
+    #[error("database busy")]
+    Busy,
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -46,9 +49,17 @@ impl From<StoreError> for ApiError {
             StoreError::EmailTaken => ApiError::Conflict("Cet email est déjà utilisé"),
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Refused(r) => r.into(),
+            StoreError::Database(db) if is_busy(&db) => ApiError::Busy,
             other => ApiError::Internal(other.to_string()),
         }
     }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 impl From<Refusal> for ApiError {
@@ -105,6 +116,11 @@ impl IntoResponse for ApiError {
                 "rate_limited",
                 "Trop de requêtes, veuillez réessayer dans quelques instants",
             ),
+            ApiError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Le service est momentanément occupé, veuillez réessayer",
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (
@@ -121,8 +137,13 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();
-        if let ApiError::RateLimited { retry_after } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        let retry_after = match self {
+            ApiError::RateLimited { retry_after } => Some(retry_after),
+            ApiError::Busy => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }

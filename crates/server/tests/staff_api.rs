@@ -282,6 +282,51 @@ async fn chat_messages_are_shared_between_client_and_staff() {
     assert_eq!(msgs[1]["authorName"], "Admin Test");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_database_is_503_with_retry_after_and_writes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(temp.path()).await;
+    let _cast = cast(&server);
+    let client = Api::login(&server, "client@test.sn").await;
+    let admin = Api::login(&server, "admin@test.sn").await;
+    let (_, q) = client
+        .post("/api/client/requests/quote", seed_quote())
+        .await;
+    let msg = format!("/api/requests/{}/messages", id_of(&q));
+
+    // Another process holds the write lock past the server's busy timeout.
+    let db = itv_server::Config::for_dir(temp.path().to_path_buf()).database_path();
+    let mut other = rusqlite::Connection::open(db).unwrap();
+    let lock = other
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let res = admin
+        .http
+        .post(format!("{}{msg}", admin.base))
+        .bearer_auth(admin.token.as_deref().unwrap())
+        .json(&json!({"body": "Pendant le verrou"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "busy");
+    assert_eq!(
+        body["message"],
+        "Le service est momentanément occupé, veuillez réessayer"
+    );
+    lock.rollback().unwrap();
+
+    let (_, all) = admin.get(&msg).await;
+    assert!(
+        all["messages"].as_array().unwrap().is_empty(),
+        "nothing half-written"
+    );
+    let (status, _) = admin.post(&msg, json!({"body": "Après le verrou"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn a_retried_idempotency_key_applies_once() {
     let server = TestServer::start().await;
