@@ -82,6 +82,8 @@ pub(crate) struct Inner {
     pub session: Mutex<Option<Session>>,
     pub connection: Mutex<ConnectionState>,
     pub wake: Notify,
+    /// Wakes the outbox loop: an action was queued, or the feed went live.
+    pub outbox_kick: Notify,
     pub outbox_lock: tokio::sync::Mutex<()>,
     pub deliver_lock: tokio::sync::Mutex<()>,
     pub clicks: mpsc::UnboundedSender<Option<String>>,
@@ -189,6 +191,7 @@ impl Engine {
             session: Mutex::new(None),
             connection: Mutex::new(ConnectionState::SignedOut),
             wake: Notify::new(),
+            outbox_kick: Notify::new(),
             outbox_lock: tokio::sync::Mutex::new(()),
             deliver_lock: tokio::sync::Mutex::new(()),
             clicks,
@@ -216,6 +219,7 @@ impl Engine {
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(crate::runner::run(inner.clone())));
         tasks.push(tokio::spawn(crate::runner::reminders(inner.clone())));
+        tasks.push(tokio::spawn(crate::runner::outbox_loop(inner.clone())));
         let inner2 = inner.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(request_id) = clicks_rx.recv().await {
@@ -387,8 +391,11 @@ impl Engine {
         let key = uuid::Uuid::new_v4().to_string();
         let id = self.inner.cache().outbox_push(&action, &key)?;
         self.inner.emit_outbox();
-        if self.inner.connection() == ConnectionState::Live {
-            crate::runner::flush_outbox(&self.inner).await;
+        if self.inner.connection() == ConnectionState::Live
+            && crate::runner::flush_outbox(&self.inner).await == crate::runner::Flushed::Stalled
+        {
+            // No verdict yet: the outbox loop retries with backoff.
+            self.inner.outbox_kick.notify_one();
         }
         let cache = self.inner.cache();
         Ok(match cache.outbox_get(id)? {
@@ -416,7 +423,9 @@ impl Engine {
 
     /// Sends what the outbox holds now (also done on every reconnection).
     pub async fn flush_outbox(&self) {
-        crate::runner::flush_outbox(&self.inner).await;
+        if crate::runner::flush_outbox(&self.inner).await == crate::runner::Flushed::Stalled {
+            self.inner.outbox_kick.notify_one();
+        }
     }
 
     /// Removes an entry the user gave up on (e.g. a refused one).

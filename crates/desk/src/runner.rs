@@ -159,8 +159,7 @@ async fn connect_once(
                 let _ = inner.cache().touch_last_sync();
                 inner.set_connection(ConnectionState::Live);
                 deliver_pending(inner, ctx).await;
-                let inner2 = inner.clone();
-                tokio::spawn(async move { flush_outbox(&inner2).await });
+                inner.outbox_kick.notify_one();
             }
             Step::Resync { .. } => {
                 conn.close().await;
@@ -279,7 +278,7 @@ async fn show(inner: &Arc<Inner>, notice: Notice) {
 }
 
 /// Every `reminder_tick`: alert again about urgent interventions nobody
-/// acknowledged, and retry a stalled outbox.
+/// acknowledged.
 pub(crate) async fn reminders(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(inner.config.reminder_tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -298,12 +297,6 @@ pub(crate) async fn reminders(inner: Arc<Inner>) {
         };
         for n in due {
             show(&inner, n).await;
-        }
-        if inner.connection() == ConnectionState::Live {
-            let pending = inner.cache().outbox_counts().map(|c| c.0).unwrap_or(0);
-            if pending > 0 {
-                flush_outbox(&inner).await;
-            }
         }
     }
 }
@@ -329,11 +322,49 @@ fn remind_due(inner: &Arc<Inner>, ctx: &SessionCtx) -> Result<Vec<Notice>> {
     Ok(out)
 }
 
+/// The outbox's retries: drains it when kicked (action queued, feed live) and,
+/// while the server gives no verdict, tries again with backoff as long as the
+/// feed stays live. Going live again kicks it, so nothing waits for a timer.
+pub(crate) async fn outbox_loop(inner: Arc<Inner>) {
+    let mut attempt: u32 = 0;
+    loop {
+        if attempt == 0 {
+            inner.outbox_kick.notified().await;
+        } else {
+            let delay = inner.config.backoff.delay(attempt, fastrand::f64());
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = inner.outbox_kick.notified() => {}
+            }
+        }
+        if inner.connection() != ConnectionState::Live {
+            attempt = 0;
+            continue;
+        }
+        attempt = match flush_outbox(&inner).await {
+            Flushed::Settled => 0,
+            Flushed::Stalled => attempt.saturating_add(1),
+        };
+    }
+}
+
+/// How a pass over the outbox ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flushed {
+    /// Every entry has a verdict (applied or refused), or none can be sent now.
+    Settled,
+    /// An entry got no verdict (network, 5xx, 429): it and those after it wait.
+    Stalled,
+}
+
 /// Sends pending outbox entries in order, each with its idempotency key.
 /// Stops at the first one without a verdict (offline); refused ones stay, with the reason.
-pub(crate) async fn flush_outbox(inner: &Arc<Inner>) {
+pub(crate) async fn flush_outbox(inner: &Arc<Inner>) -> Flushed {
     let _guard = inner.outbox_lock.lock().await;
-    let Some(ctx) = inner.ctx() else { return };
+    let Some(ctx) = inner.ctx() else {
+        return Flushed::Settled;
+    };
+    let mut flushed = Flushed::Settled;
     loop {
         let next = match inner.cache().outbox_next() {
             Ok(Some(e)) => e,
@@ -365,21 +396,29 @@ pub(crate) async fn flush_outbox(inner: &Arc<Inner>) {
                 Ok(true)
             }
             SendVerdict::RetryLater(why) => {
-                tracing::info!(id = next.id, %why, "outbox: will retry");
+                tracing::warn!(id = next.id, %why, "outbox: no verdict, will retry");
                 cache.outbox_failed_attempt(next.id, &why)?;
                 Ok(false)
             }
-            SendVerdict::AuthLost => Ok(false),
+            SendVerdict::AuthLost => {
+                tracing::warn!(id = next.id, "outbox: session refused, waits for sign-in");
+                Ok(false)
+            }
         })();
         drop(cache);
         match step {
             Ok(true) => continue,
-            Ok(false) => break,
+            Ok(false) => {
+                flushed = Flushed::Stalled;
+                break;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "outbox write failed");
+                flushed = Flushed::Stalled;
                 break;
             }
         }
     }
     inner.emit_outbox();
+    flushed
 }

@@ -144,6 +144,76 @@ async fn offline_actions_apply_once_and_conflicts_surface() {
     srv.stop().await;
 }
 
+/// An action the server answers without a verdict (503: its database was locked)
+/// while the feed stays live is retried by the outbox itself, not left for a timer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_without_verdict_is_retried_while_live() {
+    support::init_logs();
+    let srv_dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(config(srv_dir.path())).await;
+    let users = create_users(&srv);
+    let http = Http::new(&srv.url);
+    let client = http.login(&users.client).await;
+    let admin = http.login(&users.admin).await;
+    let p = http.project(&client, "Projet C").await.unwrap()["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = engine_config(None);
+    // No reminder pass may stand in for the outbox's own retries.
+    cfg.reminder_tick = Duration::from_secs(3600);
+    let engine = Engine::open(data.path(), cfg).await.unwrap();
+    engine
+        .sign_in(&srv.url, &users.admin, PASSWORD)
+        .await
+        .unwrap();
+    wait_live(&engine).await;
+
+    let db = itv_server::Config::for_dir(srv_dir.path().to_path_buf()).database_path();
+    let mut other = rusqlite::Connection::open(db).unwrap();
+    let lock = other
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let out = engine
+        .perform(Action::SendMessage {
+            request_id: p.clone(),
+            body: "Envoyé malgré le verrou".into(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(out, PerformOutcome::Queued { .. }), "{out:?}");
+    let queued = engine.outbox().await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert!(
+        queued[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("503"),
+        "{queued:?}"
+    );
+    lock.rollback().unwrap();
+
+    wait_until(
+        "the message on the server",
+        Duration::from_secs(5),
+        || async {
+            let msgs = http
+                .get(&admin, &format!("/api/requests/{p}/messages"))
+                .await;
+            msgs["messages"].as_array().is_some_and(|m| m.len() == 1)
+        },
+    )
+    .await;
+    wait_until("outbox empty", Duration::from_secs(2), || async {
+        engine.outbox().await.unwrap().is_empty()
+    })
+    .await;
+    srv.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_sync_reports_progress_and_resync_follows_a_pruned_log() {
     support::init_logs();
