@@ -50,6 +50,25 @@ describe("App", () => {
     expect(calls("inboxPage")[0][1][0]).toMatchObject({ offset: 0, limit: 100 });
   });
 
+  it("sorts and keeps only active requests on demand, and remembers both", async () => {
+    const { root, calls, storage } = await mount();
+    const sort = root.querySelector<HTMLSelectElement>("[data-testid=filter-sort]")!;
+    expect(sort.value).toBe("updated");
+    expect(sort.getAttribute("aria-label")).toBe("Trier par");
+    sort.value = "priority";
+    sort.dispatchEvent(new Event("change"));
+    const active = root.querySelector<HTMLInputElement>("[data-testid=filter-active]")!;
+    active.checked = true;
+    active.dispatchEvent(new Event("change"));
+    await flush();
+    expect(calls("inboxPage").at(-1)![1][0]).toMatchObject({ sort: "priority", activeOnly: true });
+
+    // A new window starts with the remembered view.
+    const again = await mount({}, storage as ReturnType<typeof memoryStorage>);
+    expect(again.calls("inboxPage")[0][1][0]).toMatchObject({ sort: "priority", activeOnly: true });
+    expect(again.root.querySelector<HTMLSelectElement>("[data-testid=filter-sort]")!.value).toBe("priority");
+  });
+
   it("moves with j/k, opens with Enter (marking read) and runs action 1 by its key", async () => {
     const { root, calls } = await mount({ requests: [request(), request({ _id: "r2", title: "Deuxième" })] });
     press("j");

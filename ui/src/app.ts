@@ -7,11 +7,11 @@ import type { RequestDetail } from "./bindings/RequestDetail";
 import type { Settings } from "./bindings/Settings";
 import { nextInterventionStep, toEngineAction, type UiAction } from "./actions";
 import { h, replace } from "./dom";
-import { label, language, saveLanguage, savedLanguage, setLanguage, t, type Language } from "./i18n";
+import { label, language, saveLanguage, savedLanguage, setLanguage, t, type Language, type MessageKey } from "./i18n";
 import type { Events, Ipc } from "./ipc";
 import { IpcError } from "./ipc";
 import { commandFor, isTextField, moveSelection, type Command } from "./keyboard";
-import { KINDS, PRIORITIES, filtersKey, statusOptions, toInboxQuery, type Filters } from "./query";
+import { KINDS, PRIORITIES, SORTS, filtersKey, loadViewPrefs, saveViewPrefs, statusOptions, toInboxQuery, type Filters } from "./query";
 import { activeFilters, Store, type Screen } from "./state";
 import { PageCache } from "./virtual";
 import { renderDetail, type PendingMessage } from "./views/detail";
@@ -42,7 +42,7 @@ export class App {
     private root: HTMLElement,
     private ipc: Ipc,
     private ev: Events,
-    /** Remembers the last server typed (a UI preference). */
+    /** Remembers UI preferences: the last server typed, the inbox's sort and "active only". */
     private storage: Pick<Storage, "getItem" | "setItem"> | undefined = globalThis.localStorage,
   ) {}
 
@@ -50,6 +50,8 @@ export class App {
     document.addEventListener("keydown", (e) => this.onKey(e));
     // "Synchronisé il y a …" ages even when nothing happens.
     window.setInterval(() => this.store.state.phase === "ready" && this.renderStatusBar(), 30_000);
+    // Before subscribing: the remembered view is the starting state, not a change.
+    if (this.storage) this.store.dispatch({ type: "filters", patch: loadViewPrefs(this.storage) });
     this.store.subscribe((s, prev) => this.onState(s, prev));
     setLanguage(savedLanguage(this.storage));
     this.renderRoot();
@@ -246,8 +248,8 @@ export class App {
     const select = (id: string, value: string | null, options: Array<[string, string]>, onChange: (v: string | null) => void) => {
       const el = h(
         "select",
-        { attrs: { "data-testid": `filter-${id}`, "aria-label": id }, on: { change: (e) => onChange((e.target as HTMLSelectElement).value || null) } },
-        h("option", { value: "" }, t("filter.all")),
+        { attrs: { "data-testid": `filter-${id}`, "aria-label": t(`filter.${id}` as MessageKey) }, on: { change: (e) => onChange((e.target as HTMLSelectElement).value || null) } },
+        ...(id === "sort" ? [] : [h("option", { value: "" }, t("filter.all"))]),
         ...options.map(([v, text]) => h("option", { value: v }, text)),
       );
       el.value = value ?? "";
@@ -262,11 +264,14 @@ export class App {
       select("priority", q.priority, PRIORITIES.map((k) => [k, label("priority", k)]), (v) => patch({ priority: v as typeof q.priority })),
       check("mine", q.assignedToMe, t("filter.mine"), (v) => patch({ assignedToMe: v })),
       check("unread", q.unreadOnly, t("filter.unread"), (v) => patch({ unreadOnly: v })),
+      check("active", q.activeOnly, t("filter.active"), (v) => patch({ activeOnly: v })),
+      select("sort", q.sort, SORTS.map((k) => [k, t(`sort.${k}`)]), (v) => v && patch({ sort: v as typeof q.sort })),
     );
   }
 
   private patchFilters(p: Partial<Filters>): void {
     this.store.dispatch({ type: "filters", patch: p });
+    if (this.storage && ("sort" in p || "activeOnly" in p)) saveViewPrefs(this.storage, this.store.state.filters);
   }
 
   private renderHelp(): void {

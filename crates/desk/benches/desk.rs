@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use itv_desk::cache::Cache;
 use itv_desk::notify::ClickSender;
 use itv_desk::{
-    ConnectionState, Engine, EngineConfig, InboxQuery, Notice, Notifier, Priority, Request,
-    RequestKind,
+    ConnectionState, Engine, EngineConfig, InboxQuery, InboxSort, Notice, Notifier, Priority,
+    Request, RequestKind,
 };
 use itv_server::testing::TestServer;
 use serde_json::json;
@@ -171,6 +171,16 @@ fn cache_benches(out: &mut Vec<String>) {
             text: Some("caméra plateau".into()),
             ..Default::default()
         },
+        InboxQuery {
+            sort: InboxSort::Priority,
+            active_only: true,
+            ..Default::default()
+        },
+        InboxQuery {
+            sort: InboxSort::Oldest,
+            kind: Some(RequestKind::Project),
+            ..Default::default()
+        },
     ];
     let names = [
         "inbox window, no filter",
@@ -179,6 +189,8 @@ fn cache_benches(out: &mut Vec<String>) {
         "inbox window, assigned to me",
         "inbox window, unread + kind=quote",
         "inbox window, text filter 'caméra plateau'",
+        "inbox window, active only, by priority",
+        "inbox window, kind=project, oldest first",
     ];
     let mut all = Vec::new();
     for (qi, base) in queries.iter().enumerate() {

@@ -45,6 +45,16 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// Order for "by priority" sorting: higher is more pressing.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Low => 0,
+            Priority::Medium => 1,
+            Priority::High => 2,
+            Priority::Urgent => 3,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Priority::Low => "low",
@@ -100,19 +110,18 @@ pub struct Request {
     pub extra: Map<String, Value>,
 }
 
+/// Statuses after which a request needs nobody's attention any more.
+pub fn is_terminal_status(status: &str) -> bool {
+    matches!(
+        status,
+        "rejected" | "completed" | "resolved" | "closed" | "cancelled" | "accepted" | "declined"
+    )
+}
+
 impl Request {
-    /// Statuses after which a request needs nobody's attention any more.
+    /// Whether its status needs nobody's attention any more.
     pub fn is_terminal(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "rejected"
-                | "completed"
-                | "resolved"
-                | "closed"
-                | "cancelled"
-                | "accepted"
-                | "declined"
-        )
+        is_terminal_status(&self.status)
     }
 
     /// Whether a user may see this request (same scope as the server's).
@@ -267,8 +276,22 @@ pub struct InboxItem {
     pub unread: bool,
 }
 
-/// Filters, sort and window of an inbox query. Sort is fixed: active urgent
-/// requests first, then `updatedAt` descending.
+/// The order of the inbox after the active urgent requests, which always come first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum InboxSort {
+    /// Most recent activity first.
+    #[default]
+    Updated,
+    /// Most recently created first.
+    Newest,
+    /// Oldest created first: the triage queue.
+    Oldest,
+    /// Urgent, high, medium, low; most recent activity first within each.
+    Priority,
+}
+
+/// Filters, sort and window of an inbox query.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct InboxQuery {
@@ -277,6 +300,9 @@ pub struct InboxQuery {
     pub priority: Option<Priority>,
     pub assigned_to_me: bool,
     pub unread_only: bool,
+    /// Leaves out requests in a final status (closed, rejected, declined...).
+    pub active_only: bool,
+    pub sort: InboxSort,
     /// Full-text filter (same matching as `search`).
     pub text: Option<String>,
     pub limit: Option<u32>,

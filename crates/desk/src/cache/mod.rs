@@ -19,10 +19,24 @@ pub use meta::StoredAccount;
 pub use notifications::PendingNotice;
 pub use requests::fts_query;
 
+/// One schema step: its SQL, then an optional Rust backfill in the same transaction.
+struct Migration {
+    sql: &'static str,
+    backfill: Option<fn(&Transaction<'_>) -> Result<()>>,
+}
+
+const fn sql(sql: &'static str) -> Migration {
+    Migration {
+        sql,
+        backfill: None,
+    }
+}
+
 /// Ordered schema migrations; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    // 1: requests, their FTS index, messages, history, feed position, notifications, outbox.
-    r#"
+const MIGRATIONS: &[Migration] = &[
+    sql(
+        // 1: requests, their FTS index, messages, history, feed position, notifications, outbox.
+        r#"
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE requests (
         id TEXT PRIMARY KEY,
@@ -108,11 +122,23 @@ const MIGRATIONS: &[&str] = &[
         refusal TEXT
     );
     "#,
+    ),
     // 2: indexes for the inbox filters (status, priority) in display order.
-    r#"
+    sql(r#"
     CREATE INDEX requests_status ON requests(status, kind, pinned DESC, updated_at DESC, id DESC);
     CREATE INDEX requests_priority ON requests(priority, pinned DESC, updated_at DESC, id DESC);
+    "#),
+    // 3: the inbox's sort choices and its "active only" filter.
+    Migration {
+        sql: r#"
+    ALTER TABLE requests ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE requests ADD COLUMN priority_rank INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX requests_created ON requests(pinned DESC, created_at DESC, id DESC);
+    CREATE INDEX requests_rank ON requests(pinned DESC, priority_rank DESC, updated_at DESC, id DESC);
+    CREATE INDEX requests_active ON requests(active, pinned DESC, updated_at DESC, id DESC);
     "#,
+        backfill: Some(requests::backfill_order_columns),
+    },
 ];
 
 /// The schema version this build writes.
@@ -280,9 +306,12 @@ impl Cache {
 
 fn migrate(conn: &mut Connection) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        tx.execute_batch(step.sql)?;
+        if let Some(backfill) = step.backfill {
+            backfill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
         tracing::info!(version = i + 1, "cache migrated");

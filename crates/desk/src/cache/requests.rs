@@ -7,7 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use super::Cache;
 use crate::error::{Error, Result};
 use crate::types::{
-    ChatMessage, HistoryEntry, InboxItem, InboxPage, InboxQuery, Priority, Request, RequestKind,
+    ChatMessage, HistoryEntry, InboxItem, InboxPage, InboxQuery, InboxSort, Priority, Request,
+    RequestKind, is_terminal_status,
 };
 
 const ITEM_COLUMNS: &str = "r.id, r.kind, r.ticket_number, r.title, r.site, r.client_name, \
@@ -43,16 +44,19 @@ pub(crate) fn upsert(
         }
         return Ok(false);
     }
-    let pinned = r.priority == Priority::Urgent && !r.is_terminal();
+    let active = !r.is_terminal();
+    let pinned = r.priority == Priority::Urgent && active;
     let raw = serde_json::to_string(r)?;
     tx.execute(
         "INSERT INTO requests(id, kind, ticket_number, title, description, site, status, priority,
             pinned, client_name, assignee_id, assignee_name, created_at, updated_at, version, raw,
-            unread, sync_gen)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+            unread, sync_gen, active, priority_rank)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20)
          ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, ticket_number = excluded.ticket_number,
             title = excluded.title, description = excluded.description, site = excluded.site,
             status = excluded.status, priority = excluded.priority, pinned = excluded.pinned,
+            active = excluded.active, priority_rank = excluded.priority_rank,
             client_name = excluded.client_name, assignee_id = excluded.assignee_id,
             assignee_name = excluded.assignee_name, created_at = excluded.created_at,
             updated_at = excluded.updated_at, version = excluded.version, raw = excluded.raw,
@@ -77,9 +81,26 @@ pub(crate) fn upsert(
             raw,
             mark_unread,
             generation.unwrap_or(0),
+            active,
+            r.priority.rank(),
         ],
     )?;
     Ok(true)
+}
+
+/// Migration 3: fills `active` and `priority_rank` for rows cached before they existed.
+pub(crate) fn backfill_order_columns(tx: &Transaction<'_>) -> Result<()> {
+    let rows: Vec<(String, String, String)> = tx
+        .prepare("SELECT id, status, priority FROM requests")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update =
+        tx.prepare("UPDATE requests SET active = ?2, priority_rank = ?3 WHERE id = ?1")?;
+    for (id, status, priority) in rows {
+        let rank = parse_priority(&priority).rank();
+        update.execute(params![id, !is_terminal_status(&status), rank])?;
+    }
+    Ok(())
 }
 
 pub(crate) fn remove(tx: &Transaction<'_>, id: &str) -> Result<bool> {
@@ -156,7 +177,7 @@ fn parse_priority(s: &str) -> Priority {
 }
 
 impl Cache {
-    /// One window of the inbox: filters, active urgent first, then most recently updated.
+    /// One window of the inbox: filters, active urgent first, then the chosen order.
     pub fn inbox(&self, q: &InboxQuery, me: Option<&str>) -> Result<InboxPage> {
         let mut clauses: Vec<&str> = Vec::new();
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
@@ -179,6 +200,9 @@ impl Cache {
         if q.unread_only {
             clauses.push("r.unread = 1");
         }
+        if q.active_only {
+            clauses.push("r.active = 1");
+        }
         if let Some(text) = q.text.as_deref().and_then(fts_query) {
             clauses.push("r.rowid IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
             args.push(Box::new(text));
@@ -195,9 +219,15 @@ impl Cache {
             params.as_slice(),
             |r| r.get(0),
         )?;
+        let order = match q.sort {
+            InboxSort::Updated => "r.updated_at DESC, r.id DESC",
+            InboxSort::Newest => "r.created_at DESC, r.id DESC",
+            InboxSort::Oldest => "r.created_at ASC, r.id ASC",
+            InboxSort::Priority => "r.priority_rank DESC, r.updated_at DESC, r.id DESC",
+        };
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM requests r {filter}
-             ORDER BY r.pinned DESC, r.updated_at DESC, r.id DESC LIMIT {limit} OFFSET {}",
+             ORDER BY r.pinned DESC, {order} LIMIT {limit} OFFSET {}",
             q.offset
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::notify::Notice;
 use crate::outbox::{Action, OutboxState};
-use crate::types::{InboxQuery, Priority, RequestKind};
+use crate::types::{InboxQuery, InboxSort, Priority, RequestKind};
 
 pub(crate) fn req(id: &str, kind: RequestKind, version: i64, updated: &str) -> Request {
     Request {
@@ -258,6 +258,134 @@ fn inbox_sorts_active_urgent_first_and_filters() {
     assert_eq!(c.unread_count().unwrap(), 1);
     assert_eq!(c.mark_read(&["03".into()]).unwrap(), vec!["03".to_string()]);
     assert_eq!(c.unread_count().unwrap(), 0);
+}
+
+#[test]
+fn inbox_sort_choices_keep_active_urgent_first() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let mut rows = Vec::new();
+    // Created on day i, updated on day 30 - i: "updated" and "newest" disagree.
+    for (i, p) in [
+        Priority::Low,
+        Priority::High,
+        Priority::Urgent,
+        Priority::Medium,
+        Priority::High,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = req(
+            &format!("{i}"),
+            RequestKind::Intervention,
+            1,
+            &format!("2025-11-{:02}T00:00:00Z", 30 - i),
+        );
+        r.created_at = format!("2025-11-{:02}T00:00:00Z", i + 1);
+        r.priority = p;
+        rows.push(r);
+    }
+    rows[3].status = "closed".into();
+    c.apply_sync_page(&rows, 1, false).unwrap();
+    let order = |c: &Cache, sort, active_only| -> Vec<String> {
+        let q = InboxQuery {
+            sort,
+            active_only,
+            ..Default::default()
+        };
+        c.inbox(&q, None)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.id)
+            .collect()
+    };
+    assert_eq!(
+        order(&c, InboxSort::Updated, false),
+        ["2", "0", "1", "3", "4"]
+    );
+    assert_eq!(
+        order(&c, InboxSort::Newest, false),
+        ["2", "4", "3", "1", "0"]
+    );
+    assert_eq!(
+        order(&c, InboxSort::Oldest, false),
+        ["2", "0", "1", "3", "4"]
+    );
+    assert_eq!(
+        order(&c, InboxSort::Priority, false),
+        ["2", "1", "4", "3", "0"]
+    );
+    assert_eq!(order(&c, InboxSort::Newest, true), ["2", "4", "1", "0"]);
+    // A request leaving its final status comes back in "active only".
+    let mut reopened = rows[3].clone();
+    reopened.status = "in_progress".into();
+    reopened.version = 2;
+    c.apply_sync_page(&[reopened], 2, false).unwrap();
+    assert_eq!(
+        order(&c, InboxSort::Newest, true),
+        ["2", "4", "3", "1", "0"]
+    );
+}
+
+#[test]
+fn migration_3_backfills_sort_columns_of_an_older_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // A cache as version 2 left it, with one closed and one urgent request.
+        let mut conn = rusqlite::Connection::open(dir.path().join("cache.sqlite3")).unwrap();
+        let tx = conn.transaction().unwrap();
+        for m in &super::MIGRATIONS[..2] {
+            tx.execute_batch(m.sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 2).unwrap();
+        let mut closed = req("a", RequestKind::Project, 1, "2025-11-02T00:00:00Z");
+        closed.status = "closed".into();
+        let mut urgent = req("b", RequestKind::Intervention, 1, "2025-11-03T00:00:00Z");
+        urgent.priority = Priority::Urgent;
+        for r in [&closed, &urgent] {
+            tx.execute(
+                "INSERT INTO requests(id, kind, title, description, site, status, priority, pinned,
+                    client_name, created_at, updated_at, version, raw)
+                 VALUES (?1, ?2, ?3, '', '', ?4, ?5, 0, '', ?6, ?6, 1, ?7)",
+                rusqlite::params![
+                    r.id,
+                    r.kind.as_str(),
+                    r.title,
+                    r.status,
+                    r.priority.as_str(),
+                    r.updated_at,
+                    serde_json::to_string(r).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let c = Cache::open(dir.path()).unwrap();
+    assert_eq!(c.schema_version().unwrap(), SCHEMA_VERSION);
+    let (active, rank): (bool, i64) = c
+        .conn()
+        .query_row(
+            "SELECT active, priority_rank FROM requests WHERE id = 'a'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((active, rank), (false, 1));
+    let q = InboxQuery {
+        active_only: true,
+        sort: InboxSort::Priority,
+        ..Default::default()
+    };
+    let ids: Vec<String> = c
+        .inbox(&q, None)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(ids, ["b"]);
 }
 
 #[test]
