@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "request_detail",
     "mark_read",
     "perform",
+    "quote_preview",
     "technicians",
     "status",
     "outbox_list",

@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use itv_desk::error::{Error, UiError};
 use itv_desk::outbox::{Action, OutboxEntry, PerformOutcome};
+use itv_desk::quote::{QuoteLineDraft, QuotePreview};
 use itv_desk::settings::Settings;
 use itv_desk::types::{InboxPage, InboxQuery, RequestDetail, Session, User};
 use tauri::State;
@@ -27,6 +28,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         request_detail,
         mark_read,
         perform,
+        quote_preview,
         technicians,
         status,
         outbox_list,
@@ -84,6 +86,12 @@ pub async fn mark_read(shell: State<'_, Shell>, id: String) -> Res<()> {
 #[tauri::command]
 pub async fn perform(shell: State<'_, Shell>, action: Action) -> Res<PerformOutcome> {
     shell.engine.perform(action).await.map_err(ui)
+}
+
+/// The totals of a quote being edited, with the server's arithmetic.
+#[tauri::command]
+pub fn quote_preview(lines: Vec<QuoteLineDraft>, discount: u64) -> QuotePreview {
+    itv_desk::quote::preview(&lines, discount)
 }
 
 /// The technicians an intervention can be assigned to.

@@ -46,6 +46,7 @@ impl StatusSnapshot {
 pub fn export_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
     use itv_desk::error::UiError;
     use itv_desk::outbox::{Action, PerformOutcome};
+    use itv_desk::quote::QuotePreview;
     use itv_desk::settings::Settings;
     use itv_desk::types::{EngineEvent, InboxPage, InboxQuery, RequestDetail, Session, User};
     Action::export_all_to(dir)?;
@@ -54,6 +55,7 @@ pub fn export_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> 
     InboxQuery::export_all_to(dir)?;
     OutboxEntry::export_all_to(dir)?;
     PerformOutcome::export_all_to(dir)?;
+    QuotePreview::export_all_to(dir)?;
     RequestDetail::export_all_to(dir)?;
     Session::export_all_to(dir)?;
     Settings::export_all_to(dir)?;

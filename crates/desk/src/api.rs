@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result, ServerRefusal};
 use crate::outbox::Action;
+use crate::quote::QuoteDoc;
 use crate::types::{ChatMessage, HistoryEntry, Request, User};
 
 /// A thin, cloneable client bound to one server and (optionally) one token.
@@ -45,6 +46,9 @@ pub struct DetailAnswer {
     pub history: Vec<HistoryEntry>,
     #[serde(default)]
     pub messages: Vec<ChatMessage>,
+    /// Staff see it while it is prepared; a client only once sent.
+    #[serde(default)]
+    pub quote: Option<QuoteDoc>,
 }
 
 /// What a successful staff action returned.
@@ -52,6 +56,8 @@ pub struct DetailAnswer {
 pub struct ActionAnswer {
     pub request: Option<Request>,
     pub chat_message: Option<ChatMessage>,
+    /// The stored quote, when the action prepared one.
+    pub quote: Option<QuoteDoc>,
 }
 
 /// Normalises a user-typed server URL ("host:port", trailing slash...).
@@ -188,9 +194,9 @@ impl Api {
 
     /// Sends one staff action with its idempotency key.
     pub async fn perform(&self, action: &Action, idempotency_key: &str) -> Result<ActionAnswer> {
-        let (path, body) = action.endpoint();
+        let (method, path, body) = action.endpoint();
         let v = self
-            .call(Method::POST, &path, Some(&body), Some(idempotency_key))
+            .call(method, &path, Some(&body), Some(idempotency_key))
             .await?;
         let request = v
             .get("request")
@@ -200,9 +206,14 @@ impl Api {
             .get("chatMessage")
             .cloned()
             .and_then(|m| serde_json::from_value(m).ok());
+        let quote = v
+            .get("quote")
+            .cloned()
+            .and_then(|q| serde_json::from_value(q).ok());
         Ok(ActionAnswer {
             request,
             chat_message,
+            quote,
         })
     }
 }

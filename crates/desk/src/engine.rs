@@ -339,10 +339,12 @@ impl Engine {
         if let Some(ctx) = self.inner.ctx() {
             match tokio::time::timeout(Duration::from_secs(5), ctx.api.request_detail(id)).await {
                 Ok(Ok(d)) => {
-                    let changed =
-                        self.inner
-                            .cache()
-                            .store_detail(&d.request, &d.history, &d.messages)?;
+                    let changed = self.inner.cache().store_detail(
+                        &d.request,
+                        &d.history,
+                        &d.messages,
+                        d.quote.as_ref(),
+                    )?;
                     if changed {
                         self.inner.emit_changed(vec![id.to_owned()]);
                     }
@@ -363,6 +365,7 @@ impl Engine {
             request,
             history: cache.history(id)?,
             messages: cache.messages(id)?,
+            quote: cache.quote(id)?,
             unread,
             fresh,
         })

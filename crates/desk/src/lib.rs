@@ -9,6 +9,7 @@ pub mod error;
 pub mod feed;
 pub mod notify;
 pub mod outbox;
+pub mod quote;
 mod runner;
 pub mod secrets;
 pub mod settings;

@@ -1,11 +1,13 @@
 //! Staff actions and the outbox's rules: what each action sends, and what a
 //! server answer means for a queued action (done, refused for good, retry later).
 
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use ts_rs::TS;
 
 use crate::error::{Error, ServerRefusal};
+use crate::quote::QuoteDraft;
 use crate::types::Request;
 
 /// A staff action on a request; queued in the outbox, sent in order.
@@ -33,6 +35,13 @@ pub enum Action {
     },
     /// Post a chat message on a request.
     SendMessage { request_id: String, body: String },
+    /// ADMIN: store (or replace) the priced quote of a quote request.
+    PrepareQuote {
+        request_id: String,
+        quote: QuoteDraft,
+    },
+    /// ADMIN: send the prepared quote to the client (`in_progress` → `sent`).
+    SendQuote { request_id: String },
 }
 
 impl Action {
@@ -42,7 +51,9 @@ impl Action {
             | Action::RejectProject { request_id, .. }
             | Action::SetStatus { request_id, .. }
             | Action::Assign { request_id, .. }
-            | Action::SendMessage { request_id, .. } => request_id,
+            | Action::SendMessage { request_id, .. }
+            | Action::PrepareQuote { request_id, .. }
+            | Action::SendQuote { request_id } => request_id,
         }
     }
 
@@ -60,6 +71,10 @@ impl Action {
                 technician_id,
             } => blank(request_id) || blank(technician_id),
             Action::SendMessage { request_id, body } => blank(request_id) || blank(body),
+            // The server checks the lines, amounts and date, field by field.
+            Action::PrepareQuote { request_id, .. } | Action::SendQuote { request_id } => {
+                blank(request_id)
+            }
         };
         if bad {
             Err(Error::Invalid(format!("incomplete action: {self:?}")))
@@ -68,32 +83,45 @@ impl Action {
         }
     }
 
-    /// The endpoint path and JSON body this action is sent as.
-    pub fn endpoint(&self) -> (String, Value) {
+    /// The method, endpoint path and JSON body this action is sent as.
+    pub fn endpoint(&self) -> (Method, String, Value) {
         let id = self.request_id();
+        let status = format!("/api/requests/{id}/status");
         match self {
-            Action::ValidateProject { .. } => (
-                format!("/api/requests/{id}/status"),
-                json!({"status": "active"}),
-            ),
+            Action::ValidateProject { .. } => (Method::POST, status, json!({"status": "active"})),
             Action::RejectProject { reason, .. } => (
-                format!("/api/requests/{id}/status"),
+                Method::POST,
+                status,
                 json!({"status": "rejected", "reason": reason}),
             ),
-            Action::SetStatus { status, reason, .. } => {
-                let mut body = json!({ "status": status });
+            Action::SetStatus {
+                status: to, reason, ..
+            } => {
+                let mut body = json!({ "status": to });
                 if let Some(r) = reason {
                     body["reason"] = json!(r);
                 }
-                (format!("/api/requests/{id}/status"), body)
+                (Method::POST, status, body)
             }
             Action::Assign { technician_id, .. } => (
+                Method::POST,
                 format!("/api/requests/{id}/assign"),
                 json!({ "technicianId": technician_id }),
             ),
             Action::SendMessage { body, .. } => (
+                Method::POST,
                 format!("/api/requests/{id}/messages"),
                 json!({ "body": body }),
+            ),
+            Action::PrepareQuote { quote, .. } => (
+                Method::PUT,
+                format!("/api/requests/{id}/quote"),
+                serde_json::to_value(quote).unwrap_or(Value::Null),
+            ),
+            Action::SendQuote { .. } => (
+                Method::POST,
+                format!("/api/requests/{id}/quote/send"),
+                json!({}),
             ),
         }
     }
@@ -219,10 +247,11 @@ mod tests {
             request_id: "r1".into(),
             reason: "hors zone".into(),
         };
-        let (p, b) = a.endpoint();
+        let (m, p, b) = a.endpoint();
+        assert_eq!(m, Method::POST);
         assert_eq!(p, "/api/requests/r1/status");
         assert_eq!(b, json!({"status": "rejected", "reason": "hors zone"}));
-        let (p, b) = Action::Assign {
+        let (_, p, b) = Action::Assign {
             request_id: "r2".into(),
             technician_id: "t".into(),
         }

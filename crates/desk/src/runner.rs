@@ -384,8 +384,12 @@ pub(crate) async fn flush_outbox(inner: &Arc<Inner>) -> Flushed {
             SendVerdict::Done => {
                 let answer = sent.as_ref().ok().cloned().unwrap_or_default();
                 cache.outbox_done(next.id)?;
-                let changed = cache
-                    .store_action_result(answer.request.as_ref(), answer.chat_message.as_ref())?;
+                let changed = cache.store_action_result(
+                    next.action.request_id(),
+                    answer.request.as_ref(),
+                    answer.chat_message.as_ref(),
+                    answer.quote.as_ref(),
+                )?;
                 inner.emit_changed(changed);
                 tracing::info!(id = next.id, "outbox: applied");
                 Ok(true)

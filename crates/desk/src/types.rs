@@ -2,6 +2,7 @@
 //! (requests, messages, feed frames) and the UI-facing ones (inbox rows, events).
 //! camelCase JSON everywhere, because a Tauri shell hands them to a TypeScript UI.
 
+use crate::quote::QuoteDoc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
@@ -326,6 +327,8 @@ pub struct RequestDetail {
     pub request: Request,
     pub history: Vec<HistoryEntry>,
     pub messages: Vec<ChatMessage>,
+    /// The priced quote of a quote request, once prepared.
+    pub quote: Option<QuoteDoc>,
     pub unread: bool,
     /// True when the detail came from the server just now, false when only cached.
     pub fresh: bool,

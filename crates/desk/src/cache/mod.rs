@@ -139,6 +139,10 @@ const MIGRATIONS: &[Migration] = &[
     "#,
         backfill: Some(requests::backfill_order_columns),
     },
+    // 4: the quote of a quote request, as last fetched (shown offline too).
+    sql(r#"
+    CREATE TABLE quotes (request_id TEXT PRIMARY KEY, raw TEXT NOT NULL);
+    "#),
 ];
 
 /// The schema version this build writes.

@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::Cache;
 use crate::error::{Error, Result};
+use crate::quote::QuoteDoc;
 use crate::types::{
     ChatMessage, HistoryEntry, InboxItem, InboxPage, InboxQuery, InboxSort, Priority, Request,
     RequestKind, is_terminal_status,
@@ -88,6 +89,30 @@ pub(crate) fn upsert(
     Ok(true)
 }
 
+/// Replaces (or, with `None`, removes) the cached quote; returns whether it changed.
+fn store_quote(tx: &Transaction<'_>, request_id: &str, quote: Option<&QuoteDoc>) -> Result<bool> {
+    let old: Option<String> = tx
+        .query_row(
+            "SELECT raw FROM quotes WHERE request_id = ?1",
+            [request_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let new = quote.map(serde_json::to_string).transpose()?;
+    if old == new {
+        return Ok(false);
+    }
+    match &new {
+        Some(raw) => tx.execute(
+            "INSERT INTO quotes(request_id, raw) VALUES (?1, ?2)
+             ON CONFLICT(request_id) DO UPDATE SET raw = excluded.raw",
+            params![request_id, raw],
+        )?,
+        None => tx.execute("DELETE FROM quotes WHERE request_id = ?1", [request_id])?,
+    };
+    Ok(true)
+}
+
 /// Migration 3: fills `active` and `priority_rank` for rows cached before they existed.
 pub(crate) fn backfill_order_columns(tx: &Transaction<'_>) -> Result<()> {
     let rows: Vec<(String, String, String)> = tx
@@ -105,6 +130,7 @@ pub(crate) fn backfill_order_columns(tx: &Transaction<'_>) -> Result<()> {
 
 pub(crate) fn remove(tx: &Transaction<'_>, id: &str) -> Result<bool> {
     tx.execute("DELETE FROM messages WHERE request_id = ?1", [id])?;
+    tx.execute("DELETE FROM quotes WHERE request_id = ?1", [id])?;
     tx.execute("DELETE FROM history WHERE request_id = ?1", [id])?;
     Ok(tx.execute("DELETE FROM requests WHERE id = ?1", [id])? > 0)
 }
@@ -306,15 +332,17 @@ impl Cache {
             .collect()
     }
 
-    /// Stores a detail fetched from the server (request, whole history, messages).
+    /// Stores a detail fetched from the server (request, whole history, messages, quote).
     pub fn store_detail(
         &mut self,
         request: &Request,
         history: &[HistoryEntry],
         messages: &[ChatMessage],
+        quote: Option<&QuoteDoc>,
     ) -> Result<bool> {
         let tx = self.conn_mut().transaction()?;
-        let changed = upsert(&tx, request, false, None)?;
+        let mut changed = upsert(&tx, request, false, None)?;
+        changed |= store_quote(&tx, &request.id, quote)?;
         tx.execute("DELETE FROM history WHERE request_id = ?1", [&request.id])?;
         for (i, h) in history.iter().enumerate() {
             tx.execute(
@@ -329,16 +357,35 @@ impl Cache {
         Ok(changed)
     }
 
-    /// Stores the request (and message) a successful action returned.
+    /// The cached quote of a quote request.
+    pub fn quote(&self, request_id: &str) -> Result<Option<QuoteDoc>> {
+        let raw: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT raw FROM quotes WHERE request_id = ?1",
+                [request_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(raw.map(|r| serde_json::from_str(&r)).transpose()?)
+    }
+
+    /// Stores what a successful action returned: the request, a message, a prepared quote.
     pub fn store_action_result(
         &mut self,
+        request_id: &str,
         request: Option<&Request>,
         message: Option<&ChatMessage>,
+        quote: Option<&QuoteDoc>,
     ) -> Result<Vec<String>> {
         let tx = self.conn_mut().transaction()?;
         let mut changed = Vec::new();
+        if quote.is_some() && store_quote(&tx, request_id, quote)? {
+            changed.push(request_id.to_owned());
+        }
         if let Some(r) = request
             && upsert(&tx, r, false, None)?
+            && !changed.contains(&r.id)
         {
             changed.push(r.id.clone());
         }
