@@ -26,9 +26,18 @@ describe("actions", () => {
     expect(availableActions(tech, { kind: "intervention", status: "resolved", assigneeId: "t" })).toEqual([]);
   });
 
-  it("lets an admin start a quote and offers clients nothing here", () => {
-    expect(kinds(availableActions(admin, { kind: "quote", status: "open", assigneeId: null }))).toEqual(["status:in_progress"]);
-    expect(availableActions(client, { kind: "quote", status: "open", assigneeId: null })).toEqual([]);
+  it("lets an admin prepare, edit and send a quote, and offers clients nothing here", () => {
+    const quote = (status: string) => ({ kind: "quote" as const, status, assigneeId: null });
+    expect(availableActions(admin, quote("open"))).toEqual([{ type: "prepareQuote", labelKey: "action.prepareQuote" }]);
+    expect(kinds(availableActions(admin, quote("in_progress")))).toEqual(["prepareQuote"]);
+    expect(availableActions(admin, quote("in_progress"), true)).toEqual([
+      { type: "prepareQuote", labelKey: "action.editQuote" },
+      { type: "sendQuote", labelKey: "action.sendQuote" },
+    ]);
+    expect(availableActions(admin, quote("sent"), true)).toEqual([]);
+    expect(availableActions(client, quote("open"))).toEqual([]);
+    expect(toEngineAction({ type: "sendQuote", labelKey: "action.sendQuote" }, "q1")).toEqual({ type: "sendQuote", requestId: "q1" });
+    expect(toEngineAction({ type: "prepareQuote", labelKey: "action.prepareQuote" }, "q1")).toBeNull();
   });
 
   it("walks the technician's steps in order", () => {

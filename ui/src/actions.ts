@@ -10,7 +10,9 @@ export type UiAction =
   | { type: "validate"; labelKey: MessageKey }
   | { type: "status"; status: string; labelKey: MessageKey; step?: boolean }
   | { type: "reject"; labelKey: MessageKey }
-  | { type: "assign"; labelKey: MessageKey };
+  | { type: "assign"; labelKey: MessageKey }
+  | { type: "prepareQuote"; labelKey: MessageKey }
+  | { type: "sendQuote"; labelKey: MessageKey };
 
 /** The technician's step after `status`, one click each: assigned → en_route → on_site → resolved. */
 export function nextInterventionStep(status: string): string | null {
@@ -30,7 +32,8 @@ const CANCELLABLE = new Set(["open", "assigned", "en_route", "on_site"]);
 
 type Req = Pick<Request, "kind" | "status" | "assigneeId">;
 
-export function availableActions(user: Pick<User, "_id" | "role">, r: Req): UiAction[] {
+/** `hasQuote`: a quote request already has a prepared quote (it can be edited, then sent). */
+export function availableActions(user: Pick<User, "_id" | "role">, r: Req, hasQuote = false): UiAction[] {
   const admin = user.role === "ADMIN";
   const out: UiAction[] = [];
   if (r.kind === "project") {
@@ -54,13 +57,16 @@ export function availableActions(user: Pick<User, "_id" | "role">, r: Req): UiAc
     }
     return out;
   }
-  if (r.kind === "quote" && admin && r.status === "open") {
-    out.push({ type: "status", status: "in_progress", labelKey: "action.startQuote" });
+  if (r.kind === "quote" && admin && (r.status === "open" || r.status === "in_progress")) {
+    // Preparing the quote also moves an open request to in_progress (the server does it).
+    out.push({ type: "prepareQuote", labelKey: hasQuote ? "action.editQuote" : "action.prepareQuote" });
+    if (hasQuote && r.status === "in_progress") out.push({ type: "sendQuote", labelKey: "action.sendQuote" });
   }
   return out;
 }
 
-/** The engine action for a UI action; `input` is the reason or technician id the dialog asked for. */
+/** The engine action for a UI action; `input` is the reason or technician id the dialog asked for.
+ *  `prepareQuote` is built by the quote editor, not here. */
 export function toEngineAction(a: UiAction, requestId: string, input: string | null = null): Action | null {
   switch (a.type) {
     case "validate":
@@ -71,5 +77,9 @@ export function toEngineAction(a: UiAction, requestId: string, input: string | n
       return { type: "setStatus", requestId, status: a.status, reason: null };
     case "assign":
       return input ? { type: "assign", requestId, technicianId: input } : null;
+    case "sendQuote":
+      return { type: "sendQuote", requestId };
+    case "prepareQuote":
+      return null;
   }
 }

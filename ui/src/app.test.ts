@@ -218,6 +218,51 @@ describe("App", () => {
     expect(calls("perform")[0][1]).toEqual([{ type: "sendMessage", requestId: "r1", body: "Bonjour" }]);
   });
 
+  it("prepares a quote in the editor: live totals, errors kept in the dialog, then saved", async () => {
+    const quoteRequest = request({ _id: "q1", kind: "quote", status: "open", ticketNumber: "DEV-202611-0001", title: "Devis caméras" });
+    let attempts = 0;
+    const { root, calls } = await mount({
+      requests: [quoteRequest],
+      perform: (a) => {
+        if (a.type !== "prepareQuote") return { outcome: "applied", request: null };
+        attempts += 1;
+        return attempts === 1
+          ? { outcome: "refused", outboxId: 3, refusal: { status: 400, code: "validation", message: "Certains champs sont invalides (validUntil: trop tôt)", currentStatus: null } }
+          : { outcome: "applied", request: null };
+      },
+    });
+    root.querySelector<HTMLElement>("[data-testid=row]")!.click();
+    await flush();
+    expect(root.querySelector("[data-testid=quote-none]")).not.toBeNull();
+    root.querySelector<HTMLButtonElement>("[data-testid=action-prepareQuote]")!.click();
+    await flush();
+    const editor = document.querySelector<HTMLElement>("[data-testid=quote-editor]")!;
+    expect(editor.querySelector("h2")?.textContent).toBe("Devis DEV-202611-0001");
+    const line = editor.querySelector<HTMLElement>("[data-testid=quote-line]")!;
+    const [designation, quantity, price] = [...line.querySelectorAll("input")];
+    designation.value = "Caméra IP 4K";
+    quantity.value = "4";
+    price.value = "85 000";
+    price.dispatchEvent(new Event("input", { bubbles: true }));
+    await flush();
+    const total = () => editor.querySelector("[data-testid=quote-preview-total]")?.textContent?.replace(/[\u202f\u00a0]/g, " ");
+    expect(total()).toBe("401 200 F CFA");
+    expect(calls("quotePreview").at(-1)![1]).toEqual([[{ designation: "Caméra IP 4K", quantity: 4, unitPrice: 85000 }], 0]);
+
+    editor.querySelector("form")!.requestSubmit();
+    await flush();
+    expect(editor.isConnected).toBe(true);
+    expect(editor.querySelector("[data-testid=quote-errors]")?.textContent).toContain("validUntil: trop tôt");
+    expect(calls("outboxDiscard")[0][1]).toEqual([3]);
+
+    editor.querySelector("form")!.requestSubmit();
+    await flush();
+    expect(editor.isConnected).toBe(false);
+    const sent = calls("perform").map(([, args]) => args[0]);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject({ type: "prepareQuote", requestId: "q1", quote: { lines: [{ designation: "Caméra IP 4K", quantity: 4, unitPrice: 85000 }], discount: 0 } });
+  });
+
   it("keeps a technician's session on 'Mes interventions' by default", async () => {
     const { root } = await mount({ session: { ...adminSession, user: { ...adminSession.user, role: "TECHNICIAN" } } });
     expect(root.querySelector("[data-testid=nav-mine]")?.getAttribute("aria-current")).toBe("true");

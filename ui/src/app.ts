@@ -16,6 +16,7 @@ import { activeFilters, Store, type Screen } from "./state";
 import { PageCache } from "./virtual";
 import { renderDetail, type PendingMessage } from "./views/detail";
 import { askReason, askTechnician } from "./views/dialogs";
+import { blankDraft, editQuote, typedFrom } from "./views/quote";
 import { helpOverlay } from "./views/help";
 import { VirtualList } from "./views/list";
 import { settingsView } from "./views/settings";
@@ -342,6 +343,10 @@ export class App {
     const d = this.detail;
     if (!d) return;
     let input: string | null = null;
+    if (a.type === "prepareQuote") {
+      await this.editQuote(d);
+      return;
+    }
     if (a.type === "reject") {
       input = await askReason();
       if (!input) return;
@@ -358,6 +363,34 @@ export class App {
     }
     const action = toEngineAction(a, d.request._id, input);
     if (action) await this.perform(action);
+  }
+
+  /** Opens the quote editor; a refusal from the server is shown in the editor, which stays open. */
+  private async editQuote(d: RequestDetail): Promise<void> {
+    const requestId = d.request._id;
+    const start = d.quote ? typedFrom(d.quote) : blankDraft(new Date());
+    const title = t("quote.editorTitle", { ticket: d.request.ticketNumber ?? d.request.title });
+    const saved = await editQuote(title, start, {
+      preview: (lines, discount) => this.ipc.quotePreview(lines, discount),
+      save: async (quote) => {
+        try {
+          const r = await this.ipc.perform({ type: "prepareQuote", requestId, quote });
+          if (r.outcome !== "refused") {
+            if (r.outcome === "queued") this.store.dispatch({ type: "toast", text: t("status.queued") });
+            return null;
+          }
+          // Shown in the editor, where it can be fixed: not left in the outbox as well.
+          await this.ipc.outboxDiscard(r.outboxId).catch(() => undefined);
+          return r.refusal.message;
+        } catch (e) {
+          return e instanceof IpcError ? e.message : String(e);
+        }
+      },
+    });
+    if (saved) {
+      void this.loadDetail();
+      this.list?.refresh();
+    }
   }
 
   private async sendMessage(body: string): Promise<boolean> {
@@ -564,5 +597,9 @@ export function describeAction(a: Action): string {
       return t("action.assign");
     case "sendMessage":
       return `${t("chat.send")} : ${a.body}`;
+    case "prepareQuote":
+      return t("action.prepareQuote");
+    case "sendQuote":
+      return t("action.sendQuote");
   }
 }

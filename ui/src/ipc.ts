@@ -8,6 +8,8 @@ import type { InboxPage } from "./bindings/InboxPage";
 import type { InboxQuery } from "./bindings/InboxQuery";
 import type { OutboxEntry } from "./bindings/OutboxEntry";
 import type { PerformOutcome } from "./bindings/PerformOutcome";
+import type { QuoteLineDraft } from "./bindings/QuoteLineDraft";
+import type { QuotePreview } from "./bindings/QuotePreview";
 import type { RequestDetail } from "./bindings/RequestDetail";
 import type { Session } from "./bindings/Session";
 import type { Settings } from "./bindings/Settings";
@@ -50,6 +52,8 @@ export const ipc = {
   requestDetail: (id: string) => call<RequestDetail>("request_detail", { id }),
   markRead: (id: string) => call<void>("mark_read", { id }),
   perform: (action: Action) => call<PerformOutcome>("perform", { action }),
+  /** Totals of a quote being edited, by the engine (the server's arithmetic). */
+  quotePreview: (lines: QuoteLineDraft[], discount: number) => call<QuotePreview>("quote_preview", { lines, discount }),
   technicians: () => call<User[]>("technicians"),
   status: () => call<StatusSnapshot>("status"),
   outboxList: () => call<OutboxEntry[]>("outbox_list"),

@@ -4,7 +4,11 @@ import type { InboxItem } from "../bindings/InboxItem";
 import type { InboxPage } from "../bindings/InboxPage";
 import type { InboxQuery } from "../bindings/InboxQuery";
 import type { OutboxEntry } from "../bindings/OutboxEntry";
+import type { Action } from "../bindings/Action";
 import type { PerformOutcome } from "../bindings/PerformOutcome";
+import type { QuoteDoc } from "../bindings/QuoteDoc";
+import type { QuoteLineDraft } from "../bindings/QuoteLineDraft";
+import type { QuotePreview } from "../bindings/QuotePreview";
 import type { Request } from "../bindings/Request";
 import type { RequestDetail } from "../bindings/RequestDetail";
 import type { Session } from "../bindings/Session";
@@ -47,7 +51,9 @@ export function memoryStorage(init: Record<string, string> = {}) {
 }
 
 /** A fake shell: `total` generated rows, details for `requests`, a log of every call. */
-export function fakeIpc(opts: { session?: Session | null; total?: number; requests?: Request[]; perform?: PerformOutcome; outbox?: OutboxEntry[] } = {}) {
+export function fakeIpc(
+  opts: { session?: Session | null; total?: number; requests?: Request[]; perform?: PerformOutcome | ((a: Action) => PerformOutcome); outbox?: OutboxEntry[]; quote?: QuoteDoc | null } = {},
+) {
   const log: Array<[string, unknown[]]> = [];
   const requests = opts.requests ?? [request()];
   const total = opts.total ?? requests.length;
@@ -70,10 +76,18 @@ export function fakeIpc(opts: { session?: Session | null; total?: number; reques
     }),
     requestDetail: rec("requestDetail", (id: string): RequestDetail => {
       const r = requests.find((x) => x._id === id) ?? request({ _id: id, title: `Demande ${id}` });
-      return { request: r, history: [], messages: [], unread: false, fresh: true };
+      return { request: r, history: [], messages: [], quote: opts.quote ?? null, unread: false, fresh: true };
     }),
     markRead: rec("markRead", () => undefined),
-    perform: rec("perform", (): PerformOutcome => opts.perform ?? { outcome: "applied", request: null }),
+    perform: rec("perform", (a: Action): PerformOutcome => (typeof opts.perform === "function" ? opts.perform(a) : (opts.perform ?? { outcome: "applied", request: null }))),
+    // Stand-in arithmetic for view tests only; the real totals are the engine's (Rust tests).
+    quotePreview: rec("quotePreview", (lines: QuoteLineDraft[], discount: number): QuotePreview => {
+      const lineTotals = lines.map((l) => l.quantity * l.unitPrice);
+      const subtotal = lineTotals.reduce((a, b) => a + b, 0);
+      const taxableAmount = subtotal - discount;
+      const vatAmount = Math.floor((taxableAmount * 18 + 50) / 100);
+      return { lineTotals, subtotal, taxableAmount, vatRate: 18, vatAmount, total: taxableAmount + vatAmount, problem: null };
+    }),
     technicians: rec("technicians", () => [{ _id: "tech1", name: "Moussa Diop", email: "technicien@itvision.sn", role: "TECHNICIAN" as const }]),
     status: rec("status", () => status),
     outboxList: rec("outboxList", () => opts.outbox ?? []),

@@ -6,6 +6,7 @@ import { availableActions, type UiAction } from "../actions";
 import { h } from "../dom";
 import { formatDate, formatDateTime, formatXof } from "../format";
 import { label, language, t, type MessageKey } from "../i18n";
+import { renderQuote } from "./quote";
 
 export interface DetailCallbacks {
   onAction(a: UiAction): void;
@@ -85,7 +86,7 @@ function items(r: Request): QuoteItemView[] {
 export function renderDetail(d: RequestDetail, user: User, cb: DetailCallbacks, pending: PendingMessage[] = []): HTMLElement {
   const r = d.request;
   const lang = language();
-  const actions = availableActions(user, r);
+  const actions = availableActions(user, r, d.quote !== null);
   const composer = h("textarea", {
     class: "composer",
     placeholder: t("chat.placeholder"),
@@ -149,6 +150,7 @@ export function renderDetail(d: RequestDetail, user: User, cb: DetailCallbacks, 
         : [h("span", { class: "muted" }, t("detail.noActions"))]),
     ),
     h("p", { class: "description" }, r.description),
+    d.quote ? renderQuote(d.quote) : r.kind === "quote" ? h("p", { class: "muted", attrs: { "data-testid": "quote-none" } }, t("quote.none")) : null,
     its.length ? h("section", null, h("h3", null, t("field.items")), h("ul", { class: "items" }, ...its.map((it) => h("li", null, `${it.quantity} × ${it.name}`, it.specifications ? ` — ${it.specifications}` : "")))) : null,
     h(
       "section",
