@@ -367,6 +367,35 @@ def run_checks(h):
         _, after = h.api.call("GET", f"/api/requests/{project['_id']}", admin_token)
         assert after["request"]["status"] == "active", after["request"]["status"]
 
+    def prepare_and_send_quote():
+        _, body = h.api.call("GET", "/api/requests?kind=quote&status=open&limit=5", admin_token)
+        assert body["requests"], "no open demo quote request"
+        quote = body["requests"][0]
+        h.open_by_search(quote["title"], quote["_id"])
+        h.keys("1")  # first action: prepare the quote
+        wait_for(lambda: h.qs("[data-testid=quote-editor]"), 5, "the quote editor")
+        designation, quantity, price = h.qs("[data-testid=quote-line] input")
+        designation.send_keys("Caméra IP 4K")
+        quantity.send_keys(Keys.CONTROL, "a")
+        quantity.send_keys("4")
+        price.send_keys("85 000")
+        h.q("[data-testid=quote-discount]").send_keys("1 200")
+        plain = lambda css: h.q(css).text.replace("\u202f", " ").replace("\u00a0", " ")
+        # 340 000 − 1 200 = 338 800; VAT 18 % = 60 984; total 399 784.
+        wait_for(lambda: plain("[data-testid=quote-preview-total]") == "399 784 F CFA", 5, "the live total")
+        h.shot("quote-editor")
+        price.send_keys(Keys.CONTROL, Keys.ENTER)
+        wait_for(lambda: not h.qs("[data-testid=quote-editor]"), 10, "the editor to close once saved")
+        wait_for(lambda: "399 784" in plain("[data-testid=quote-total]"), 10, "the quote's total in the detail")
+        wait_for(lambda: h.detail_status() == "En préparation", 10, "status En préparation")
+        h.shot("quote")
+        h.keys("2")  # second action: send it to the client
+        wait_for(lambda: h.detail_status() == "Envoyé", 10, "status Envoyé")
+        _, seen = h.api.call("GET", f"/api/requests/{quote['_id']}", client_token)
+        assert seen["request"]["status"] == "sent", seen["request"]["status"]
+        assert seen["quote"]["total"] == 399784, seen["quote"]
+        return f"{quote.get('ticketNumber')}: 399 784 F CFA sent to the client"
+
     def assign_technician():
         h.open_by_search(state["ticket"], state["urgent"])
         h.q("[data-testid=action-assign]").click()
@@ -441,6 +470,7 @@ def run_checks(h):
         ("one critical notification is recorded", one_critical_notification),
         ("Ouvrir on the notification opens that request", click_opens),
         ("validate a project", validate_project),
+        ("prepare a quote in the editor and send it", prepare_and_send_quote),
         ("assign a technician", assign_technician),
         ("send a chat message", chat),
         ("server down: offline indicator and a queued message", offline_queue),

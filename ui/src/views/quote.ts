@@ -231,7 +231,7 @@ export function editQuote(title: string, start: TypedQuote, deps: QuoteEditorDep
         h("thead", null, h("tr", null, h("th", null, t("quote.designation")), h("th", null, t("quote.quantity")), h("th", null, t("quote.unitPrice")), h("th", { class: "num" }, t("quote.lineTotal")), h("th", null))),
         rowsEl,
       ),
-      h("button", { type: "button", attrs: { "data-testid": "quote-add-line" }, on: { click: () => addRow({ designation: "", quantity: "1", unitPrice: "" }, true) } }, `＋ ${t("quote.addLine")}`),
+      h("button", { type: "button", attrs: { "data-testid": "quote-add-line" }, on: { click: () => addRow({ designation: "", quantity: "1", unitPrice: "" }, true) } }, `+ ${t("quote.addLine")}`),
       h(
         "div",
         { class: "quote-meta" },
