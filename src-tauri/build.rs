@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "settings_get",
     "settings_set",
     "inbox_painted",
+    "ui_language",
 ];
 
 fn main() {

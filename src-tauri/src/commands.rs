@@ -36,6 +36,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         settings_get,
         settings_set,
         inbox_painted,
+        ui_language,
     ]
 }
 
@@ -130,6 +131,12 @@ pub async fn settings_get(shell: State<'_, Shell>) -> Res<Settings> {
 #[tauri::command]
 pub async fn settings_set(shell: State<'_, Shell>, settings: Settings) -> Res<Settings> {
     shell.engine.set_settings(settings).await.map_err(ui)
+}
+
+/// The UI's language ("fr" or "en"), so the tray speaks it too.
+#[tauri::command]
+pub async fn ui_language(app: tauri::AppHandle, lang: String) {
+    crate::tray::set_language(&app, crate::tray::Lang::from_code(&lang)).await;
 }
 
 /// The UI painted its first inbox rows: log how long the start took (and write it to

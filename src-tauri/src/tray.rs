@@ -1,8 +1,9 @@
 //! The tray icon: unread count in its title and tooltip, and a menu to open the window, pause
-//! non-urgent notifications, or quit (closing the window only hides it).
+//! non-urgent notifications, or quit (closing the window only hides it). Its words follow the
+//! UI's language (French unless the user chose English).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
@@ -13,19 +14,72 @@ use crate::shell::{Shell, show_main};
 
 const TRAY_ID: &str = "main";
 
+/// The languages of the UI, as the tray speaks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Fr,
+    En,
+}
+
+impl Lang {
+    /// The UI's language code; anything unknown is French, the default.
+    pub fn from_code(code: &str) -> Lang {
+        if code == "en" { Lang::En } else { Lang::Fr }
+    }
+}
+
+struct Words {
+    open: &'static str,
+    pause: &'static str,
+    quit: &'static str,
+}
+
+fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::Fr => Words {
+            open: "Ouvrir IT Vision Desk",
+            pause: "Suspendre les notifications non urgentes",
+            quit: "Quitter",
+        },
+        Lang::En => Words {
+            open: "Open IT Vision Desk",
+            pause: "Pause non-urgent notifications",
+            quit: "Quit",
+        },
+    }
+}
+
+/// The menu entries whose text changes with the language, and the language in use.
+pub struct TrayMenu {
+    open: MenuItem<tauri::Wry>,
+    pause: CheckMenuItem<tauri::Wry>,
+    quit: MenuItem<tauri::Wry>,
+    lang: AtomicU8,
+}
+
+impl TrayMenu {
+    fn lang(&self) -> Lang {
+        if self.lang.load(Ordering::Relaxed) == 1 {
+            Lang::En
+        } else {
+            Lang::Fr
+        }
+    }
+}
+
 pub fn build(app: &AppHandle, paused: Arc<AtomicBool>) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, "open", "Ouvrir IT Vision Desk", true, None::<&str>)?;
-    let pause = CheckMenuItem::with_id(
-        app,
-        "pause",
-        "Suspendre les notifications non urgentes",
-        true,
-        false,
-        None::<&str>,
-    )?;
-    let quit = MenuItem::with_id(app, "quit", "Quitter", true, None::<&str>)?;
+    let w = words(Lang::Fr);
+    let open = MenuItem::with_id(app, "open", w.open, true, None::<&str>)?;
+    let pause = CheckMenuItem::with_id(app, "pause", w.pause, true, false, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", w.quit, true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&open, &pause, &sep, &quit])?;
+    app.manage(TrayMenu {
+        open: open.clone(),
+        pause: pause.clone(),
+        quit: quit.clone(),
+        lang: AtomicU8::new(0),
+    });
     let icon = Image::from_bytes(include_bytes!("../../icons/tray.png"))?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon)
@@ -57,19 +111,30 @@ pub fn build(app: &AppHandle, paused: Arc<AtomicBool>) -> tauri::Result<()> {
     Ok(())
 }
 
-/// The tray's words for an unread count.
-pub fn unread_label(n: u64) -> (Option<String>, String) {
-    match n {
-        0 => (None, "IT Vision Desk".to_owned()),
-        1 => (
-            Some("1".into()),
-            "IT Vision Desk — 1 demande non lue".to_owned(),
-        ),
-        n => (
-            Some(n.to_string()),
-            format!("IT Vision Desk — {n} demandes non lues"),
-        ),
+/// Switches the tray's words to `lang` (the UI calls this at start and on every change).
+pub async fn set_language(app: &AppHandle, lang: Lang) {
+    if let Some(menu) = app.try_state::<TrayMenu>() {
+        menu.lang
+            .store(u8::from(lang == Lang::En), Ordering::Relaxed);
+        let w = words(lang);
+        let _ = menu.open.set_text(w.open);
+        let _ = menu.pause.set_text(w.pause);
+        let _ = menu.quit.set_text(w.quit);
     }
+    refresh_unread(app).await;
+}
+
+/// The tray's words for an unread count: the title, and the tooltip.
+pub fn unread_label(n: u64, lang: Lang) -> (Option<String>, String) {
+    let title = (n > 0).then(|| n.to_string());
+    let tooltip = match (n, lang) {
+        (0, _) => "IT Vision Desk".to_owned(),
+        (1, Lang::Fr) => "IT Vision Desk — 1 demande non lue".to_owned(),
+        (n, Lang::Fr) => format!("IT Vision Desk — {n} demandes non lues"),
+        (1, Lang::En) => "IT Vision Desk — 1 unread request".to_owned(),
+        (n, Lang::En) => format!("IT Vision Desk — {n} unread requests"),
+    };
+    (title, tooltip)
 }
 
 /// Reads the unread count from the engine and shows it on the tray icon.
@@ -81,8 +146,9 @@ pub async fn refresh_unread(app: &AppHandle) {
         Ok(n) => n,
         Err(e) => return tracing::debug!(error = %e, "unread count"),
     };
+    let lang = app.try_state::<TrayMenu>().map_or(Lang::Fr, |m| m.lang());
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        let (title, tooltip) = unread_label(n);
+        let (title, tooltip) = unread_label(n, lang);
         let _ = tray.set_title(title.as_deref());
         let _ = tray.set_tooltip(Some(tooltip));
     }
@@ -90,18 +156,36 @@ pub async fn refresh_unread(app: &AppHandle) {
 
 #[cfg(test)]
 mod tests {
-    use super::unread_label;
+    use super::{Lang, unread_label};
 
     #[test]
-    fn unread_count_reads_in_french() {
-        assert_eq!(unread_label(0), (None, "IT Vision Desk".into()));
-        assert_eq!(unread_label(1).1, "IT Vision Desk — 1 demande non lue");
+    fn unread_count_reads_in_french_or_english() {
+        assert_eq!(unread_label(0, Lang::Fr), (None, "IT Vision Desk".into()));
         assert_eq!(
-            unread_label(12),
+            unread_label(1, Lang::Fr).1,
+            "IT Vision Desk — 1 demande non lue"
+        );
+        assert_eq!(
+            unread_label(12, Lang::Fr),
             (
                 Some("12".into()),
                 "IT Vision Desk — 12 demandes non lues".into()
             )
         );
+        assert_eq!(
+            unread_label(1, Lang::En).1,
+            "IT Vision Desk — 1 unread request"
+        );
+        assert_eq!(
+            unread_label(3, Lang::En).1,
+            "IT Vision Desk — 3 unread requests"
+        );
+    }
+
+    #[test]
+    fn unknown_language_codes_are_french() {
+        assert_eq!(Lang::from_code("en"), Lang::En);
+        assert_eq!(Lang::from_code("fr"), Lang::Fr);
+        assert_eq!(Lang::from_code("wo"), Lang::Fr);
     }
 }

@@ -146,8 +146,9 @@ describe("App", () => {
     expect(root.querySelector("[data-testid=sync-progress] progress")?.getAttribute("value")).toBe("200");
   });
 
-  it("remembers the server and switches the language from the settings", async () => {
-    const { root, storage } = await mount();
+  it("remembers the server and switches the language from the settings (tray included)", async () => {
+    const { root, storage, calls } = await mount();
+    expect(calls("uiLanguage").map(([, a]) => a[0])).toEqual(["fr"]);
     expect(storage.map.get("itv.server")).toBe("http://127.0.0.1:8080");
     press(",");
     await flush();
@@ -157,6 +158,7 @@ describe("App", () => {
     await flush();
     expect(storage.map.get("itv.language")).toBe("en");
     expect(root.querySelector("[data-testid=nav-inbox]")?.textContent).toBe("Inbox");
+    expect(calls("uiLanguage").map(([, a]) => a[0])).toEqual(["fr", "en"]);
   });
 
   it("does not let a status snapshot overwrite an event that arrived while it was read", async () => {

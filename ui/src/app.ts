@@ -55,6 +55,7 @@ export class App {
     if (this.storage) this.store.dispatch({ type: "filters", patch: loadViewPrefs(this.storage) });
     this.store.subscribe((s, prev) => this.onState(s, prev));
     setLanguage(savedLanguage(this.storage));
+    void this.ipc.uiLanguage(language()).catch(() => undefined);
     this.renderRoot();
     await this.ev.onEngine((e) => this.onEngine(e));
     try {
@@ -496,6 +497,7 @@ export class App {
 
   private setLanguage(lang: Language): void {
     saveLanguage(lang, this.storage);
+    void this.ipc.uiLanguage(lang).catch(() => undefined);
     this.renderRoot();
     this.store.dispatch({ type: "toast", text: t("settings.saved") });
   }

@@ -62,6 +62,8 @@ export const ipc = {
   settingsSet: (settings: Settings) => call<Settings>("settings_set", { settings }),
   /** Tells the shell the inbox has painted (start-up timing). */
   inboxPainted: () => call<void>("inbox_painted"),
+  /** The UI's language, so the tray menu speaks it too. */
+  uiLanguage: (lang: string) => call<void>("ui_language", { lang }),
 };
 
 export type Ipc = typeof ipc;

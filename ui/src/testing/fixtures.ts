@@ -95,6 +95,7 @@ export function fakeIpc(
     settingsGet: rec("settingsGet", () => defaultSettings),
     settingsSet: rec("settingsSet", (s: Settings) => s),
     inboxPainted: rec("inboxPainted", () => undefined),
+    uiLanguage: rec("uiLanguage", () => undefined),
   };
   let engine: (e: EngineEvent) => void = () => undefined;
   const events = {
