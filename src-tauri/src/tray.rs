@@ -8,11 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 
 use crate::shell::{Shell, show_main};
 
 const TRAY_ID: &str = "main";
+/// Event telling the UI that non-urgent notifications were paused (true) or resumed.
+pub const PAUSED_EVENT: &str = "desk://paused";
 
 /// The languages of the UI, as the tray speaks them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +94,8 @@ pub fn build(app: &AppHandle, paused: Arc<AtomicBool>) -> tauri::Result<()> {
                 let now = !paused.load(Ordering::Relaxed);
                 paused.store(now, Ordering::Relaxed);
                 let _ = pause.set_checked(now);
+                // The window says so too, so nobody wonders why projects went quiet.
+                let _ = app.emit(PAUSED_EVENT, now);
                 tracing::info!(paused = now, "non-urgent notifications");
             }
             "quit" => app.exit(0),

@@ -265,6 +265,17 @@ describe("App", () => {
     expect(sent[1]).toMatchObject({ type: "prepareQuote", requestId: "q1", quote: { lines: [{ designation: "Caméra IP 4K", quantity: 4, unitPrice: 85000 }], discount: 0 } });
   });
 
+  it("says in the status bar when the tray paused non-urgent notifications", async () => {
+    const { root, emitPaused } = await mount();
+    expect(root.querySelector("[data-testid=paused]")).toBeNull();
+    emitPaused(true);
+    await flush();
+    expect(root.querySelector("[data-testid=paused]")?.textContent).toBe("🔕 Notifications non urgentes suspendues");
+    emitPaused(false);
+    await flush();
+    expect(root.querySelector("[data-testid=paused]")).toBeNull();
+  });
+
   it("keeps a technician's session on 'Mes interventions' by default", async () => {
     const { root } = await mount({ session: { ...adminSession, user: { ...adminSession.user, role: "TECHNICIAN" } } });
     expect(root.querySelector("[data-testid=nav-mine]")?.getAttribute("aria-current")).toBe("true");

@@ -58,6 +58,7 @@ export class App {
     void this.ipc.uiLanguage(language()).catch(() => undefined);
     this.renderRoot();
     await this.ev.onEngine((e) => this.onEngine(e));
+    await this.ev.onPaused((paused) => this.store.dispatch({ type: "paused", paused }));
     try {
       const session = await this.ipc.sessionRestore();
       if (session) await this.signedIn(session);

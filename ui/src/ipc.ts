@@ -71,6 +71,8 @@ export type Ipc = typeof ipc;
 export const events = {
   /** Every engine event, forwarded as is by the shell. */
   onEngine: (f: (e: EngineEvent) => void): Promise<UnlistenFn> => listen<EngineEvent>("desk://engine", (e) => f(e.payload)),
+  /** The tray's "pause non-urgent notifications" switch changed. */
+  onPaused: (f: (paused: boolean) => void): Promise<UnlistenFn> => listen<boolean>("desk://paused", (e) => f(e.payload)),
 };
 
 export type Events = typeof events;

@@ -48,6 +48,7 @@ export type Msg =
   | { type: "snapshot"; snapshot: StatusSnapshot }
   | { type: "engine"; event: EngineEvent; now: string }
   | { type: "settings"; settings: Settings }
+  | { type: "paused"; paused: boolean }
   | { type: "help"; open: boolean }
   | { type: "toast"; text: string | null };
 
@@ -148,6 +149,8 @@ export function reduce(s: State, m: Msg): State {
     }
     case "settings":
       return { ...s, settings: m.settings };
+    case "paused":
+      return s.status.paused === m.paused ? s : { ...s, status: { ...s.status, paused: m.paused } };
     case "help":
       return { ...s, helpOpen: m.open };
     case "toast":

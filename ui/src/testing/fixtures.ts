@@ -98,11 +98,23 @@ export function fakeIpc(
     uiLanguage: rec("uiLanguage", () => undefined),
   };
   let engine: (e: EngineEvent) => void = () => undefined;
+  let paused: (p: boolean) => void = () => undefined;
   const events = {
     onEngine: (f: (e: EngineEvent) => void) => {
       engine = f;
       return Promise.resolve(() => undefined);
     },
+    onPaused: (f: (p: boolean) => void) => {
+      paused = f;
+      return Promise.resolve(() => undefined);
+    },
   };
-  return { ipc, events, log, emit: (e: EngineEvent) => engine(e), calls: (name: string) => log.filter(([x]) => x === name) };
+  return {
+    ipc,
+    events,
+    log,
+    emit: (e: EngineEvent) => engine(e),
+    emitPaused: (p: boolean) => paused(p),
+    calls: (name: string) => log.filter(([x]) => x === name),
+  };
 }

@@ -1,4 +1,5 @@
-//! Always-visible status: live/offline with the last sync time, full-sync progress, outbox counts.
+//! Always-visible status: live/offline with the last sync time, full-sync progress, outbox counts,
+//! and whether non-urgent notifications are paused from the tray.
 import { h, replace } from "../dom";
 import { formatRelative } from "../format";
 import { language, t, type MessageKey } from "../i18n";
@@ -30,6 +31,7 @@ export function renderStatus(el: HTMLElement, s: Status, onOutbox: () => void): 
           sync.total ? t("status.sync", { done: sync.done, total: sync.total }) : t("status.syncing"),
         )
       : null,
+    s.paused ? h("span", { class: "paused", attrs: { "data-testid": "paused", title: t("status.pausedHint") } }, t("status.paused")) : null,
     s.outboxPending > 0 || s.outboxRefused > 0
       ? h(
           "button",
