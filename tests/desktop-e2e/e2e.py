@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import Select
 
 from notifications import Recorder
+from tray import TrayHost
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -138,6 +140,7 @@ class Harness:
         self.bus = p.stdout.readline().decode().strip()
         assert self.bus, "dbus-daemon printed no address"
         self.recorder = Recorder(self.bus)
+        self.tray = TrayHost(self.bus)
 
     def start_keyring(self):
         """gnome-keyring's Secret Service on the private bus, unlocked, so the engine keeps the
@@ -457,6 +460,58 @@ def run_checks(h):
         wait_for(lambda: h.q("[data-testid=settings]"), 5, "the settings screen")
         h.shot("settings")
 
+    def tray_menu_and_pause():
+        wait_for(h.tray.item, 10, "the tray icon to register with the panel")
+        fr = ["Ouvrir IT Vision Desk", "Suspendre les notifications non urgentes", "Quitter"]
+        wait_for(lambda: h.tray.labels() == fr, 5, "the French tray menu")
+        # The label is the unread count the app's own cache holds.
+        def cached_unread():
+            with sqlite3.connect(h.tmp / "desk" / "cache.sqlite3") as db:
+                return db.execute("SELECT COUNT(*) FROM requests WHERE unread = 1").fetchone()[0]
+
+        unread = cached_unread()
+        assert unread > 0, "the demo left nothing unread: the label check would prove nothing"
+        label = h.tray.properties().get("XAyatanaLabel", "")
+        assert label == str(unread), f"tray label {label!r}, {unread} unread in the cache"
+
+        # Paused from the tray: the window says so, and a new project raises no notification.
+        h.tray.click("Suspendre les notifications non urgentes")
+        wait_for(lambda: h.qs("[data-testid=paused]"), 5, "the paused chip in the status bar")
+        toggled = [e for e in h.tray.menu() if e.get("label", "").startswith("Suspendre")][0]
+        assert toggled.get("toggle-state") == 1, toggled
+
+        def new_project(name):
+            body = {"name": name, "serviceType": "network", "description": "Câblage réseau du nouvel étage", "address": "Almadies, Dakar", "urgency": "normal"}
+            status, answer = h.api.call("POST", "/api/client/requests/project", client_token, body)
+            assert status == 201, f"create: {status} {answer}"
+            return answer["project"]["_id"]
+
+        about = lambda rid: [r for r in h.recorder.records() if rid in json.dumps(r) or name_of[rid] in json.dumps(r, ensure_ascii=False)]
+        name_of = {}
+        quiet = new_project("Réseau étage 3 (pendant la pause)")
+        name_of[quiet] = "Réseau étage 3"
+        def cached(rid):
+            with sqlite3.connect(h.tmp / "desk" / "cache.sqlite3") as db:
+                return db.execute("SELECT 1 FROM requests WHERE id = ?", (rid,)).fetchone()
+
+        wait_for(lambda: cached(quiet), 5, "the paused-time project in the app's cache")
+        time.sleep(2)
+        assert not about(quiet), f"notified while paused: {about(quiet)}"
+        h.tray.click("Suspendre les notifications non urgentes")
+        wait_for(lambda: not h.qs("[data-testid=paused]"), 5, "the chip to go once resumed")
+        loud = new_project("Réseau étage 4 (après la pause)")
+        name_of[loud] = "Réseau étage 4"
+        wait_for(lambda: about(loud), 5, "a notification once resumed")
+
+        # The tray speaks the UI's language.
+        h.keys(",")
+        lang = wait_for(lambda: h.q("[data-testid=setting-language]"), 5, "the language setting")
+        Select(lang).select_by_value("en")
+        wait_for(lambda: h.tray.labels() == ["Open IT Vision Desk", "Pause non-urgent notifications", "Quit"], 5, "the English tray menu")
+        Select(h.q("[data-testid=setting-language]")).select_by_value("fr")
+        wait_for(lambda: h.tray.labels() == fr, 5, "the French tray menu again")
+        return f"label {label!r}, menu {', '.join(fr)}"
+
     def restart_restores():
         h.quit_app()
         h.start_app()
@@ -476,6 +531,7 @@ def run_checks(h):
         ("server down: offline indicator and a queued message", offline_queue),
         ("server back: the queued message is sent", back_online),
         ("shortcut overlay and settings", help_and_settings),
+        ("tray: unread label, pause from its menu, menu in the UI language", tray_menu_and_pause),
         ("a restart signs in again from the keyring", restart_restores),
     ]
     for name, f in checks:
