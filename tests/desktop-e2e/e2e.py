@@ -255,6 +255,11 @@ class Harness:
     def keys(self, *k):
         webdriver.ActionChains(self.drv).send_keys(*k).perform()
 
+    def cache_row(self, sql, *args):
+        """One row from the app's own SQLite cache (read-only, beside the running app)."""
+        with sqlite3.connect(f"file:{self.tmp / 'desk' / 'cache.sqlite3'}?mode=ro", uri=True) as db:
+            return db.execute(sql, args).fetchone()
+
     def detail_status(self):
         return self.q("[data-testid=detail-status]").text
 
@@ -465,11 +470,7 @@ def run_checks(h):
         fr = ["Ouvrir IT Vision Desk", "Suspendre les notifications non urgentes", "Quitter"]
         wait_for(lambda: h.tray.labels() == fr, 5, "the French tray menu")
         # The label is the unread count the app's own cache holds.
-        def cached_unread():
-            with sqlite3.connect(h.tmp / "desk" / "cache.sqlite3") as db:
-                return db.execute("SELECT COUNT(*) FROM requests WHERE unread = 1").fetchone()[0]
-
-        unread = cached_unread()
+        unread = h.cache_row("SELECT COUNT(*) FROM requests WHERE unread = 1")[0]
         assert unread > 0, "the demo left nothing unread: the label check would prove nothing"
         label = h.tray.properties().get("XAyatanaLabel", "")
         assert label == str(unread), f"tray label {label!r}, {unread} unread in the cache"
@@ -490,11 +491,7 @@ def run_checks(h):
         name_of = {}
         quiet = new_project("Réseau étage 3 (pendant la pause)")
         name_of[quiet] = "Réseau étage 3"
-        def cached(rid):
-            with sqlite3.connect(h.tmp / "desk" / "cache.sqlite3") as db:
-                return db.execute("SELECT 1 FROM requests WHERE id = ?", (rid,)).fetchone()
-
-        wait_for(lambda: cached(quiet), 5, "the paused-time project in the app's cache")
+        wait_for(lambda: h.cache_row("SELECT 1 FROM requests WHERE id = ?", quiet), 5, "the paused-time project in the app's cache")
         time.sleep(2)
         assert not about(quiet), f"notified while paused: {about(quiet)}"
         h.tray.click("Suspendre les notifications non urgentes")
