@@ -12,7 +12,8 @@ use itv_desk::{Action, ConnectionState, Engine, EngineEvent, OutboxState, Perfor
 use itv_server::testing::TestServer;
 use support::proxy::Proxy;
 use support::server::{
-    CountingNotifier, Http, PASSWORD, config, create_users, engine_config, wait_live, wait_until,
+    CountingNotifier, Http, PASSWORD, Stage, config, create_users, engine_config, id_of, wait_live,
+    wait_until,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,16 +150,9 @@ async fn offline_actions_apply_once_and_conflicts_surface() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_action_without_verdict_is_retried_while_live() {
     support::init_logs();
-    let srv_dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start_with(config(srv_dir.path())).await;
-    let users = create_users(&srv);
-    let http = Http::new(&srv.url);
-    let client = http.login(&users.client).await;
-    let admin = http.login(&users.admin).await;
-    let p = http.project(&client, "Projet C").await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let stage = Stage::start().await;
+    let (users, http, admin) = (&stage.users, &stage.http, &stage.admin);
+    let p = id_of(&http.project(&stage.client, "Projet C").await.unwrap());
 
     let data = tempfile::tempdir().unwrap();
     let mut cfg = engine_config(None);
@@ -166,13 +160,12 @@ async fn an_action_without_verdict_is_retried_while_live() {
     cfg.reminder_tick = Duration::from_secs(3600);
     let engine = Engine::open(data.path(), cfg).await.unwrap();
     engine
-        .sign_in(&srv.url, &users.admin, PASSWORD)
+        .sign_in(&stage.srv.url, &users.admin, PASSWORD)
         .await
         .unwrap();
     wait_live(&engine).await;
 
-    let db = itv_server::Config::for_dir(srv_dir.path().to_path_buf()).database_path();
-    let mut other = rusqlite::Connection::open(db).unwrap();
+    let mut other = rusqlite::Connection::open(stage.database_path()).unwrap();
     let lock = other
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
@@ -201,7 +194,7 @@ async fn an_action_without_verdict_is_retried_while_live() {
         Duration::from_secs(5),
         || async {
             let msgs = http
-                .get(&admin, &format!("/api/requests/{p}/messages"))
+                .get(admin, &format!("/api/requests/{p}/messages"))
                 .await;
             msgs["messages"].as_array().is_some_and(|m| m.len() == 1)
         },
@@ -211,7 +204,7 @@ async fn an_action_without_verdict_is_retried_while_live() {
         engine.outbox().await.unwrap().is_empty()
     })
     .await;
-    srv.stop().await;
+    stage.srv.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

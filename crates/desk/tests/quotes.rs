@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use itv_desk::quote::{QuoteDraft, QuoteLineDraft, preview};
 use itv_desk::{Action, ConnectionState, Engine, PerformOutcome};
-use itv_server::testing::TestServer;
 use support::proxy::Proxy;
-use support::server::{Http, PASSWORD, config, create_users, engine_config, wait_live, wait_until};
+use support::server::{PASSWORD, Stage, engine_config, id_of, wait_live, wait_until};
 
 fn draft(discount: u64) -> QuoteDraft {
     QuoteDraft {
@@ -36,16 +35,10 @@ fn draft(discount: u64) -> QuoteDraft {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_prepares_and_sends_a_quote_from_the_desk() {
     support::init_logs();
-    let srv_dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start_with(config(srv_dir.path())).await;
-    let users = create_users(&srv);
-    let proxy = Proxy::start(&srv.url).await;
-    let http = Http::new(&srv.url);
-    let client = http.login(&users.client).await;
-    let q = http.quote(&client, "Devis 4 caméras").await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let stage = Stage::start().await;
+    let (users, http, client) = (&stage.users, &stage.http, &stage.client);
+    let proxy = Proxy::start(&stage.srv.url).await;
+    let q = id_of(&http.quote(client, "Devis 4 caméras").await.unwrap());
 
     let data = tempfile::tempdir().unwrap();
     let engine = Engine::open(data.path(), engine_config(None))
@@ -103,7 +96,7 @@ async fn an_admin_prepares_and_sends_a_quote_from_the_desk() {
     assert!(matches!(out, PerformOutcome::Applied { .. }), "{out:?}");
     let sent = engine.request_detail(&q).await.unwrap();
     assert_eq!(sent.request.status, "sent");
-    let for_client = http.get(&client, &format!("/api/requests/{q}")).await;
+    let for_client = http.get(client, &format!("/api/requests/{q}")).await;
     assert_eq!(for_client["quote"]["total"], stored.total);
 
     // Once sent, the quote cannot be prepared again: refused with the current status.
@@ -129,5 +122,5 @@ async fn an_admin_prepares_and_sends_a_quote_from_the_desk() {
     let offline = engine.request_detail(&q).await.unwrap();
     assert!(!offline.fresh);
     assert_eq!(offline.quote.map(|q| q.total), Some(stored.total));
-    srv.stop().await;
+    stage.srv.stop().await;
 }

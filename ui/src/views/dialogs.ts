@@ -3,6 +3,17 @@ import type { User } from "../bindings/User";
 import { h } from "../dom";
 import { t } from "../i18n";
 
+/** The keys every dialog takes: `Esc` cancels, `Ctrl+Enter` submits (from any field). */
+export function dialogKeys(e: KeyboardEvent, form: HTMLFormElement, cancel: () => void): void {
+  if (e.key === "Escape") {
+    e.stopPropagation();
+    cancel();
+  } else if (e.key === "Enter" && e.ctrlKey) {
+    e.preventDefault();
+    form.requestSubmit();
+  }
+}
+
 function modal<T>(title: string, body: HTMLElement, read: () => T | null): Promise<T | null> {
   return new Promise((resolve) => {
     const previous = document.activeElement as HTMLElement | null;
@@ -22,15 +33,7 @@ function modal<T>(title: string, body: HTMLElement, read: () => T | null): Promi
             const v = read();
             if (v !== null) done(v);
           },
-          keydown: (e) => {
-            if (e.key === "Escape") {
-              e.stopPropagation();
-              done(null);
-            } else if (e.key === "Enter" && e.ctrlKey) {
-              e.preventDefault();
-              form.requestSubmit();
-            }
-          },
+          keydown: (e) => dialogKeys(e, form, () => done(null)),
         },
       },
       h("h2", null, title),

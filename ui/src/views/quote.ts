@@ -6,6 +6,7 @@ import type { QuoteDraft } from "../bindings/QuoteDraft";
 import type { QuoteLineDraft } from "../bindings/QuoteLineDraft";
 import type { QuotePreview } from "../bindings/QuotePreview";
 import { h, replace } from "../dom";
+import { dialogKeys } from "./dialogs";
 import { formatDate, formatXof } from "../format";
 import { language, t } from "../i18n";
 
@@ -213,15 +214,7 @@ export function editQuote(title: string, start: TypedQuote, deps: QuoteEditorDep
             if (refusal === null) done(true);
             else replace(errorsEl, refusal);
           },
-          keydown: (e) => {
-            if (e.key === "Escape") {
-              e.stopPropagation();
-              done(false);
-            } else if (e.key === "Enter" && e.ctrlKey) {
-              e.preventDefault();
-              form.requestSubmit();
-            }
-          },
+          keydown: (e) => dialogKeys(e, form, () => done(false)),
         },
       },
       h("h2", null, title),

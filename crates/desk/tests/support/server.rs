@@ -54,6 +54,46 @@ pub fn create_users(s: &TestServer) -> Users {
     }
 }
 
+/// A running server with the cast, its data dir, a plain HTTP client and the client's and
+/// admin's tokens: what most scenarios start from.
+pub struct Stage {
+    pub srv: TestServer,
+    pub dir: tempfile::TempDir,
+    pub users: Users,
+    pub http: Http,
+    pub client: String,
+    pub admin: String,
+}
+
+impl Stage {
+    pub async fn start() -> Stage {
+        let dir = tempfile::tempdir().unwrap();
+        let srv = TestServer::start_with(config(dir.path())).await;
+        let users = create_users(&srv);
+        let http = Http::new(&srv.url);
+        let client = http.login(&users.client).await;
+        let admin = http.login(&users.admin).await;
+        Stage {
+            srv,
+            dir,
+            users,
+            http,
+            client,
+            admin,
+        }
+    }
+
+    /// The server's database file (to lock it from another connection, for instance).
+    pub fn database_path(&self) -> PathBuf {
+        itv_server::Config::for_dir(self.dir.path().to_path_buf()).database_path()
+    }
+}
+
+/// The `_id` of a created request, as a creation answer gives it.
+pub fn id_of(created: &Value) -> String {
+    created["_id"].as_str().expect("an _id").to_owned()
+}
+
 /// Engine settings for tests: quick reconnects.
 pub fn engine_config(notifier: Option<Arc<dyn Notifier>>) -> EngineConfig {
     EngineConfig {
