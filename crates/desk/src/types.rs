@@ -7,64 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
-/// Staff or client role, as the server spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Role {
-    Admin,
-    Technician,
-    Client,
-}
-
-/// The three kinds of client requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum RequestKind {
-    Project,
-    Intervention,
-    Quote,
-}
-
-impl RequestKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestKind::Project => "project",
-            RequestKind::Intervention => "intervention",
-            RequestKind::Quote => "quote",
-        }
-    }
-}
-
-/// Priority of a request (`urgent` sorts first in the inbox).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum Priority {
-    Low,
-    Medium,
-    High,
-    Urgent,
-}
-
-impl Priority {
-    /// Order for "by priority" sorting: higher is more pressing.
-    pub fn rank(self) -> i64 {
-        match self {
-            Priority::Low => 0,
-            Priority::Medium => 1,
-            Priority::High => 2,
-            Priority::Urgent => 3,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Low => "low",
-            Priority::Medium => "medium",
-            Priority::High => "high",
-            Priority::Urgent => "urgent",
-        }
-    }
-}
+/// The domain's enums, from `itv_core` (the server's own): staff or client role, the three
+/// kinds of client requests, and priority (`urgent` sorts first in the inbox).
+pub use itv_core::{Priority, RequestKind, Role};
 
 /// A signed-in user as `POST /api/auth/login` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

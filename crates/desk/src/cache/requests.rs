@@ -113,6 +113,56 @@ fn store_quote(tx: &Transaction<'_>, request_id: &str, quote: Option<&QuoteDoc>)
     Ok(true)
 }
 
+/// The `WHERE` clause of an inbox query and its arguments.
+pub(crate) fn inbox_filter(q: &InboxQuery, me: Option<&str>) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut clauses: Vec<&str> = Vec::new();
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    if let Some(k) = q.kind {
+        clauses.push("r.kind = ?");
+        args.push(Box::new(k.as_str()));
+    }
+    if let Some(s) = &q.status {
+        clauses.push("r.status = ?");
+        args.push(Box::new(s.clone()));
+    }
+    if let Some(p) = q.priority {
+        clauses.push("r.priority = ?");
+        args.push(Box::new(p.as_str()));
+    }
+    if q.assigned_to_me {
+        clauses.push("r.assignee_id = ?");
+        args.push(Box::new(me.unwrap_or_default().to_owned()));
+    }
+    if q.unread_only {
+        clauses.push("r.unread = 1");
+    }
+    if q.active_only {
+        clauses.push("r.active = 1");
+    }
+    if let Some(text) = q.text.as_deref().and_then(fts_query) {
+        clauses.push("r.rowid IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
+        args.push(Box::new(text));
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    (filter, args)
+}
+
+/// The `ORDER BY` of an inbox query: active urgent first, then the chosen order
+/// (each one matches an index of migration 3).
+pub(crate) fn inbox_order(sort: InboxSort) -> &'static str {
+    match sort {
+        InboxSort::Updated => "r.pinned DESC, r.updated_at DESC, r.id DESC",
+        InboxSort::Newest => "r.pinned DESC, r.created_at DESC, r.id DESC",
+        InboxSort::Oldest => "r.pinned DESC, r.created_at, r.id",
+        // itv_core's rank: urgent 0 … low 3.
+        InboxSort::Priority => "r.pinned DESC, r.priority_rank, r.updated_at DESC, r.id DESC",
+    }
+}
+
 /// Migration 3: fills `active` and `priority_rank` for rows cached before they existed.
 pub(crate) fn backfill_order_columns(tx: &Transaction<'_>) -> Result<()> {
     let rows: Vec<(String, String, String)> = tx
@@ -205,39 +255,7 @@ fn parse_priority(s: &str) -> Priority {
 impl Cache {
     /// One window of the inbox: filters, active urgent first, then the chosen order.
     pub fn inbox(&self, q: &InboxQuery, me: Option<&str>) -> Result<InboxPage> {
-        let mut clauses: Vec<&str> = Vec::new();
-        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-        if let Some(k) = q.kind {
-            clauses.push("r.kind = ?");
-            args.push(Box::new(k.as_str()));
-        }
-        if let Some(s) = &q.status {
-            clauses.push("r.status = ?");
-            args.push(Box::new(s.clone()));
-        }
-        if let Some(p) = q.priority {
-            clauses.push("r.priority = ?");
-            args.push(Box::new(p.as_str()));
-        }
-        if q.assigned_to_me {
-            clauses.push("r.assignee_id = ?");
-            args.push(Box::new(me.unwrap_or_default().to_owned()));
-        }
-        if q.unread_only {
-            clauses.push("r.unread = 1");
-        }
-        if q.active_only {
-            clauses.push("r.active = 1");
-        }
-        if let Some(text) = q.text.as_deref().and_then(fts_query) {
-            clauses.push("r.rowid IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
-            args.push(Box::new(text));
-        }
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
+        let (filter, args) = inbox_filter(q, me);
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
         let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
         let total: i64 = self.conn().query_row(
@@ -245,15 +263,10 @@ impl Cache {
             params.as_slice(),
             |r| r.get(0),
         )?;
-        let order = match q.sort {
-            InboxSort::Updated => "r.updated_at DESC, r.id DESC",
-            InboxSort::Newest => "r.created_at DESC, r.id DESC",
-            InboxSort::Oldest => "r.created_at ASC, r.id ASC",
-            InboxSort::Priority => "r.priority_rank DESC, r.updated_at DESC, r.id DESC",
-        };
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM requests r {filter}
-             ORDER BY r.pinned DESC, {order} LIMIT {limit} OFFSET {}",
+             ORDER BY {} LIMIT {limit} OFFSET {}",
+            inbox_order(q.sort),
             q.offset
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;

@@ -329,6 +329,47 @@ fn inbox_sort_choices_keep_active_urgent_first() {
 }
 
 #[test]
+fn every_sort_reads_an_index_in_order_alone_or_after_the_kind_filter() {
+    use super::requests::{inbox_filter, inbox_order};
+    let c = Cache::open_in_memory().unwrap();
+    let sorts = [
+        InboxSort::Updated,
+        InboxSort::Newest,
+        InboxSort::Oldest,
+        InboxSort::Priority,
+    ];
+    for sort in sorts {
+        for kind in [None, Some(RequestKind::Quote)] {
+            let q = InboxQuery {
+                sort,
+                kind,
+                ..Default::default()
+            };
+            let (filter, args) = inbox_filter(&q, None);
+            let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT r.id FROM requests r {filter} ORDER BY {} LIMIT 100",
+                inbox_order(sort)
+            );
+            let plan: Vec<String> = c
+                .conn()
+                .prepare(&sql)
+                .unwrap()
+                .query_map(params.as_slice(), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let plan = plan.join(" | ");
+            assert!(plan.contains(" INDEX "), "{sort:?} {kind:?}: {plan}");
+            assert!(
+                !plan.contains("TEMP B-TREE"),
+                "{sort:?} {kind:?} sorts: {plan}"
+            );
+        }
+    }
+}
+
+#[test]
 fn migration_3_backfills_sort_columns_of_an_older_cache() {
     let dir = tempfile::tempdir().unwrap();
     {
@@ -372,7 +413,7 @@ fn migration_3_backfills_sort_columns_of_an_older_cache() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((active, rank), (false, 1));
+    assert_eq!((active, rank), (false, 2), "closed, medium");
     let q = InboxQuery {
         active_only: true,
         sort: InboxSort::Priority,
