@@ -22,4 +22,14 @@ if [ ! -x "$here/.venv/bin/python" ]; then
   "$here/.venv/bin/pip" install -q -r "$here/requirements.txt"
 fi
 rm -f "$here/out/failures.log"
-exec "$here/.venv/bin/python" "$here/e2e.py"
+status=0
+"$here/.venv/bin/python" "$here/e2e.py" || status=$?
+# On failure, the tracebacks and the end of each process's log, so CI output says why.
+if [ "$status" != 0 ]; then
+  cat "$here/out/failures.log" 2>/dev/null || true
+  for log in "$here"/out/{server,tauri-driver}.log; do
+    echo "---- tail of $log"
+    tail -n 40 "$log" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' || true
+  done
+fi
+exit "$status"
