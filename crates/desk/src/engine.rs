@@ -394,11 +394,8 @@ impl Engine {
         let key = uuid::Uuid::new_v4().to_string();
         let id = self.inner.cache().outbox_push(&action, &key)?;
         self.inner.emit_outbox();
-        if self.inner.connection() == ConnectionState::Live
-            && crate::runner::flush_outbox(&self.inner).await == crate::runner::Flushed::Stalled
-        {
-            // No verdict yet: the outbox loop retries with backoff.
-            self.inner.outbox_kick.notify_one();
+        if self.inner.connection() == ConnectionState::Live {
+            self.flush_outbox().await;
         }
         let cache = self.inner.cache();
         Ok(match cache.outbox_get(id)? {
@@ -424,7 +421,8 @@ impl Engine {
         self.inner.cache().outbox_list()
     }
 
-    /// Sends what the outbox holds now (also done on every reconnection).
+    /// Sends what the outbox holds now (also done on every reconnection). When an entry gets
+    /// no verdict, the outbox loop takes over and retries with backoff.
     pub async fn flush_outbox(&self) {
         if crate::runner::flush_outbox(&self.inner).await == crate::runner::Flushed::Stalled {
             self.inner.outbox_kick.notify_one();
