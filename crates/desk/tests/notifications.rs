@@ -7,10 +7,11 @@ mod support;
 use std::time::Duration;
 
 use itv_desk::{Engine, EngineEvent, Settings};
+use serde_json::json;
 use support::bus::{PrivateBus, is_child};
 use support::notifd::NotificationServer;
 use support::server::{
-    Http, PASSWORD, create_users, engine_config, start_server, wait_live, wait_until,
+    Http, PASSWORD, Stage, create_users, engine_config, id_of, start_server, wait_live, wait_until,
 };
 
 fn block_on<F: std::future::Future<Output = ()>>(f: F) {
@@ -239,4 +240,64 @@ fn urgent_reminder_repeats_until_acknowledged() {
         );
         srv.stop().await;
     });
+}
+
+/// A technician is told of new open interventions and of the ones assigned to them; an urgent
+/// one is critical both when it arrives and when it is assigned.
+#[test]
+fn a_technician_is_told_of_assignments_over_real_dbus() {
+    run_on_private_bus(
+        "a_technician_is_told_of_assignments_over_real_dbus",
+        async {
+            let notifd = NotificationServer::start().await;
+            let stage = Stage::start().await;
+            let (http, client, admin) = (&stage.http, &stage.client, &stage.admin);
+            let data = tempfile::tempdir().unwrap();
+            let engine = Engine::open(data.path(), engine_config(None))
+                .await
+                .unwrap();
+            engine
+                .sign_in(&stage.srv.url, &stage.users.tech, PASSWORD)
+                .await
+                .unwrap();
+            wait_live(&engine).await;
+            let tech_id = stage.users.tech_id.as_str();
+            let assign = |id: String| {
+                let body = json!({ "technicianId": tech_id });
+                async move {
+                    let path = format!("/api/requests/{id}/assign");
+                    http.post(admin, &path, body).await.unwrap();
+                }
+            };
+
+            let planned = http
+                .intervention(client, false, "Maintenance contrôle d'accès")
+                .await
+                .unwrap();
+            let recs = notifd.wait_for(1, Duration::from_secs(10)).await;
+            assert_eq!(recs[0].summary, "Nouvelle demande d'intervention");
+            assert_eq!(recs[0].urgency, Some(1));
+            assign(id_of(&planned)).await;
+            let recs = notifd.wait_for(2, Duration::from_secs(10)).await;
+            assert_eq!(recs[1].summary, "Intervention assignée");
+            assert_eq!(recs[1].urgency, Some(1));
+            let ticket = planned["ticketNumber"].as_str().unwrap();
+            assert!(recs[1].body.contains(ticket), "{:?}", recs[1]);
+
+            let urgent = http
+                .intervention(client, true, "Caméras hors service")
+                .await
+                .unwrap();
+            let recs = notifd.wait_for(3, Duration::from_secs(10)).await;
+            assert_eq!(recs[2].urgency, Some(2), "{:?}", recs[2]);
+            assign(id_of(&urgent)).await;
+            let recs = notifd.wait_for(4, Duration::from_secs(10)).await;
+            assert_eq!(recs[3].summary, "🚨 Intervention urgente assignée");
+            assert_eq!(recs[3].urgency, Some(2));
+
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            assert_eq!(notifd.recorded().len(), 4, "nothing twice");
+            stage.srv.stop().await;
+        },
+    );
 }
