@@ -64,6 +64,18 @@ pub fn urgent_notice(key: String, r: &Request, reminder: bool) -> Notice {
     }
 }
 
+/// What a request first seen by a resync (the feed log no longer held its events) deserves:
+/// an urgent intervention still active alerts staff as if the feed had brought it (same key,
+/// so never twice); anything else waits in the inbox, marked unread.
+pub fn notices_for_missed(r: &Request, me: &User) -> Vec<Notice> {
+    let staff = matches!(me.role, Role::Admin | Role::Technician);
+    if staff && r.is_urgent_intervention() && !r.is_terminal() {
+        vec![urgent_notice(format!("urgent:{}", r.id), r, false)]
+    } else {
+        Vec::new()
+    }
+}
+
 /// Which notices one feed event deserves for this user (before dedupe).
 pub fn notices_for_event(ev: &FeedEvent, me: &User, s: &Settings) -> Vec<Notice> {
     let r = &ev.request;
@@ -341,6 +353,27 @@ mod tests {
         // Technicians are not told about quotes.
         assert!(notices_for_event(&q, &user(Role::Technician), &s).is_empty());
         assert!(!notices_for_event(&q, &user(Role::Admin), &s)[0].critical);
+    }
+
+    #[test]
+    fn a_missed_urgent_intervention_alerts_staff_if_still_active() {
+        let admin = user(Role::Admin);
+        let mut r = request(RequestKind::Intervention, "r9", true);
+        let n = notices_for_missed(&r, &admin);
+        assert_eq!(n.len(), 1);
+        assert!(n[0].critical);
+        assert_eq!(
+            n[0].key,
+            format!("urgent:{}", r.id),
+            "the feed's key: never twice"
+        );
+        r.status = "closed".into();
+        assert!(notices_for_missed(&r, &admin).is_empty(), "already handled");
+        r.status = "open".into();
+        assert!(notices_for_missed(&r, &user(Role::Client)).is_empty());
+        let planned = request(RequestKind::Intervention, "r10", false);
+        assert!(notices_for_missed(&planned, &admin).is_empty());
+        assert_eq!(notices_for_missed(&r, &user(Role::Technician)).len(), 1);
     }
 
     #[test]

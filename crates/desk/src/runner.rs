@@ -10,7 +10,9 @@ use crate::api::feed_url;
 use crate::engine::{Inner, SessionCtx, unix_now};
 use crate::error::{Error, Result};
 use crate::feed::{self, FeedEnd};
-use crate::notify::{Notice, due_reminders, notices_for_event, plan_delivery, urgent_notice};
+use crate::notify::{
+    Notice, due_reminders, notices_for_event, notices_for_missed, plan_delivery, urgent_notice,
+};
 use crate::outbox::{SendVerdict, verdict_for_error};
 use crate::sync::{self, Phase, REPLAY_CHUNK, Step, plan_start};
 use crate::types::{ConnectionState, EngineEvent, FeedEvent, Role};
@@ -222,9 +224,22 @@ async fn full_sync(inner: &Arc<Inner>, ctx: &SessionCtx, first: bool) -> Result<
             .list_requests(cursor.as_deref(), sync::SYNC_PAGE)
             .await?;
         done += page.requests.len() as u64;
-        let changed = inner
-            .cache()
-            .apply_sync_page(&page.requests, generation, !first)?;
+        // After a long absence (not on a first sync), an urgent intervention that arrived
+        // meanwhile and is still active alerts as if the feed had brought it.
+        let alert = |r: &crate::types::Request| {
+            if first {
+                Vec::new()
+            } else {
+                notices_for_missed(r, &ctx.user)
+            }
+        };
+        let changed = inner.cache().apply_sync_page_alerting(
+            &page.requests,
+            generation,
+            !first,
+            alert,
+            unix_now(),
+        )?;
         inner.emit_changed(changed);
         inner.emit(EngineEvent::SyncProgress {
             done,

@@ -256,6 +256,12 @@ async fn first_sync_reports_progress_and_resync_follows_a_pruned_log() {
             .unwrap();
         created.push(t["_id"].as_str().unwrap().to_owned());
     }
+    let urgent = id_of(
+        &http
+            .intervention(&client, true, "Caméras hors service pendant l'absence")
+            .await
+            .unwrap(),
+    );
     // The server's pruner (it runs once a minute) drops all but the last 5 events.
     let pruned = srv.state().store.prune_events(5).unwrap();
     assert!(pruned > 0);
@@ -293,6 +299,14 @@ async fn first_sync_reports_progress_and_resync_follows_a_pruned_log() {
         })
         .await
         .unwrap();
-    assert_eq!(unread.total, 12, "what arrived while away is unread");
+    assert_eq!(unread.total, 13, "what arrived while away is unread");
+    // The urgent intervention missed while away alerts once; the quotes wait in the inbox.
+    wait_until(
+        "the missed urgent alert",
+        Duration::from_secs(5),
+        || async { notifier.keys().contains(&format!("urgent:{urgent}")) },
+    )
+    .await;
+    assert_eq!(notifier.keys(), vec![format!("urgent:{urgent}")]);
     srv.stop().await;
 }

@@ -245,14 +245,8 @@ impl Cache {
                 report.changed.push(ev.request.id.clone());
             }
             for n in decide(ev) {
-                if notifications::queue(&tx, &n, now)? {
+                if queue_notice(&tx, &n, now)? {
                     report.queued_notices += 1;
-                    if n.critical
-                        && n.key.starts_with("urgent:")
-                        && let Some(id) = &n.request_id
-                    {
-                        notifications::watch(&tx, id, now)?;
-                    }
                 }
             }
         }
@@ -269,11 +263,31 @@ impl Cache {
         generation: i64,
         mark_unread: bool,
     ) -> Result<Vec<String>> {
+        self.apply_sync_page_alerting(page, generation, mark_unread, |_| Vec::new(), 0)
+    }
+
+    /// Stores one page of a full sync, and queues the notices `alert` gives for each request
+    /// the cache did not hold yet (a resync after a long absence: what arrived meanwhile).
+    /// Keys dedupe against the feed's notices, so nothing is shown twice.
+    pub fn apply_sync_page_alerting(
+        &mut self,
+        page: &[Request],
+        generation: i64,
+        mark_unread: bool,
+        alert: impl Fn(&Request) -> Vec<Notice>,
+        now: i64,
+    ) -> Result<Vec<String>> {
         let tx = self.conn.transaction()?;
         let mut changed = Vec::new();
         for r in page {
+            let known = requests::exists(&tx, &r.id)?;
             if requests::upsert(&tx, r, mark_unread, Some(generation))? {
                 changed.push(r.id.clone());
+            }
+            if !known {
+                for n in alert(r) {
+                    queue_notice(&tx, &n, now)?;
+                }
             }
         }
         tx.commit()?;
@@ -327,6 +341,19 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         tracing::info!(version = i + 1, "cache migrated");
     }
     Ok(())
+}
+
+/// Queues a notice (dedupe by key); an urgent one is also watched for reminders.
+fn queue_notice(tx: &Transaction<'_>, n: &Notice, now: i64) -> Result<bool> {
+    let queued = notifications::queue(tx, n, now)?;
+    if queued
+        && n.critical
+        && n.key.starts_with("urgent:")
+        && let Some(id) = &n.request_id
+    {
+        notifications::watch(tx, id, now)?;
+    }
+    Ok(queued)
 }
 
 pub(crate) fn insert_message(tx: &Transaction<'_>, m: &ChatMessage) -> Result<bool> {

@@ -178,6 +178,13 @@ pub(crate) fn backfill_order_columns(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+pub(crate) fn exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
+    Ok(tx
+        .query_row("SELECT 1 FROM requests WHERE id = ?1", [id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 pub(crate) fn remove(tx: &Transaction<'_>, id: &str) -> Result<bool> {
     tx.execute("DELETE FROM messages WHERE request_id = ?1", [id])?;
     tx.execute("DELETE FROM quotes WHERE request_id = ?1", [id])?;
