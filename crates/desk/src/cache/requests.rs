@@ -89,15 +89,20 @@ pub(crate) fn upsert(
     Ok(true)
 }
 
-/// Replaces (or, with `None`, removes) the cached quote; returns whether it changed.
-fn store_quote(tx: &Transaction<'_>, request_id: &str, quote: Option<&QuoteDoc>) -> Result<bool> {
-    let old: Option<String> = tx
+/// The stored JSON of a request's quote, if any.
+fn quote_raw(conn: &Connection, request_id: &str) -> Result<Option<String>> {
+    Ok(conn
         .query_row(
             "SELECT raw FROM quotes WHERE request_id = ?1",
             [request_id],
             |r| r.get(0),
         )
-        .optional()?;
+        .optional()?)
+}
+
+/// Replaces (or, with `None`, removes) the cached quote; returns whether it changed.
+fn store_quote(tx: &Transaction<'_>, request_id: &str, quote: Option<&QuoteDoc>) -> Result<bool> {
+    let old = quote_raw(tx, request_id)?;
     let new = quote.map(serde_json::to_string).transpose()?;
     if old == new {
         return Ok(false);
@@ -242,21 +247,14 @@ fn item(row: &Row<'_>) -> rusqlite::Result<InboxItem> {
     })
 }
 
+/// The cache only holds what the server sent; an unknown word (a newer server) reads as
+/// the most common value rather than failing the whole inbox.
 fn parse_kind(s: &str) -> RequestKind {
-    match s {
-        "project" => RequestKind::Project,
-        "quote" => RequestKind::Quote,
-        _ => RequestKind::Intervention,
-    }
+    RequestKind::parse(s).unwrap_or(RequestKind::Intervention)
 }
 
 fn parse_priority(s: &str) -> Priority {
-    match s {
-        "low" => Priority::Low,
-        "high" => Priority::High,
-        "urgent" => Priority::Urgent,
-        _ => Priority::Medium,
-    }
+    Priority::parse(s).unwrap_or(Priority::Medium)
 }
 
 impl Cache {
@@ -379,14 +377,7 @@ impl Cache {
 
     /// The cached quote of a quote request.
     pub fn quote(&self, request_id: &str) -> Result<Option<QuoteDoc>> {
-        let raw: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT raw FROM quotes WHERE request_id = ?1",
-                [request_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let raw = quote_raw(self.conn(), request_id)?;
         Ok(raw.map(|r| serde_json::from_str(&r)).transpose()?)
     }
 
