@@ -3,6 +3,7 @@
 //! Request kinds, statuses and who may move them, priorities, ticket numbers,
 //! input validation with French messages, and the live feed's event types.
 
+pub mod account;
 pub mod event;
 pub mod fields;
 pub mod kind;

@@ -407,7 +407,7 @@ pub fn parse_new_user(body: &Value) -> Result<NewUser, FieldErrors> {
         Some(Value::String(s)) => s.clone(),
         _ => String::new(),
     };
-    if let Some(msg) = password_problem(&password) {
+    if let Some(msg) = crate::account::password_problem(&password, Some(&email)) {
         f.errors.add("password", msg);
     }
     let value = NewUser {
@@ -431,17 +431,6 @@ pub fn looks_like_email(s: &str) -> bool {
                 && !s.contains(char::is_whitespace)
         }
         _ => false,
-    }
-}
-
-pub fn password_problem(password: &str) -> Option<&'static str> {
-    let n = password.chars().count();
-    if n < 8 {
-        Some("Le mot de passe doit contenir au moins 8 caractères")
-    } else if n > 128 {
-        Some("Le mot de passe doit contenir au plus 128 caractères")
-    } else {
-        None
     }
 }
 

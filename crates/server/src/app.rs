@@ -1,4 +1,4 @@
-//! The running server: shared state, the router, start and stop.
+//! The running server: the router, start and stop.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,56 +9,22 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, watch};
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{TokenKeys, load_or_create_secret};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::feed_guard::PendingSockets;
 use crate::ratelimit::RateLimiter;
+use crate::sessions::Sessions;
+use crate::state::{AppState, LiveEvent};
 use crate::store::{LoggedEvent, SqliteStore, Store, StoreError};
+use crate::tokens::{SecretError, TokenKeys, create_private_dir, load_or_create_secret};
 use crate::{demo, routes};
-
-/// A committed event with its feed frame, serialised once for every subscriber.
-#[derive(Debug)]
-pub struct LiveEvent {
-    pub logged: LoggedEvent,
-    pub frame: Utf8Bytes,
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub keys: Arc<TokenKeys>,
-    /// Committed events, in `seq` order, for live subscribers.
-    pub events: broadcast::Sender<Arc<LiveEvent>>,
-    pub limits: Arc<RateLimiter>,
-    pub config: Arc<Config>,
-    /// Flips to `true` when the server stops, so feed connections close.
-    pub stopping: watch::Receiver<bool>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("config", &self.config)
-            .finish()
-    }
-}
-
-impl AppState {
-    /// Runs a blocking store call off the async executor.
-    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
-    {
-        let store = self.store.clone();
-        Ok(tokio::task::spawn_blocking(move || f(store.as_ref())).await??)
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("data dir {0}: {1}")]
     DataDir(String, std::io::Error),
+    #[error("{0}")]
+    Secret(SecretError),
     #[error("database: {0}")]
     Store(#[from] StoreError),
     #[error("cannot listen on {0}: {1}")]
@@ -103,9 +69,12 @@ pub fn router(state: AppState) -> Router {
 /// Opens the data dir, migrates, seeds the demo if asked, binds and serves.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let dir = config.data_dir.clone();
-    std::fs::create_dir_all(&dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
-    let secret = load_or_create_secret(&dir, config.jwt_secret.as_deref())
-        .map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
+    create_private_dir(&dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
+    let secret = match load_or_create_secret(&dir, config.jwt_secret.as_deref()) {
+        Ok(s) => s,
+        Err(SecretError::Io(e)) => return Err(StartError::DataDir(dir.display().to_string(), e)),
+        Err(e) => return Err(StartError::Secret(e)),
+    };
     let (events, _) = broadcast::channel::<Arc<LiveEvent>>(4096);
     let sink_tx = events.clone();
     let sink: crate::store::sqlite::EventSink = Arc::new(move |e: &LoggedEvent| {
@@ -127,11 +96,19 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .await
         .map_err(|e| StartError::Demo(e.to_string()))??;
     let (stop_tx, stopping) = watch::channel(false);
+    let store: Arc<dyn Store> = Arc::new(store);
+    let sessions = Arc::new(Sessions::new(
+        store.clone(),
+        config.session_policy(),
+        std::time::Duration::from_millis(config.session_cache_ms),
+    ));
     let state = AppState {
-        store: Arc::new(store),
-        keys: Arc::new(TokenKeys::new(&secret, config.token_ttl_hours)),
+        store: store.clone(),
+        keys: Arc::new(TokenKeys::new(&secret)),
+        sessions: sessions.clone(),
         events,
         limits: Arc::new(RateLimiter::default()),
+        pending_sockets: Arc::new(PendingSockets::default()),
         config: Arc::new(config.clone()),
         stopping,
     };
@@ -147,6 +124,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(config.addr, e))?;
     spawn_pruner(state.clone());
+    tokio::spawn(crate::sessions::watch_ended(
+        sessions,
+        store,
+        state.stopping.clone(),
+    ));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut stop_rx = state.stopping.clone();
     let task = tokio::spawn(async move {

@@ -12,12 +12,28 @@ pub struct Config {
     /// Directory holding the SQLite database and the generated JWT secret.
     #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// JWT signing secret; generated once and kept in the data dir when not given.
+    /// JWT signing secret, at least 32 bytes; generated once and kept in the data dir
+    /// when not given.
     #[arg(long, env = "ITV_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
-    /// Lifetime of a session token, in hours.
-    #[arg(long, env = "ITV_TOKEN_TTL_HOURS", default_value_t = 720)]
-    pub token_ttl_hours: u64,
+    /// A session unused for this many days ends; each use pushes it back.
+    #[arg(long, env = "ITV_SESSION_IDLE_DAYS", default_value_t = 30)]
+    pub session_idle_days: u32,
+    /// No session lives longer than this many days after its sign-in.
+    #[arg(long, env = "ITV_SESSION_MAX_DAYS", default_value_t = 90)]
+    pub session_max_days: u32,
+    /// How long a session check may be answered from memory, in milliseconds (at most
+    /// 1000; 0 reads the database on every request). For benchmarks.
+    #[arg(
+        long,
+        env = "ITV_SESSION_CACHE_MS",
+        default_value_t = 1000,
+        hide = true
+    )]
+    pub session_cache_ms: u64,
+    /// Feed sockets one address may hold open before signing in.
+    #[arg(long, env = "ITV_FEED_PENDING_PER_ADDRESS", default_value_t = 20)]
+    pub feed_pending_per_address: usize,
     /// Largest accepted request body, in bytes (413 above).
     #[arg(long, env = "ITV_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,
@@ -52,7 +68,10 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
             jwt_secret: None,
-            token_ttl_hours: 720,
+            session_idle_days: 30,
+            session_max_days: 90,
+            session_cache_ms: 1000,
+            feed_pending_per_address: 20,
             body_limit: 64 * 1024,
             rate_create_per_account: 20,
             rate_create_per_address: 60,
@@ -66,6 +85,10 @@ impl Config {
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("itv.db")
+    }
+
+    pub fn session_policy(&self) -> itv_core::account::SessionPolicy {
+        itv_core::account::SessionPolicy::days(self.session_idle_days, self.session_max_days)
     }
 
     pub fn ping_interval(&self) -> Duration {

@@ -6,9 +6,9 @@ use itv_core::validation::{parse_new_intervention, parse_new_project, parse_new_
 use serde_json::json;
 
 use crate::actions;
-use crate::app::AppState;
-use crate::auth::hash_password;
 use crate::error::ApiError;
+use crate::passwords::hash_password;
+use crate::state::AppState;
 use crate::store::{NewUserRecord, User};
 
 pub const DEMO_PASSWORD: &str = "demo1234";

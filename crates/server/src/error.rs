@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use itv_core::account::EndReason;
 use itv_core::{FieldErrors, Status};
 use serde_json::json;
 
@@ -16,10 +17,19 @@ pub enum ApiError {
     BadJson(String),
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    /// The token's session was ended (sign-out, deactivation, expiry…).
+    #[error("session ended: {}", .0.as_str())]
+    SessionEnded(EndReason),
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// Not found, with a message naming what (an account, a session).
+    #[error("not found: {0}")]
+    NotFoundWith(&'static str),
+    /// The password was right but the account is deactivated.
+    #[error("account disabled")]
+    AccountDisabled(&'static str),
     #[error("no such route")]
     NoRoute,
     #[error("invalid transition from {}", current.as_str())]
@@ -49,6 +59,7 @@ impl From<StoreError> for ApiError {
             StoreError::EmailTaken => ApiError::Conflict("Cet email est déjà utilisé"),
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Refused(r) => r.into(),
+            StoreError::Account(refusal) => ApiError::Conflict(refusal.message()),
             StoreError::Database(db) if is_busy(&db) => ApiError::Busy,
             other => ApiError::Internal(other.to_string()),
         }
@@ -93,6 +104,9 @@ impl IntoResponse for ApiError {
                 "Le corps de la requête n'est pas un JSON valide",
             ),
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", *m),
+            ApiError::SessionEnded(reason) => {
+                (StatusCode::UNAUTHORIZED, "session_ended", reason.message())
+            }
             ApiError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -100,6 +114,8 @@ impl IntoResponse for ApiError {
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Demande introuvable"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found", "Ressource introuvable"),
+            ApiError::NotFoundWith(m) => (StatusCode::NOT_FOUND, "not_found", *m),
+            ApiError::AccountDisabled(m) => (StatusCode::FORBIDDEN, "account_disabled", *m),
             ApiError::InvalidTransition { .. } => (
                 StatusCode::CONFLICT,
                 "invalid_transition",
@@ -134,6 +150,7 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Validation(fields) => body["errors"] = json!(fields),
             ApiError::InvalidTransition { current } => body["currentStatus"] = json!(current),
+            ApiError::SessionEnded(reason) => body["reason"] = json!(reason),
             _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();

@@ -4,27 +4,38 @@
 //! The subscriber joins the live broadcast *before* reading the log, so an event
 //! committed during the replay is seen twice at worst, never missed; `seq` drops the
 //! second copy. A slow subscriber that falls behind the broadcast reads the log again.
+//!
+//! A socket lives only as long as its session: when the session ends (sign-out, an
+//! admin's change, a password change, expiry) the socket gets a `session_ended` error
+//! frame and is closed.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::body::QueryParams;
 use axum::Json;
-use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use itv_core::account::EndReason;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::app::AppState;
-use crate::auth::{AuthUser, MSG_BAD_TOKEN, MSG_NO_TOKEN};
+use crate::auth::{AuthUser, MSG_BAD_TOKEN, MSG_NO_TOKEN, authenticate, bearer};
 use crate::error::ApiError;
-use crate::store::{LoggedEvent, User};
+use crate::sessions::{Ended, LiveSession};
+use crate::state::AppState;
+use crate::store::{LoggedEvent, Reader};
 
 /// A browser that cannot set headers sends `{"type":"auth","token":...}` within this.
 const AUTH_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLAY_PAGE: u32 = 500;
+/// A subscriber only ever sends its auth frame, pongs and close frames: anything
+/// bigger is refused by the WebSocket layer before it is buffered or parsed.
+pub const MAX_INCOMING_FRAME: usize = 4 * 1024;
 
 #[derive(Debug, Deserialize)]
 pub struct FeedParams {
@@ -60,12 +71,14 @@ pub async fn head(State(state): State<AppState>, _user: AuthUser) -> Result<Json
     responses(
         (status = 101, description = "Switching Protocols: the WebSocket is open; frames are `FeedEvent`, `ReadyFrame`, `ResyncRequiredFrame`, `FeedErrorFrame`"),
         (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: a bad token in the header; `session_ended`: its session was ended (`reason`)", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: this address already holds its share of sockets waiting for their auth frame", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security((), ("bearer" = []))
 )]
 pub async fn subscribe(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     QueryParams(params): QueryParams<FeedParams>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -78,17 +91,24 @@ pub async fn subscribe(
         }
     };
     // A token in the header is checked before the upgrade: a bad one is a plain 401.
-    let user = match headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-    {
-        Some((_, token)) => match state.keys.verify(token.trim()) {
-            Ok(u) => Some(u),
+    let session = match bearer(&headers) {
+        Some(token) => match authenticate(&state, token).await {
+            Ok(live) => Some(live),
             Err(e) => return e.into_response(),
         },
         None => None,
+    };
+    // Without it, the socket waits for its auth frame holding one of a few places
+    // per address, so nobody can pile up unauthenticated sockets.
+    let pending = match session {
+        Some(_) => None,
+        None => match state
+            .pending_sockets
+            .take(peer.ip(), state.config.feed_pending_per_address)
+        {
+            Some(slot) => Some(slot),
+            None => return ApiError::RateLimited { retry_after: 10 }.into_response(),
+        },
     };
     let ws = match ws {
         Ok(ws) => ws,
@@ -96,11 +116,13 @@ pub async fn subscribe(
             return ApiError::field("upgrade", "Connexion WebSocket attendue").into_response();
         }
     };
-    ws.on_upgrade(move |socket| async move {
-        if let Err(reason) = run(socket, state, user, since).await {
-            tracing::debug!(%reason, "feed connection ended");
-        }
-    })
+    ws.max_message_size(MAX_INCOMING_FRAME)
+        .max_frame_size(MAX_INCOMING_FRAME)
+        .on_upgrade(move |socket| async move {
+            if let Err(reason) = run(socket, state, session, pending, since).await {
+                tracing::debug!(%reason, "feed connection ended");
+            }
+        })
 }
 
 fn frame(v: Value) -> Message {
@@ -115,7 +137,11 @@ async fn send_event(socket: &mut WebSocket, e: &LoggedEvent) -> Result<(), Strin
         .map_err(|e| e.to_string())
 }
 
-async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<User, String> {
+/// Reads the first frame, `{"type":"auth","token":...}`, and checks its session.
+async fn authenticate_frame(
+    socket: &mut WebSocket,
+    state: &AppState,
+) -> Result<LiveSession, String> {
     let first = tokio::time::timeout(AUTH_FRAME_TIMEOUT, socket.recv()).await;
     let token = match first {
         Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<Value>(&t)
@@ -125,40 +151,76 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Result<User, 
         _ => None,
     };
     let verified = match token {
-        Some(t) => state.keys.verify(&t).map_err(|_| MSG_BAD_TOKEN),
-        None => Err(MSG_NO_TOKEN),
+        Some(t) => authenticate(state, &t).await,
+        None => Err(ApiError::Unauthorized(MSG_NO_TOKEN)),
     };
     match verified {
-        Ok(u) => Ok(u),
-        Err(message) => {
-            let _ = socket
-                .send(frame(
-                    json!({"type": "error", "code": "unauthorized", "message": message}),
-                ))
-                .await;
+        Ok(live) => Ok(live),
+        Err(e) => {
+            let _ = socket.send(frame(error_frame(&e))).await;
             let _ = socket.send(Message::Close(None)).await;
             Err("unauthenticated".into())
         }
     }
 }
 
+/// The error frame for a refused auth frame: `unauthorized`, or `session_ended`.
+fn error_frame(e: &ApiError) -> Value {
+    match e {
+        ApiError::SessionEnded(reason) => ended_frame(*reason),
+        ApiError::Unauthorized(m) => json!({"type": "error", "code": "unauthorized", "message": m}),
+        _ => json!({"type": "error", "code": "unauthorized", "message": MSG_BAD_TOKEN}),
+    }
+}
+
+fn ended_frame(reason: EndReason) -> Value {
+    json!({"type": "error", "code": "session_ended", "reason": reason, "message": reason.message()})
+}
+
+/// Whether the session is still alive now (a use: it slides the expiry).
+async fn recheck(state: &AppState, session: &LiveSession) -> Result<LiveSession, EndReason> {
+    let sessions = state.sessions.clone();
+    let id = session.session_id.clone();
+    match tokio::task::spawn_blocking(move || sessions.check(&id, Utc::now())).await {
+        Ok(Ok(live)) => Ok(live),
+        Ok(Err(crate::sessions::SessionError::Ended(reason))) => Err(reason),
+        Ok(Err(crate::sessions::SessionError::Unknown)) => Err(EndReason::Revoked),
+        // The store could not answer: keep the socket; the next check will tell.
+        Ok(Err(crate::sessions::SessionError::Store(e))) => {
+            tracing::warn!(error = %e, "session check failed");
+            Ok(retry_soon(session))
+        }
+        Err(_) => Ok(retry_soon(session)),
+    }
+}
+
+/// The session as it was, to be checked again in a second.
+fn retry_soon(session: &LiveSession) -> LiveSession {
+    let mut s = session.clone();
+    s.expires_at = s.expires_at.max(Utc::now() + chrono::Duration::seconds(1));
+    s
+}
+
+async fn close_ended(socket: &mut WebSocket, reason: EndReason) {
+    let _ = socket.send(frame(ended_frame(reason))).await;
+    let _ = socket.send(Message::Close(None)).await;
+}
+
 /// Sends the logged events after `last` that `user` may see; returns the new `last`.
 async fn replay(
     socket: &mut WebSocket,
     state: &AppState,
-    user: &User,
+    reader: &Reader,
     mut last: i64,
 ) -> Result<i64, String> {
     loop {
-        let after = last;
+        let (after, who) = (last, reader.clone());
         let page = state
-            .db(move |s| s.events_after(after, REPLAY_PAGE))
+            .db(move |s| s.events_after(after, REPLAY_PAGE, Some(&who)))
             .await
             .map_err(|e| e.to_string())?;
         for e in &page {
-            if e.audience.admits(user.role, &user.id) {
-                send_event(socket, e).await?;
-            }
+            send_event(socket, e).await?;
             last = e.seq();
         }
         if page.len() < REPLAY_PAGE as usize {
@@ -170,12 +232,29 @@ async fn replay(
 async fn run(
     mut socket: WebSocket,
     state: AppState,
-    user: Option<User>,
+    session: Option<LiveSession>,
+    pending: Option<crate::feed_guard::PendingSlot>,
     since: Option<i64>,
 ) -> Result<(), String> {
-    let user = match user {
-        Some(u) => u,
-        None => authenticate(&mut socket, &state).await?,
+    // Listen for session ends before checking the session, so none is missed.
+    let mut ended = state.sessions.subscribe();
+    let mut session = match session {
+        // Checked before the upgrade, before listening: check again, so an end in
+        // between is not missed (an end evicts the cache before it is announced).
+        Some(s) => match recheck(&state, &s).await {
+            Ok(s) => s,
+            Err(reason) => {
+                close_ended(&mut socket, reason).await;
+                return Ok(());
+            }
+        },
+        None => authenticate_frame(&mut socket, &state).await?,
+    };
+    drop(pending);
+    let user = session.user.clone();
+    let reader = Reader {
+        role: user.role,
+        user_id: user.id.clone(),
     };
     let mut live = state.events.subscribe();
     let (oldest, head) = state
@@ -190,7 +269,7 @@ async fn run(
             let _ = socket.send(Message::Close(None)).await;
             return Ok(());
         }
-        Some(s) => replay(&mut socket, &state, &user, s).await?,
+        Some(s) => replay(&mut socket, &state, &reader, s).await?,
         None => head,
     };
     socket
@@ -204,6 +283,7 @@ async fn run(
     let mut heard = Instant::now();
     let mut stopping = state.stopping.clone();
     loop {
+        let expiry = until(session.expires_at);
         tokio::select! {
             got = live.recv() => match got {
                 Ok(live_event) => {
@@ -219,8 +299,28 @@ async fn run(
                     }
                     last = e.seq();
                 }
-                Err(RecvError::Lagged(_)) => last = replay(&mut socket, &state, &user, last).await?,
+                Err(RecvError::Lagged(_)) => last = replay(&mut socket, &state, &reader, last).await?,
                 Err(RecvError::Closed) => return Ok(()),
+            },
+            got = ended.recv() => {
+                let reason = match got {
+                    Ok(Ended { session_id, reason }) if *session_id == *session.session_id => Some(reason),
+                    Ok(_) => None,
+                    // Missed some ends: ask the store about this one.
+                    Err(RecvError::Lagged(_)) => recheck(&state, &session).await.err(),
+                    Err(RecvError::Closed) => return Ok(()),
+                };
+                if let Some(reason) = reason {
+                    close_ended(&mut socket, reason).await;
+                    return Ok(());
+                }
+            },
+            _ = tokio::time::sleep(expiry) => match recheck(&state, &session).await {
+                Ok(s) => session = s,
+                Err(reason) => {
+                    close_ended(&mut socket, reason).await;
+                    return Ok(());
+                }
             },
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
@@ -234,6 +334,15 @@ async fn run(
                 if heard.elapsed() > ping_every * 3 {
                     return Err("peer silent, dropped".into());
                 }
+                // An open feed is a use of its session: this keeps it alive while the
+                // desk runs, and notices an end a missed broadcast did not tell.
+                match recheck(&state, &session).await {
+                    Ok(s) => session = s,
+                    Err(reason) => {
+                        close_ended(&mut socket, reason).await;
+                        return Ok(());
+                    }
+                }
                 socket.send(Message::Ping(Default::default())).await.map_err(|e| e.to_string())?;
             }
             _ = stopping.changed() => {
@@ -242,4 +351,9 @@ async fn run(
             }
         }
     }
+}
+
+/// How long until `at`, from now (zero if past).
+fn until(at: chrono::DateTime<Utc>) -> Duration {
+    (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)
 }

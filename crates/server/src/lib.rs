@@ -1,5 +1,5 @@
 //! IT Vision Desk server: the seed's client API, the staff API, the live feed,
-//! JWT authentication and SQLite storage, as a library the binary and tests share.
+//! server-side sessions and SQLite storage, as a library the binary and tests share.
 
 pub mod actions;
 pub mod app;
@@ -9,13 +9,19 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod feed;
+pub mod feed_guard;
 pub mod openapi;
+pub mod passwords;
 pub mod portal;
 pub mod quote_pdf;
 pub mod ratelimit;
 pub mod routes;
+pub mod sessions;
+pub mod state;
 pub mod store;
 pub mod testing;
+pub mod tokens;
 
-pub use app::{AppState, RunningServer, start};
+pub use app::{RunningServer, start};
 pub use config::Config;
+pub use state::AppState;

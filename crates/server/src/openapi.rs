@@ -67,6 +67,10 @@ pub async fn health() -> Json<Health> {
         serve,
         crate::routes::auth::login,
         crate::routes::auth::me,
+        crate::routes::auth::logout,
+        crate::routes::auth::sessions,
+        crate::routes::auth::end_session,
+        crate::routes::auth::change_password,
         crate::routes::client::create_project,
         crate::routes::client::list_projects,
         crate::routes::client::create_intervention,
@@ -84,6 +88,9 @@ pub async fn health() -> Json<Health> {
         crate::routes::quotes::pdf,
         crate::routes::staff::technicians,
         crate::routes::staff::create_user,
+        crate::routes::staff::users,
+        crate::routes::staff::update_user,
+        crate::routes::staff::reset_password,
         crate::feed::subscribe,
         crate::feed::head,
     ),
@@ -99,7 +106,7 @@ pub async fn health() -> Json<Health> {
     modifiers(&BearerAuth),
     tags(
         (name = "meta", description = "Health and this document"),
-        (name = "auth", description = "Sign in and who am I"),
+        (name = "auth", description = "Sign in, who am I, the caller's sessions and password"),
         (name = "client", description = "The seed's client API (role CLIENT)"),
         (name = "requests", description = "Requests of every kind, scoped to the caller"),
         (name = "quotes", description = "Priced quotes on quote requests"),
@@ -136,8 +143,12 @@ pub enum ErrorCode {
     BadJson,
     /// 401: no token, a bad or expired token, wrong credentials.
     Unauthorized,
+    /// 401: the token's session was ended (`reason` says why); sign in again.
+    SessionEnded,
     /// 403: the caller's role may not do this.
     Forbidden,
+    /// 403: the account is deactivated and cannot sign in.
+    AccountDisabled,
     /// 404: unknown id, or a request the caller may not see.
     NotFound,
     /// 409: the status change is not allowed from `currentStatus`.
@@ -172,6 +183,9 @@ pub struct ErrorBody {
     /// `invalid_transition` only: the request's status now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_status: Option<Status>,
+    /// `session_ended` only: why the session ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<itv_core::account::EndReason>,
 }
 
 // ---------------------------------------------------------------------------
@@ -403,15 +417,29 @@ pub struct User {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginAnswer {
     pub success: bool,
-    /// The JWT for `Authorization: Bearer`.
+    /// The JWT for `Authorization: Bearer`; it names a server-side session, which
+    /// sign-out, an admin or expiry can end before the token's own `exp`.
     pub token: String,
     pub user: User,
+    pub session: crate::routes::auth::SessionView,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct UserAnswer {
     pub success: bool,
     pub user: User,
+    /// `GET /api/auth/me` only: the caller's session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+/// A success with a French sentence for people and nothing else.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageAnswer {
+    pub success: bool,
+    #[schema(example = "Session fermée")]
+    pub message: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use itv_core::Role;
 
 use crate::app::{RunningServer, start};
-use crate::auth::hash_password;
 use crate::config::Config;
+use crate::passwords::hash_password;
 use crate::store::{NewUserRecord, User};
 
 #[derive(Debug)]
@@ -50,7 +50,7 @@ impl TestServer {
         self.url.replacen("http://", "ws://", 1)
     }
 
-    pub fn state(&self) -> &crate::app::AppState {
+    pub fn state(&self) -> &crate::state::AppState {
         &self.server.state
     }
 
@@ -69,9 +69,17 @@ impl TestServer {
             .expect("user created")
     }
 
-    /// A session token for `user`, as login would give.
+    /// A session token for `user`, as login would give: a new session.
     pub fn token_for(&self, user: &User) -> String {
-        self.server.state.keys.issue(user).expect("token")
+        let state = &self.server.state;
+        let session = state
+            .sessions
+            .open(user, "test".into(), chrono::Utc::now())
+            .expect("session opened");
+        state
+            .keys
+            .issue(&session, state.sessions.policy.hard_end(session.created_at))
+            .expect("token")
     }
 
     /// Stops the server, keeping the data dir if the caller owns it.

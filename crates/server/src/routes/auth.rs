@@ -1,27 +1,39 @@
-//! `POST /api/auth/login` and `GET /api/auth/me`.
+//! Sign-in and the caller's own sessions: `POST /api/auth/login`, `GET /api/auth/me`,
+//! `POST /api/auth/logout`, `GET|DELETE /api/auth/sessions`, `POST /api/auth/password`.
 
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use chrono::Utc;
+use itv_core::FieldErrors;
+use itv_core::account::{EndReason, device_label, parse_password_change};
 use itv_core::validation::parse_credentials;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
-use crate::auth::{AuthUser, MSG_BAD_CREDENTIALS, verify_password};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{AuthUser, MSG_BAD_CREDENTIALS, MSG_DISABLED};
 use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::passwords::{hash_password, verify_password};
+use crate::state::AppState;
+use crate::store::SessionSet;
 
-/// `POST /api/auth/login`: email and password for a JWT and the user.
+/// `POST /api/auth/login`: email and password for a session token and the user.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
     tag = "auth",
     request_body = crate::openapi::LoginBody,
     responses(
-        (status = 200, description = "Signed in", body = crate::openapi::LoginAnswer),
+        (status = 200, description = "Signed in: a new session", body = crate::openapi::LoginAnswer),
         (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
         (status = 401, description = "`unauthorized`: wrong email or password", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`account_disabled`: the password is right but an admin deactivated the account", body = crate::openapi::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
         (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
@@ -29,6 +41,7 @@ use crate::error::ApiError;
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let creds = parse_credentials(&body).map_err(ApiError::Validation)?;
@@ -41,40 +54,243 @@ pub async fn login(
         &format!("login-email:{}", creds.email),
         cfg.rate_login_per_account,
     )?;
+    let device = device_label(
+        body.get("device").and_then(Value::as_str),
+        headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
+    );
     let email = creds.email.clone();
-    let found = state.db(move |s| s.user_by_email(&email)).await?;
+    let found = state.db(move |s| s.login_record(&email)).await?;
     let password = creds.password;
-    let (user, ok) = tokio::task::spawn_blocking(move || {
-        let ok = verify_password(&password, found.as_ref().map(|(_, h)| h.as_str()));
-        (found.map(|(u, _)| u), ok)
+    let (found, ok) = tokio::task::spawn_blocking(move || {
+        let ok = verify_password(&password, found.as_ref().map(|r| r.password_hash.as_str()));
+        (found, ok)
     })
     .await?;
-    match user {
-        Some(user) if ok => {
-            let token = state.keys.issue(&user)?;
-            tracing::info!(user = %user.id, role = user.role.as_str(), "signed in");
-            Ok(Json(
-                json!({ "success": true, "token": token, "user": user }),
-            ))
-        }
-        _ => Err(ApiError::Unauthorized(MSG_BAD_CREDENTIALS)),
+    let record = match found {
+        Some(record) if ok => record,
+        _ => return Err(ApiError::Unauthorized(MSG_BAD_CREDENTIALS)),
+    };
+    if !record.active {
+        return Err(ApiError::AccountDisabled(MSG_DISABLED));
     }
+    let user = record.user;
+    let (sessions, signed_in) = (state.sessions.clone(), user.clone());
+    let session =
+        tokio::task::spawn_blocking(move || sessions.open(&signed_in, device, Utc::now()))
+            .await??;
+    let token = state
+        .keys
+        .issue(&session, state.sessions.policy.hard_end(session.created_at))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tracing::info!(user = %user.id, role = user.role.as_str(), session = %session.id, "signed in");
+    Ok(Json(json!({
+        "success": true,
+        "token": token,
+        "user": user,
+        "session": session,
+    })))
 }
 
-/// `GET /api/auth/me`: the user the token belongs to.
+/// `GET /api/auth/me`: the user the token's session belongs to, as they are now.
 #[utoipa::path(
     get,
     path = "/api/auth/me",
     tag = "auth",
     responses(
         (status = 200, description = "The caller", body = crate::openapi::UserAnswer),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`: the session was ended (`reason`)", body = crate::openapi::ErrorBody),
     ),
     security(("bearer" = []))
 )]
-pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
-    let id = user.0.id.clone();
-    let found = state.db(move |s| s.user_by_id(&id)).await?;
-    let user = found.ok_or(ApiError::Unauthorized(crate::auth::MSG_BAD_TOKEN))?;
-    Ok(Json(json!({ "success": true, "user": user })))
+pub async fn me(user: AuthUser) -> Json<Value> {
+    Json(json!({ "success": true, "user": user.user, "sessionId": user.session_id }))
+}
+
+/// `POST /api/auth/logout`: ends the caller's session.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The session is ended; its token no longer works", body = crate::openapi::MessageAnswer),
+        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`: already ended", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    end_own(&state, &user, user.session_id.clone(), EndReason::SignedOut).await?;
+    Ok(Json(
+        json!({ "success": true, "message": "Vous êtes déconnecté" }),
+    ))
+}
+
+async fn end_own(
+    state: &AppState,
+    user: &AuthUser,
+    session_id: String,
+    reason: EndReason,
+) -> Result<Vec<String>, ApiError> {
+    let set = SessionSet::One {
+        id: session_id,
+        user_id: user.id().to_string(),
+    };
+    let sessions = state.sessions.clone();
+    Ok(tokio::task::spawn_blocking(move || sessions.end(&set, reason, Utc::now())).await??)
+}
+
+/// `GET /api/auth/sessions`: the caller's sessions that are still alive.
+#[utoipa::path(
+    get,
+    path = "/api/auth/sessions",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller's live sessions, most recently used first; `current` marks the caller's own", body = SessionsAnswer),
+        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`: the session was ended (`reason`)", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn sessions(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Value>, ApiError> {
+    let id = user.id().to_string();
+    let list = state.db(move |s| s.live_sessions(&id, Utc::now())).await?;
+    let list: Vec<Value> = list
+        .into_iter()
+        .map(|s| {
+            let current = s.id == user.session_id;
+            let mut v = json!(s);
+            v["current"] = json!(current);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "success": true, "sessions": list })))
+}
+
+/// `DELETE /api/auth/sessions/{id}`: ends one of the caller's sessions.
+#[utoipa::path(
+    delete,
+    path = "/api/auth/sessions/{id}",
+    tag = "auth",
+    params(("id" = String, Path, description = "The session's `_id`")),
+    responses(
+        (status = 200, description = "Ended; its feed sockets are closed", body = crate::openapi::MessageAnswer),
+        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: no live session of the caller has this id", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn end_session(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let reason = if id == user.session_id {
+        EndReason::SignedOut
+    } else {
+        EndReason::Revoked
+    };
+    if end_own(&state, &user, id, reason).await?.is_empty() {
+        return Err(ApiError::NotFoundWith("Session introuvable"));
+    }
+    Ok(Json(
+        json!({ "success": true, "message": "Session fermée" }),
+    ))
+}
+
+/// `POST /api/auth/password`: changes the caller's password; every other session ends.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    tag = "auth",
+    request_body = PasswordChangeBody,
+    responses(
+        (status = 200, description = "Changed; the caller's other sessions are ended", body = crate::openapi::MessageAnswer),
+        (status = 400, description = "`validation`: `currentPassword` is wrong or missing, or `newPassword` breaks a rule (`errors` names each)", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: too many attempts", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let change = parse_password_change(&body, &user.user.email).map_err(ApiError::Validation)?;
+    state.limits.hit(
+        &format!("password:{}", user.id()),
+        state.config.rate_login_per_account,
+    )?;
+    let id = user.id().to_string();
+    let stored = state.db(move |s| s.password_hash(&id)).await?;
+    let current = change.current;
+    let new_hash = tokio::task::spawn_blocking(move || {
+        if verify_password(&current, stored.as_deref()) {
+            hash_password(&change.new).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await??;
+    let Some(new_hash) = new_hash else {
+        return Err(ApiError::Validation(FieldErrors::single(
+            "currentPassword",
+            "Le mot de passe actuel est incorrect",
+        )));
+    };
+    let set = SessionSet::AllOfExcept {
+        user_id: user.id().to_string(),
+        keep: user.session_id.clone(),
+    };
+    let id = user.id().to_string();
+    let ended = state
+        .db(move |s| s.set_password(&id, &new_hash, &set, EndReason::PasswordChanged, Utc::now()))
+        .await?;
+    let count = ended.len();
+    state.sessions.announce(ended, EndReason::PasswordChanged);
+    tracing::info!(user = %user.id(), other_sessions_ended = count, "password changed");
+    Ok(Json(json!({
+        "success": true,
+        "message": "Mot de passe modifié ; vos autres sessions sont fermées",
+    })))
+}
+
+// ---------------------------------------------------------------------------
+// Shapes of this group's bodies, for the OpenAPI document (`openapi.rs`).
+
+/// A session as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// From the sign-in's `device` field or its `User-Agent`, e.g. `Chrome · Windows`.
+    pub device: String,
+    pub created_at: chrono::DateTime<Utc>,
+    pub last_used_at: chrono::DateTime<Utc>,
+    /// Pushed back by each use, never past the sign-in plus `--session-max-days`.
+    pub expires_at: chrono::DateTime<Utc>,
+    /// `GET /api/auth/sessions` only: this is the caller's own session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsAnswer {
+    pub success: bool,
+    pub sessions: Vec<SessionView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChangeBody {
+    pub current_password: String,
+    /// 8 to 128 characters, letters and at least one digit or symbol, not a common
+    /// password, not the email.
+    pub new_password: String,
 }

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::actions;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::{LoggedEvent, Store, StoreError, User};
 
 type Created = (StatusCode, Json<Value>);
@@ -46,7 +46,7 @@ async fn create<T: Send + 'static>(
     user.require(&[Role::Client])?;
     let input = parse(body).map_err(ApiError::Validation)?;
     limit_creation(&state, &user, peer)?;
-    let client = user.0;
+    let client = user.user;
     let e = state.db(move |s| act(s, &client, input)).await?;
     Ok((
         StatusCode::CREATED,
@@ -190,7 +190,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Client])?;
     let (page, limit) = page_of(&params)?;
-    let id = user.0.id.clone();
+    let id = user.user.id.clone();
     let (items, total) = state
         .db(move |s| s.client_requests(&id, kind, page, limit))
         .await?;

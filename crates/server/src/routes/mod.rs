@@ -7,9 +7,9 @@ pub(crate) mod requests;
 pub(crate) mod staff;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn api() -> Router<AppState> {
     Router::new()
@@ -19,6 +19,10 @@ pub fn api() -> Router<AppState> {
         )
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/sessions", get(auth::sessions))
+        .route("/api/auth/sessions/{id}", delete(auth::end_session))
+        .route("/api/auth/password", post(auth::change_password))
         .route(
             "/api/client/requests/project",
             post(client::create_project).get(client::list_projects),
@@ -40,7 +44,15 @@ pub fn api() -> Router<AppState> {
             get(requests::messages).post(requests::post_message),
         )
         .route("/api/staff/technicians", get(staff::technicians))
-        .route("/api/staff/users", post(staff::create_user))
+        .route(
+            "/api/staff/users",
+            get(staff::users).post(staff::create_user),
+        )
+        .route("/api/staff/users/{id}", patch(staff::update_user))
+        .route(
+            "/api/staff/users/{id}/password",
+            post(staff::reset_password),
+        )
         .route("/api/feed", get(crate::feed::subscribe))
         .route("/api/feed/head", get(crate::feed::head))
         .route("/api/openapi.json", get(crate::openapi::serve))

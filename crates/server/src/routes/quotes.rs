@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 
 use super::requests::idem_key;
 use crate::actions;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::quote_pdf::{QuotePdfInput, render_quote_pdf};
+use crate::state::AppState;
 use crate::store::{Current, HistoryDraft, Refusal, StoreError, Update};
 
 /// The quote routes, merged into the API by `routes::api`.
@@ -67,7 +67,7 @@ pub async fn prepare(
     let quote = parse_quote(&body, today).map_err(ApiError::Validation)?;
     let stored = stored_quote(&quote, today)?;
     let idem = idem_key(&headers, &user)?;
-    let (admin, rid, saved) = (user.0.clone(), id.clone(), stored.clone());
+    let (admin, rid, saved) = (user.user.clone(), id.clone(), stored.clone());
     state
         .db(move |s| {
             s.update_request(&rid, idem.as_ref(), &mut |cur: &Current| {
@@ -94,7 +94,7 @@ pub async fn prepare(
         })
         .await?;
     // A replayed key changed nothing: answer with what is stored.
-    let caller = user.0.clone();
+    let caller = user.user.clone();
     let current = state
         .db(move |s| {
             actions::visible(s, &caller, &id)?;
@@ -131,7 +131,7 @@ pub async fn send(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Admin])?;
     let idem = idem_key(&headers, &user)?;
-    let (admin, rid) = (user.0.clone(), id.clone());
+    let (admin, rid) = (user.user.clone(), id.clone());
     state
         .db(move |s| {
             s.update_request(&rid, idem.as_ref(), &mut |cur: &Current| {
@@ -165,7 +165,7 @@ pub async fn send(
             })
         })
         .await?;
-    let caller = user.0.clone();
+    let caller = user.user.clone();
     let request = state.db(move |s| actions::visible(s, &caller, &id)).await?;
     Ok(Json(
         json!({ "success": true, "message": "Devis envoyé au client", "request": request }),
@@ -191,7 +191,7 @@ pub async fn pdf(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = user.0.clone();
+    let caller = user.user.clone();
     let (request, stored) = state
         .db(move |s| {
             let request = actions::visible(s, &caller, &id)?;

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::actions;
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::{Cursor, IdemKey, RequestQuery, Scope, StoreError};
 
 /// The caller's `Idempotency-Key`, scoped to them.
@@ -24,7 +24,7 @@ pub fn idem_key(headers: &HeaderMap, user: &AuthUser) -> Result<Option<IdemKey>,
     };
     match v.to_str() {
         Ok(k) if !k.trim().is_empty() && k.len() <= 200 => Ok(Some(IdemKey {
-            user_id: user.0.id.clone(),
+            user_id: user.user.id.clone(),
             key: k.trim().to_string(),
         })),
         _ => Err(ApiError::field(
@@ -77,11 +77,11 @@ fn parse_list(p: ListParams, user: &AuthUser) -> Result<RequestQuery, ApiError> 
     let assignee = p
         .assignee
         .filter(|s| !s.is_empty())
-        .map(|a| if a == "me" { user.0.id.clone() } else { a });
+        .map(|a| if a == "me" { user.user.id.clone() } else { a });
     let scope = match user.role() {
         Role::Admin => Scope::All,
-        Role::Technician => Scope::Technician(user.0.id.clone()),
-        Role::Client => Scope::Client(user.0.id.clone()),
+        Role::Technician => Scope::Technician(user.user.id.clone()),
+        Role::Client => Scope::Client(user.user.id.clone()),
     };
     let query = RequestQuery {
         kind,
@@ -144,7 +144,7 @@ pub async fn detail(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = user.0.clone();
+    let caller = user.user.clone();
     let detail = state
         .db(move |s| {
             actions::visible(s, &caller, &id)?;
@@ -169,7 +169,7 @@ async fn request_answer(
     id: String,
     message: &str,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = user.0.clone();
+    let caller = user.user.clone();
     let request = state.db(move |s| actions::visible(s, &caller, &id)).await?;
     Ok(Json(
         json!({ "success": true, "message": message, "request": request }),
@@ -204,7 +204,7 @@ pub async fn change_status(
 ) -> Result<Json<Value>, ApiError> {
     let change = parse_status_change(&body).map_err(ApiError::Validation)?;
     let idem = idem_key(&headers, &user)?;
-    let (caller, rid) = (user.0.clone(), id.clone());
+    let (caller, rid) = (user.user.clone(), id.clone());
     let done = state
         .db(move |s| actions::change_status(s, &caller, &rid, change, idem.as_ref()))
         .await?;
@@ -244,18 +244,25 @@ pub async fn assign(
     user.require(&[Role::Admin])?;
     let technician_id = parse_assign(&body).map_err(ApiError::Validation)?;
     let idem = idem_key(&headers, &user)?;
-    let (admin, rid) = (user.0.clone(), id.clone());
+    let (admin, rid) = (user.user.clone(), id.clone());
     let done = state
         .db(move |s| {
+            let refuse = |message: &str| {
+                StoreError::Refused(crate::store::Refusal::Invalid(FieldErrors::single(
+                    "technicianId",
+                    message,
+                )))
+            };
             let technician = s
-                .user_by_id(&technician_id)?
+                .account(&technician_id)?
                 .filter(|t| t.role == Role::Technician)
-                .ok_or_else(|| {
-                    StoreError::Refused(crate::store::Refusal::Invalid(FieldErrors::single(
-                        "technicianId",
-                        "Technicien introuvable",
-                    )))
-                })?;
+                .ok_or_else(|| refuse("Technicien introuvable"))?;
+            if !technician.active {
+                return Err(refuse(
+                    "Ce technicien est désactivé et ne peut pas être assigné",
+                ));
+            }
+            let technician = technician.user();
             actions::assign(s, &admin, &rid, &technician, idem.as_ref())
         })
         .await?;
@@ -285,7 +292,7 @@ pub async fn messages(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = user.0.clone();
+    let caller = user.user.clone();
     let messages = state
         .db(move |s| {
             actions::visible(s, &caller, &id)?;
@@ -320,7 +327,7 @@ pub async fn post_message(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let text = parse_message(&body).map_err(ApiError::Validation)?;
     let idem = idem_key(&headers, &user)?;
-    let caller = user.0.clone();
+    let caller = user.user.clone();
     let message = state
         .db(move |s| {
             match actions::post_message(s, &caller, &id, &text, idem.as_ref())? {

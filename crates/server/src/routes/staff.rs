@@ -1,19 +1,25 @@
-//! Staff administration: the technicians list and user creation (admins).
+//! Staff administration (admins): the technicians list, and accounts: list, create,
+//! rename, change role, deactivate or reactivate, reset a password.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::Utc;
 use itv_core::Role;
+use itv_core::account::{EndReason, parse_account_patch, parse_password_reset};
 use itv_core::validation::parse_new_user;
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use crate::app::AppState;
-use crate::auth::{AuthUser, hash_password};
+use crate::auth::AuthUser;
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::store::NewUserRecord;
+use crate::passwords::hash_password;
+use crate::state::AppState;
+use crate::store::{NewUserRecord, SessionSet};
 
-/// `GET /api/staff/technicians` (ADMIN): every TECHNICIAN account.
+/// `GET /api/staff/technicians` (ADMIN): every active TECHNICIAN account.
 #[utoipa::path(
     get,
     path = "/api/staff/technicians",
@@ -70,4 +76,164 @@ pub async fn create_user(
         StatusCode::CREATED,
         Json(json!({ "success": true, "user": created })),
     ))
+}
+
+/// `GET /api/staff/users` (ADMIN): every account, active ones first.
+#[utoipa::path(
+    get,
+    path = "/api/staff/users",
+    tag = "staff",
+    responses(
+        (status = 200, description = "Every account with its state and last use", body = UsersAnswer),
+        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn users(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let list = state.db(|s| s.accounts()).await?;
+    Ok(Json(json!({ "success": true, "users": list })))
+}
+
+/// `PATCH /api/staff/users/{id}` (ADMIN): rename, change the role, deactivate or
+/// reactivate. A deactivation or a role change ends the account's sessions.
+#[utoipa::path(
+    patch,
+    path = "/api/staff/users/{id}",
+    tag = "staff",
+    params(("id" = String, Path, description = "The account's `_id`")),
+    request_body = AccountPatchBody,
+    responses(
+        (status = 200, description = "Changed", body = AccountAnswer),
+        (status = 400, description = "`validation`: a field is wrong, or none is given (`errors` names each); `bad_json`", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: no such account", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`conflict`: it would leave no active admin", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let patch = parse_account_patch(&body).map_err(ApiError::Validation)?;
+    let change = state
+        .db(move |s| s.update_account(&id, &patch, Utc::now()))
+        .await
+        .map_err(account_not_found)?;
+    if let Some((reason, ended)) = change.ended {
+        state.sessions.announce(ended, reason);
+    }
+    let account = change.account;
+    tracing::info!(admin = %user.id(), account = %account.id, role = account.role.as_str(), active = account.active, "account changed");
+    Ok(Json(json!({
+        "success": true,
+        "message": "Compte mis à jour",
+        "user": account,
+    })))
+}
+
+fn account_not_found(e: ApiError) -> ApiError {
+    match e {
+        ApiError::NotFound => ApiError::NotFoundWith("Compte introuvable"),
+        other => other,
+    }
+}
+
+/// `POST /api/staff/users/{id}/password` (ADMIN): sets a new password; every session
+/// of that account ends.
+#[utoipa::path(
+    post,
+    path = "/api/staff/users/{id}/password",
+    tag = "staff",
+    params(("id" = String, Path, description = "The account's `_id`")),
+    request_body = PasswordResetBody,
+    responses(
+        (status = 200, description = "Reset; the account's sessions are ended", body = crate::openapi::MessageAnswer),
+        (status = 400, description = "`validation`: `password` breaks a rule; `bad_json`", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
+        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 404, description = "`not_found`: no such account", body = crate::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let target = id.clone();
+    let account = state
+        .db(move |s| s.account(&target))
+        .await?
+        .ok_or(ApiError::NotFoundWith("Compte introuvable"))?;
+    let password = parse_password_reset(&body, &account.email).map_err(ApiError::Validation)?;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let set = SessionSet::AllOf(id.clone());
+    let ended = state
+        .db(move |s| s.set_password(&id, &hash, &set, EndReason::PasswordReset, Utc::now()))
+        .await
+        .map_err(account_not_found)?;
+    state.sessions.announce(ended, EndReason::PasswordReset);
+    tracing::info!(admin = %user.id(), account = %account.id, "password reset");
+    Ok(Json(json!({
+        "success": true,
+        "message": "Mot de passe réinitialisé ; les sessions de ce compte sont fermées",
+    })))
+}
+
+// ---------------------------------------------------------------------------
+// Shapes of this group's bodies, for the OpenAPI document (`openapi.rs`).
+
+/// An account as admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// `false`: deactivated, cannot sign in, cannot be assigned.
+    pub active: bool,
+    /// The last use of any of its sessions; `null` if it never signed in.
+    pub last_seen_at: Option<chrono::DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsersAnswer {
+    pub success: bool,
+    pub users: Vec<AccountView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountAnswer {
+    pub success: bool,
+    #[schema(example = "Compte mis à jour")]
+    pub message: String,
+    pub user: AccountView,
+}
+
+/// Any of the three; at least one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountPatchBody {
+    /// 2 to 120 characters.
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordResetBody {
+    /// The new password, under the same rules as `POST /api/auth/password`.
+    pub password: String,
 }

@@ -8,6 +8,7 @@
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
+use itv_core::account::{AccountPatch, AccountRefusal, EndReason};
 use itv_core::event::Audience;
 use itv_core::request::{ChatMessage, HistoryEntry};
 use itv_core::status::Status;
@@ -25,6 +26,74 @@ pub struct User {
     pub name: String,
     pub email: String,
     pub role: Role,
+}
+
+/// An account as admins see it: its state and when it was last used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    /// The last use of any of its sessions.
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl Account {
+    pub fn user(&self) -> User {
+        User {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// An account after an admin's change, and the sessions the change ended.
+#[derive(Debug, Clone)]
+pub struct AccountChange {
+    pub account: Account,
+    /// Why sessions ended, and which; `None` when the change ends none.
+    pub ended: Option<(EndReason, Vec<String>)>,
+}
+
+/// What sign-in needs: the user, the stored hash, and whether the account is active.
+#[derive(Debug, Clone)]
+pub struct LoginRecord {
+    pub user: User,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+/// A session as stored: one per sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecord {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(skip)]
+    pub user_id: String,
+    pub device: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub ended: Option<(DateTime<Utc>, EndReason)>,
+}
+
+/// Which sessions a change ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionSet {
+    /// This session, if it belongs to this user.
+    One { id: String, user_id: String },
+    /// Every session of the user.
+    AllOf(String),
+    /// Every session of the user but one (the caller's own).
+    AllOfExcept { user_id: String, keep: String },
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +165,8 @@ pub enum StoreError {
     NotFound,
     #[error("change refused: {0}")]
     Refused(Refusal),
+    #[error("account change refused: {0}")]
+    Account(AccountRefusal),
     #[error("{0}")]
     Io(String),
 }
@@ -126,6 +197,13 @@ impl LoggedEvent {
     pub fn seq(&self) -> i64 {
         self.event.seq
     }
+}
+
+/// Who reads the event log, for its audience filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub role: Role,
+    pub user_id: String,
 }
 
 /// Filters of the staff list; `scope` narrows it to what the caller may see.
@@ -195,10 +273,59 @@ pub struct RequestDetail {
 /// executor (`spawn_blocking`).
 pub trait Store: Send + Sync + 'static {
     fn create_user(&self, user: NewUserRecord) -> Result<User, StoreError>;
-    /// The user and their password hash.
-    fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, StoreError>;
+    fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError>;
     fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
+    /// The active accounts of one role, by name.
     fn users_with_role(&self, role: Role) -> Result<Vec<User>, StoreError>;
+    fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+    fn account(&self, id: &str) -> Result<Option<Account>, StoreError>;
+    /// Applies an admin's change in one transaction, refusing it if it would leave no
+    /// active admin; a deactivation or a role change ends the account's sessions.
+    fn update_account(
+        &self,
+        id: &str,
+        patch: &AccountPatch,
+        at: DateTime<Utc>,
+    ) -> Result<AccountChange, StoreError>;
+    fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// Stores a new password hash and ends `ends` in the same transaction.
+    fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        ends: &SessionSet,
+        reason: EndReason,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// The session and its user as they are now, ended or not.
+    fn session(&self, id: &str) -> Result<Option<(SessionRecord, Account)>, StoreError>;
+    /// Records a use: the session's new last use and expiry.
+    fn touch_session(
+        &self,
+        id: &str,
+        used_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Ends the sessions in `set` that are still alive; returns their ids.
+    fn end_sessions(
+        &self,
+        set: &SessionSet,
+        reason: EndReason,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError>;
+    /// The user's sessions that have not ended or expired by `now`, newest use first.
+    fn live_sessions(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
+    /// Sessions ended at or after `since` (by anyone, this process or another).
+    fn sessions_ended_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, EndReason)>, StoreError>;
 
     /// Numbers the request (tickets), stores it with its history and its event.
     fn create_request(&self, draft: Draft) -> Result<LoggedEvent, StoreError>;
@@ -234,8 +361,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<Request>, u64), StoreError>;
     fn query_requests(&self, query: &RequestQuery) -> Result<RequestPage, StoreError>;
 
-    /// Events with `seq > after`, oldest first, at most `limit`.
-    fn events_after(&self, after: i64, limit: u32) -> Result<Vec<LoggedEvent>, StoreError>;
+    /// Events with `seq > after`, oldest first, at most `limit`; with a `reader`, only
+    /// those its audience admits (filtered by the database, not after reading).
+    fn events_after(
+        &self,
+        after: i64,
+        limit: u32,
+        reader: Option<&Reader>,
+    ) -> Result<Vec<LoggedEvent>, StoreError>;
     /// (oldest seq still held, newest seq); (0, 0) when the log is empty.
     fn event_bounds(&self) -> Result<(i64, i64), StoreError>;
     /// Drops the oldest events, keeping the newest `keep`; returns how many went.

@@ -6,7 +6,9 @@ use itv_core::request::ChatMessage;
 use itv_core::{EventType, FeedEvent, Notification, Request};
 use rusqlite::{Connection, params};
 
-use crate::store::{LoggedEvent, StoreError};
+use itv_core::Role;
+
+use crate::store::{LoggedEvent, Reader, StoreError};
 
 pub fn append(
     conn: &Connection,
@@ -43,11 +45,31 @@ pub fn append(
     Ok(LoggedEvent { event, audience })
 }
 
-pub fn after(conn: &Connection, after: i64, limit: u32) -> Result<Vec<LoggedEvent>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, client_id, all_technicians, technicians, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![after, limit], |r| {
+/// The audience rule of `Audience::admits`, as SQL over the row's columns (`?3` is
+/// the reader's id), so a replay reads only the rows its reader may see.
+fn audience_filter(reader: Option<&Reader>) -> &'static str {
+    match reader.map(|r| r.role) {
+        None | Some(Role::Admin) => "?3 = ?3",
+        Some(Role::Client) => "client_id = ?3",
+        Some(Role::Technician) => {
+            "(all_technicians = 1 OR instr(',' || technicians || ',', ',' || ?3 || ',') > 0)"
+        }
+    }
+}
+
+pub fn after(
+    conn: &Connection,
+    after: i64,
+    limit: u32,
+    reader: Option<&Reader>,
+) -> Result<Vec<LoggedEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT seq, client_id, all_technicians, technicians, body FROM events
+         WHERE seq > ?1 AND {} ORDER BY seq LIMIT ?2",
+        audience_filter(reader)
+    ))?;
+    let reader_id = reader.map(|r| r.user_id.as_str()).unwrap_or("");
+    let rows = stmt.query_map(params![after, limit, reader_id], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,

@@ -3,6 +3,7 @@
 mod events;
 mod requests;
 mod schema;
+mod sessions;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -13,9 +14,12 @@ use itv_core::request::ChatMessage;
 use itv_core::{EventType, Request, RequestKind, Role};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use itv_core::account::{AccountPatch, EndReason};
+
 use super::{
-    Current, Draft, IdemKey, IdemRecord, LoggedEvent, NewUserRecord, Refusal, RequestDetail,
-    RequestPage, RequestQuery, Store, StoreError, User,
+    Account, AccountChange, Current, Draft, IdemKey, IdemRecord, LoggedEvent, LoginRecord,
+    NewUserRecord, Reader, Refusal, RequestDetail, RequestPage, RequestQuery, SessionRecord,
+    SessionSet, Store, StoreError, User,
 };
 
 /// Called with each committed event, in `seq` order, before the next write starts.
@@ -62,12 +66,26 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Creates the database file readable by its owner only (0600 on Unix) before SQLite
+/// opens it; SQLite gives its `-wal` and `-shm` files the same mode.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)
+}
+
 impl SqliteStore {
     /// Opens (creating and migrating) the database file at `path`.
     pub fn open(path: &Path, sink: Option<EventSink>) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+            crate::tokens::create_private_dir(dir).map_err(|e| StoreError::Io(e.to_string()))?;
         }
+        create_private_file(path).map_err(|e| StoreError::Io(e.to_string()))?;
         let mut writer = open_connection(path)?;
         schema::migrate(&mut writer)?;
         Ok(SqliteStore {
@@ -150,8 +168,8 @@ impl Store for SqliteStore {
         self.write(|tx| Ok((users::insert(tx, user)?, Vec::new())))
     }
 
-    fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
-        self.read(|c| users::by_email(c, email))
+    fn login_record(&self, email: &str) -> Result<Option<LoginRecord>, StoreError> {
+        self.read(|c| users::login_record(c, email))
     }
 
     fn user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
@@ -160,6 +178,96 @@ impl Store for SqliteStore {
 
     fn users_with_role(&self, role: Role) -> Result<Vec<User>, StoreError> {
         self.read(|c| users::with_role(c, role))
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.read(users::accounts)
+    }
+
+    fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        self.read(|c| users::account(c, id))
+    }
+
+    fn update_account(
+        &self,
+        id: &str,
+        patch: &AccountPatch,
+        at: DateTime<Utc>,
+    ) -> Result<AccountChange, StoreError> {
+        self.write(|tx| {
+            let current = users::account(tx, id)?.ok_or(StoreError::NotFound)?;
+            let reason = users::update(tx, &current, patch)?;
+            let ended = match reason {
+                Some(reason) => Some((
+                    reason,
+                    sessions::end(tx, &SessionSet::AllOf(id.to_string()), reason, at)?,
+                )),
+                None => None,
+            };
+            let account = users::account(tx, id)?.ok_or(StoreError::NotFound)?;
+            Ok((AccountChange { account, ended }, Vec::new()))
+        })
+    }
+
+    fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| users::password_hash(c, user_id))
+    }
+
+    fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        ends: &SessionSet,
+        reason: EndReason,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.write(|tx| {
+            if !users::set_password_hash(tx, user_id, password_hash)? {
+                return Err(StoreError::NotFound);
+            }
+            Ok((sessions::end(tx, ends, reason, at)?, Vec::new()))
+        })
+    }
+
+    fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.write(|tx| Ok((sessions::insert(tx, session)?, Vec::new())))
+    }
+
+    fn session(&self, id: &str) -> Result<Option<(SessionRecord, Account)>, StoreError> {
+        self.read(|c| sessions::with_account(c, id))
+    }
+
+    fn touch_session(
+        &self,
+        id: &str,
+        used_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| Ok((sessions::touch(tx, id, used_at, expires_at)?, Vec::new())))
+    }
+
+    fn end_sessions(
+        &self,
+        set: &SessionSet,
+        reason: EndReason,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.write(|tx| Ok((sessions::end(tx, set, reason, at)?, Vec::new())))
+    }
+
+    fn live_sessions(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        self.read(|c| sessions::live_of(c, user_id, now))
+    }
+
+    fn sessions_ended_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, EndReason)>, StoreError> {
+        self.read(|c| sessions::ended_since(c, since))
     }
 
     fn create_request(&self, draft: Draft) -> Result<LoggedEvent, StoreError> {
@@ -296,8 +404,13 @@ impl Store for SqliteStore {
         self.read(|c| requests::query(c, query))
     }
 
-    fn events_after(&self, after: i64, limit: u32) -> Result<Vec<LoggedEvent>, StoreError> {
-        self.read(|c| events::after(c, after, limit))
+    fn events_after(
+        &self,
+        after: i64,
+        limit: u32,
+        reader: Option<&Reader>,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        self.read(|c| events::after(c, after, limit, reader))
     }
 
     fn event_bounds(&self) -> Result<(i64, i64), StoreError> {

@@ -105,6 +105,24 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: accounts that can be deactivated; server-side sessions; a client's replay
+    // reads its own rows of the event log through an index.
+    r#"
+    ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        device TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT,
+        end_reason TEXT
+    );
+    CREATE INDEX sessions_user ON sessions(user_id, ended_at);
+    CREATE INDEX sessions_ended ON sessions(ended_at) WHERE ended_at IS NOT NULL;
+    CREATE INDEX events_client ON events(client_id, seq);
+    "#,
 ];
 
 /// Brings the database to the newest version, one transaction per version.

@@ -1,0 +1,56 @@
+//! What every handler and feed socket shares while the server runs.
+
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{broadcast, watch};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::feed_guard::PendingSockets;
+use crate::ratelimit::RateLimiter;
+use crate::sessions::Sessions;
+use crate::store::{LoggedEvent, Store, StoreError};
+use crate::tokens::TokenKeys;
+
+/// A committed event with its feed frame, serialised once for every subscriber.
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub logged: LoggedEvent,
+    pub frame: Utf8Bytes,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<TokenKeys>,
+    pub sessions: Arc<Sessions>,
+    /// Committed events, in `seq` order, for live subscribers.
+    pub events: broadcast::Sender<Arc<LiveEvent>>,
+    pub limits: Arc<RateLimiter>,
+    /// Feed sockets still waiting for their auth frame, per address.
+    pub pending_sockets: Arc<PendingSockets>,
+    pub config: Arc<Config>,
+    /// Flips to `true` when the server stops, so feed connections close.
+    pub stopping: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// Runs a blocking store call off the async executor.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        Ok(tokio::task::spawn_blocking(move || f(store.as_ref())).await??)
+    }
+}
