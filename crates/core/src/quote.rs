@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::fields::FieldErrors;
-use crate::text::{clean_line, clean_multiline};
+use crate::text::{clean_label, clean_multiline};
 
 /// VAT rate applied in Senegal, in percent.
 pub const VAT_RATE_PERCENT: u64 = 18;
@@ -255,7 +255,7 @@ fn parse_line(i: usize, item: &Value, errors: &mut BTreeMap<String, String>) -> 
     };
     let designation = match obj.get("designation") {
         Some(Value::String(s)) => {
-            let d = clean_line(s);
+            let d = clean_label(s);
             if d.is_empty() {
                 errors.insert(key("designation"), "La désignation est requise".into());
                 None
