@@ -1,15 +1,14 @@
 //! `POST /api/auth/login` and `GET /api/auth/me`.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use itv_core::validation::parse_credentials;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::{AuthUser, MSG_BAD_CREDENTIALS, verify_password};
 use crate::body::JsonBody;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 
 /// `POST /api/auth/login`: email and password for a JWT and the user.
@@ -28,18 +27,23 @@ use crate::error::ApiError;
 )]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let creds = parse_credentials(&body).map_err(ApiError::Validation)?;
+    // Per address; per account from that address, so that a stranger failing an
+    // account's login does not lock its owner out elsewhere; per account from
+    // everywhere, a higher ceiling against guessing from many addresses.
     let cfg = &state.config;
-    state.limits.hit(
-        &format!("login-ip:{}", peer.ip()),
-        cfg.rate_login_per_address,
-    )?;
-    state.limits.hit(
-        &format!("login-email:{}", creds.email),
+    let limits = &state.limits;
+    limits.hit(&format!("login-ip:{ip}"), cfg.rate_login_per_address)?;
+    limits.hit(
+        &format!("login-email-ip:{}|{ip}", creds.email),
         cfg.rate_login_per_account,
+    )?;
+    limits.hit(
+        &format!("login-email:{}", creds.email),
+        cfg.rate_login_global_per_account,
     )?;
     let email = creds.email.clone();
     let found = state.db(move |s| s.user_by_email(&email)).await?;
