@@ -166,6 +166,7 @@ pub fn change_status(
                 actor: user.clone(),
                 action: format!("status:{}", change.status.as_str()),
                 note: change.reason.clone(),
+                staff_only: false,
             },
             quote: None,
         })
@@ -206,6 +207,7 @@ pub fn assign(
                 actor: admin.clone(),
                 action: "assigned".into(),
                 note: Some(technician.name.clone()),
+                staff_only: false,
             },
             quote: None,
         })

@@ -87,6 +87,8 @@ pub async fn prepare(
                         actor: admin.clone(),
                         action: "quote:prepared".into(),
                         note: Some(format!("Total TTC {}", format_xof(quote.total))),
+                        // The price is the client's to read once the quote is sent.
+                        staff_only: true,
                     },
                     quote: Some(saved.clone()),
                 })
@@ -159,6 +161,7 @@ pub async fn send(
                         actor: admin.clone(),
                         action: "quote:sent".into(),
                         note: None,
+                        staff_only: false,
                     },
                     quote: None,
                 })

@@ -151,10 +151,16 @@ pub async fn detail(
             s.request_detail(&id)?.ok_or(StoreError::NotFound)
         })
         .await?;
+    let role = user.role();
+    let history: Vec<_> = detail
+        .history
+        .iter()
+        .filter_map(|h| h.as_seen_by(role))
+        .collect();
     Ok(Json(json!({
         "success": true,
         "request": detail.request,
-        "history": detail.history,
+        "history": history,
         "messages": detail.messages,
         // A client sees the quote once it is sent to them, not while staff prepare it.
         "quote": detail.quote.filter(|_| user.role() != Role::Client

@@ -69,6 +69,8 @@ pub struct HistoryDraft {
     pub actor: User,
     pub action: String,
     pub note: Option<String>,
+    /// Hidden from the client (`HistoryEntry::as_seen_by`).
+    pub staff_only: bool,
 }
 
 /// Why an update closure refused the change.

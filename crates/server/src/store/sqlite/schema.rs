@@ -105,6 +105,12 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // holes: history entries for staff only (a draft quote's price); the notes of the
+    // quotes prepared so far carry that price, so they become staff-only too.
+    r#"
+    ALTER TABLE history ADD COLUMN staff_only INTEGER NOT NULL DEFAULT 0;
+    UPDATE history SET staff_only = 1 WHERE action = 'quote:prepared';
+    "#,
 ];
 
 /// Brings the database to the newest version, one transaction per version.
