@@ -1,5 +1,5 @@
 //! Quote rules over real HTTP: a draft quote's price stays with staff until it is
-//! sent.
+//! sent, and a sent quote cannot be accepted after its `validUntil`.
 
 mod common;
 
@@ -105,5 +105,79 @@ async fn a_draft_quote_price_is_never_shown_to_the_client() {
     assert_eq!(status, StatusCode::OK);
     let (_, seen) = client.get(&format!("/api/requests/{id}")).await;
     assert_eq!(seen["quote"]["total"], 1_770_000);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_quote_cannot_be_accepted_and_nothing_changes() {
+    let server = TestServer::start().await;
+    let _cast = cast(&server);
+    let client = Api::login(&server, "client@test.sn").await;
+    let admin = Api::login(&server, "admin@test.sn").await;
+    let id = prepared_quote(&client, &admin).await;
+    let (status, _) = admin
+        .post(&format!("/api/requests/{id}/quote/send"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Preparing refuses a past date, so the stored quote is aged directly in SQLite.
+    let db = rusqlite::Connection::open(server.data_dir.join("itv.db")).unwrap();
+    let aged = db
+        .execute(
+            "UPDATE quotes SET body = json_set(body, '$.validUntil', '2020-01-31') WHERE request_id = ?1",
+            [&id],
+        )
+        .unwrap();
+    assert_eq!(aged, 1);
+    let (_, before) = client.get(&format!("/api/requests/{id}")).await;
+
+    let (status, body) = client
+        .post(
+            &format!("/api/requests/{id}/status"),
+            json!({"status": "accepted"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["success"], false);
+    assert_eq!(body["code"], "quote_expired");
+    assert_eq!(
+        body["message"],
+        "Ce devis a expiré le 31/01/2020 ; demandez un nouveau devis"
+    );
+    assert_eq!(body["validUntil"], "2020-01-31");
+    let (_, after) = client.get(&format!("/api/requests/{id}")).await;
+    assert_eq!(after, before, "a refused acceptance changes nothing");
+    assert_eq!(after["request"]["status"], "sent");
+
+    // Declining an expired quote is still the client's answer to give.
+    let (status, body) = client
+        .post(
+            &format!("/api/requests/{id}/status"),
+            json!({"status": "declined"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["request"]["status"], "declined");
+
+    // A quote valid until today is still acceptable today.
+    let id = prepared_quote(&client, &admin).await;
+    let today = in_days(0);
+    let (status, _) = put(
+        &admin,
+        &format!("/api/requests/{id}/quote"),
+        json!({"lines": [{"designation": "Visite", "quantity": 1, "unitPrice": 50_000}], "validUntil": today}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    admin
+        .post(&format!("/api/requests/{id}/quote/send"), json!({}))
+        .await;
+    let (status, body) = client
+        .post(
+            &format!("/api/requests/{id}/status"),
+            json!({"status": "accepted"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     server.stop().await;
 }

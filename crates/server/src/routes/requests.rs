@@ -196,7 +196,7 @@ async fn request_answer(
         (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
         (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
         (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`; `quote_expired`: accepting a quote after its `validUntil` (given in the body)", body = crate::openapi::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
     ),
     security(("bearer" = []))

@@ -51,6 +51,8 @@ pub struct Draft {
 pub struct Current {
     pub request: Request,
     pub has_quote: bool,
+    /// The prepared quote (JSON), if any.
+    pub quote: Option<serde_json::Value>,
 }
 
 /// What an update changes; the store bumps `version` and `updatedAt` itself.
@@ -84,6 +86,8 @@ pub enum Refusal {
     InvalidTransition { current: Status },
     #[error("données invalides: {0}")]
     Invalid(FieldErrors),
+    #[error("{0}")]
+    QuoteExpired(itv_core::quote::QuoteExpired),
 }
 
 #[derive(Debug, thiserror::Error)]

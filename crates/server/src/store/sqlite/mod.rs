@@ -190,10 +190,11 @@ impl Store for SqliteStore {
                 return Ok((None, Vec::new()));
             }
             let before = requests::by_id(tx, id)?.ok_or(StoreError::NotFound)?;
-            let has_quote = requests::quote(tx, id)?.is_some();
+            let quote = requests::quote(tx, id)?;
             let current = Current {
                 request: before.clone(),
-                has_quote,
+                has_quote: quote.is_some(),
+                quote,
             };
             let update = decide(&current).map_err(StoreError::Refused)?;
             let after = requests::apply_update(tx, &before, update.clone())?;
