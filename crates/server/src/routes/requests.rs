@@ -17,14 +17,21 @@ use crate::body::{JsonBody, QueryParams};
 use crate::error::ApiError;
 use crate::store::{Cursor, IdemKey, RequestQuery, Scope, StoreError};
 
-/// The caller's `Idempotency-Key`, scoped to them.
-pub fn idem_key(headers: &HeaderMap, user: &AuthUser) -> Result<Option<IdemKey>, ApiError> {
+/// The caller's `Idempotency-Key`, scoped to them, to `route` (the route template,
+/// `"POST /api/requests/{id}/status"`) and to the request it targets.
+pub fn idem_key(
+    headers: &HeaderMap,
+    user: &AuthUser,
+    route: &str,
+    request_id: &str,
+) -> Result<Option<IdemKey>, ApiError> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };
     match v.to_str() {
         Ok(k) if !k.trim().is_empty() && k.len() <= 200 => Ok(Some(IdemKey {
             user_id: user.0.id.clone(),
+            scope: format!("{route} {request_id}"),
             key: k.trim().to_string(),
         })),
         _ => Err(ApiError::field(
@@ -188,7 +195,7 @@ async fn request_answer(
     post,
     path = "/api/requests/{id}/status",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
     request_body = crate::openapi::StatusBody,
     responses(
         (status = 200, description = "Changed (or the replayed answer)", body = crate::openapi::RequestAnswer),
@@ -209,7 +216,7 @@ pub async fn change_status(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let change = parse_status_change(&body).map_err(ApiError::Validation)?;
-    let idem = idem_key(&headers, &user)?;
+    let idem = idem_key(&headers, &user, "POST /api/requests/{id}/status", &id)?;
     let (caller, rid) = (user.0.clone(), id.clone());
     let done = state
         .db(move |s| actions::change_status(s, &caller, &rid, change, idem.as_ref()))
@@ -227,7 +234,7 @@ pub async fn change_status(
     post,
     path = "/api/requests/{id}/assign",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
     request_body = crate::openapi::AssignBody,
     responses(
         (status = 200, description = "Assigned (or the replayed answer)", body = crate::openapi::RequestAnswer),
@@ -249,7 +256,7 @@ pub async fn assign(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Admin])?;
     let technician_id = parse_assign(&body).map_err(ApiError::Validation)?;
-    let idem = idem_key(&headers, &user)?;
+    let idem = idem_key(&headers, &user, "POST /api/requests/{id}/assign", &id)?;
     let (admin, rid) = (user.0.clone(), id.clone());
     let done = state
         .db(move |s| {
@@ -306,7 +313,7 @@ pub async fn messages(
     post,
     path = "/api/requests/{id}/messages",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
     request_body = crate::openapi::MessageBody,
     responses(
         (status = 201, description = "Sent (or the replayed answer)", body = crate::openapi::MessageCreated),
@@ -325,7 +332,7 @@ pub async fn post_message(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let text = parse_message(&body).map_err(ApiError::Validation)?;
-    let idem = idem_key(&headers, &user)?;
+    let idem = idem_key(&headers, &user, "POST /api/requests/{id}/messages", &id)?;
     let caller = user.0.clone();
     let message = state
         .db(move |s| {

@@ -106,10 +106,14 @@ pub enum StoreError {
     Io(String),
 }
 
-/// A repeated `Idempotency-Key` from the same user returns the first outcome.
+/// A repeated `Idempotency-Key` from the same user, on the same route and request,
+/// returns the first outcome; the same key elsewhere is a new call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdemKey {
     pub user_id: String,
+    /// The route template and the request it targets, e.g.
+    /// `POST /api/requests/{id}/status 0193…` (see `routes::requests::idem_key`).
+    pub scope: String,
     pub key: String,
 }
 

@@ -120,8 +120,8 @@ impl SqliteStore {
 
 fn idem_lookup(conn: &Connection, key: &IdemKey) -> rusqlite::Result<Option<IdemRecord>> {
     conn.query_row(
-        "SELECT request_id, message_id FROM idempotency WHERE user_id = ?1 AND key = ?2",
-        params![key.user_id, key.key],
+        "SELECT request_id, message_id FROM idempotency WHERE user_id = ?1 AND scope = ?2 AND key = ?3",
+        params![key.user_id, key.scope, key.key],
         |r| {
             Ok(IdemRecord {
                 request_id: r.get(0)?,
@@ -139,8 +139,8 @@ fn idem_record(
     message_id: Option<&str>,
 ) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO idempotency (user_id, key, request_id, message_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![key.user_id, key.key, request_id, message_id, ts(Utc::now())],
+        "INSERT INTO idempotency (user_id, scope, key, request_id, message_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![key.user_id, key.scope, key.key, request_id, message_id, ts(Utc::now())],
     )?;
     Ok(())
 }
