@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::fields::FieldErrors;
-use crate::text::{clean_line, clean_multiline};
+use crate::text::{clean_label, clean_multiline};
 
 /// VAT rate applied in Senegal, in percent.
 pub const VAT_RATE_PERCENT: u64 = 18;
@@ -255,7 +255,7 @@ fn parse_line(i: usize, item: &Value, errors: &mut BTreeMap<String, String>) -> 
     };
     let designation = match obj.get("designation") {
         Some(Value::String(s)) => {
-            let d = clean_line(s);
+            let d = clean_label(s);
             if d.is_empty() {
                 errors.insert(key("designation"), "La désignation est requise".into());
                 None
@@ -315,6 +315,23 @@ fn parse_line(i: usize, item: &Value, errors: &mut BTreeMap<String, String>) -> 
         unit_price,
         line_total: quantity * unit_price,
     })
+}
+
+/// A sent quote past its validity: it can no longer be accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Ce devis a expiré le {} ; demandez un nouveau devis", .valid_until.format("%d/%m/%Y"))]
+pub struct QuoteExpired {
+    pub valid_until: NaiveDate,
+}
+
+/// Whether a quote valid until `valid_until` (inclusive) may still be accepted on
+/// `today` (the server's date: UTC, which is Dakar's time).
+pub fn check_acceptable(valid_until: NaiveDate, today: NaiveDate) -> Result<(), QuoteExpired> {
+    if today > valid_until {
+        Err(QuoteExpired { valid_until })
+    } else {
+        Ok(())
+    }
 }
 
 /// A JSON value that is a whole number ≥ 0 (`3` or `3.0`, not `3.5`, `-1` or `"3"`).
@@ -391,6 +408,19 @@ mod tests {
         assert_eq!(
             compute_totals(&[(2, 500)], 1001),
             Err(TotalsError::DiscountAboveSubtotal)
+        );
+    }
+
+    #[test]
+    fn a_quote_is_acceptable_up_to_its_last_valid_day() {
+        let until = today();
+        assert_eq!(check_acceptable(until, today()), Ok(()));
+        assert_eq!(check_acceptable(until, today().pred_opt().unwrap()), Ok(()));
+        let e = check_acceptable(until, today().succ_opt().unwrap()).unwrap_err();
+        assert_eq!(e.valid_until, until);
+        assert_eq!(
+            e.to_string(),
+            "Ce devis a expiré le 19/11/2025 ; demandez un nouveau devis"
         );
     }
 

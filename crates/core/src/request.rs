@@ -167,6 +167,24 @@ pub struct HistoryEntry {
     pub from_status: Option<Status>,
     pub to_status: Option<Status>,
     pub note: Option<String>,
+    /// For staff only: a client never sees this entry's note (a draft quote's price,
+    /// say), nor the entry at all unless it moved the status.
+    #[serde(default)]
+    pub staff_only: bool,
+}
+
+impl HistoryEntry {
+    /// The entry as `role` may read it: staff read everything; a client does not see a
+    /// staff-only entry, except the status move it carries, without its note.
+    pub fn as_seen_by(&self, role: Role) -> Option<HistoryEntry> {
+        if !self.staff_only || role != Role::Client {
+            return Some(self.clone());
+        }
+        (self.from_status.is_some() || self.to_status.is_some()).then(|| HistoryEntry {
+            note: None,
+            ..self.clone()
+        })
+    }
 }
 
 /// A message of a request's chat between the client and staff.
@@ -187,6 +205,39 @@ pub struct ChatMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_never_reads_a_staff_only_note() {
+        let at = Utc::now();
+        let entry = HistoryEntry {
+            at,
+            actor_id: "a1".into(),
+            actor_name: "Admin".into(),
+            action: "quote:prepared".into(),
+            from_status: None,
+            to_status: None,
+            note: Some("Total TTC 1 770 000 FCFA".into()),
+            staff_only: true,
+        };
+        assert_eq!(entry.as_seen_by(Role::Admin), Some(entry.clone()));
+        assert_eq!(entry.as_seen_by(Role::Technician), Some(entry.clone()));
+        assert_eq!(entry.as_seen_by(Role::Client), None);
+        let moved = HistoryEntry {
+            from_status: Some(Status::Open),
+            to_status: Some(Status::InProgress),
+            ..entry.clone()
+        };
+        let seen = moved.as_seen_by(Role::Client).unwrap();
+        assert_eq!(
+            (seen.note, seen.to_status),
+            (None, Some(Status::InProgress))
+        );
+        let public = HistoryEntry {
+            staff_only: false,
+            ..entry
+        };
+        assert_eq!(public.as_seen_by(Role::Client), Some(public.clone()));
+    }
 
     #[test]
     fn a_project_serialises_flat_with_the_seed_fields() {

@@ -10,7 +10,7 @@ use crate::fields::FieldErrors;
 use crate::request::{InterventionType, QuoteCategory, QuoteItem, ServiceType};
 use crate::role::Role;
 use crate::status::{Status, Urgency};
-use crate::text::{clean_line, clean_multiline};
+use crate::text::{clean_label, clean_line, clean_multiline};
 
 pub const MSG_REQUIRED: &str = "Ce champ est obligatoire";
 pub const MSG_NOT_TEXT: &str = "Doit être un texte";
@@ -219,7 +219,7 @@ fn parse_category(s: &str) -> Option<QuoteCategory> {
 
 pub fn parse_new_project(body: &Value) -> Result<NewProject, FieldErrors> {
     let mut f = Form::new(body);
-    let name = f.required("name", clean_line, 3, 200);
+    let name = f.required("name", clean_label, 3, 200);
     let service_type = f.required_choice("serviceType", parse_service_type, ServiceType::NAMES);
     let description = f.required("description", clean_multiline, 10, 5000);
     let address = f.required("address", clean_line, 3, 300);
@@ -243,7 +243,7 @@ pub fn parse_new_project(body: &Value) -> Result<NewProject, FieldErrors> {
 pub fn parse_new_intervention(body: &Value) -> Result<NewIntervention, FieldErrors> {
     let mut f = Form::new(body);
     let intervention_type = f.required_choice("type", parse_intervention_type, "planned, urgent");
-    let title = f.required("title", clean_line, 3, 200);
+    let title = f.required("title", clean_label, 3, 200);
     let description = f.required("description", clean_multiline, 10, 5000);
     let site = f.required("site", clean_line, 3, 300);
     let preferred_date = f.date("preferredDate");
@@ -261,7 +261,7 @@ pub fn parse_new_intervention(body: &Value) -> Result<NewIntervention, FieldErro
 
 pub fn parse_new_quote(body: &Value) -> Result<NewQuote, FieldErrors> {
     let mut f = Form::new(body);
-    let title = f.required("title", clean_line, 3, 200);
+    let title = f.required("title", clean_label, 3, 200);
     let category = f.required_choice(
         "category",
         parse_category,
@@ -302,7 +302,7 @@ fn parse_items(f: &mut Form<'_>) -> Vec<QuoteItem> {
             f.errors.add(&format!("items[{i}]"), "Doit être un objet");
             continue;
         }
-        let name = item.required("name", clean_line, 1, 200);
+        let name = item.required("name", clean_label, 1, 200);
         let quantity = match entry.get("quantity") {
             None | Some(Value::Null) => {
                 item.errors.add("quantity", MSG_REQUIRED);
@@ -397,7 +397,7 @@ pub fn parse_credentials(body: &Value) -> Result<Credentials, FieldErrors> {
 
 pub fn parse_new_user(body: &Value) -> Result<NewUser, FieldErrors> {
     let mut f = Form::new(body);
-    let name = f.required("name", clean_line, 2, 120);
+    let name = f.required("name", clean_label, 2, 120);
     let email = f.required("email", clean_line, 3, 254).to_lowercase();
     if !email.is_empty() && !looks_like_email(&email) {
         f.errors.add("email", "Adresse email invalide");
@@ -525,6 +525,47 @@ mod tests {
         assert_eq!(e.get("items[0].quantity"), Some(MSG_QUANTITY));
         assert_eq!(e.get("items[1].name"), Some(MSG_REQUIRED));
         assert_eq!(e.get("items[2]"), Some("Doit être un objet"));
+    }
+
+    #[test]
+    fn titles_and_names_lose_invisible_formatting_characters() {
+        let p = parse_new_project(&json!({
+            "name": "\u{202E}Installation\u{200B}",
+            "serviceType": "network",
+            "description": "Câblage de deux étages",
+            "address": "Dakar\u{202E} Plateau",
+        }))
+        .unwrap();
+        assert_eq!(p.name, "Installation");
+        // Only titles and names are labels; other single-line fields keep their text.
+        assert_eq!(p.address, "Dakar\u{202E} Plateau");
+        let i = parse_new_intervention(&json!({
+            "type": "planned", "title": "Pan\u{2066}ne\u{2069}", "description": "Plus d'image depuis hier",
+            "site": "Siège"
+        }))
+        .unwrap();
+        assert_eq!(i.title, "Panne");
+        let q = parse_new_quote(&json!({
+            "title": "\u{FEFF}Devis\u{200F}", "category": "other", "description": "Dix caméras pour l'entrepôt",
+            "items": [{"name": "Cam\u{200D}éra", "quantity": 1}]
+        }))
+        .unwrap();
+        assert_eq!(
+            (q.title.as_str(), q.items[0].name.as_str()),
+            ("Devis", "Caméra")
+        );
+        let u = parse_new_user(&json!({
+            "name": "Awa\u{061C} Diop\u{2060}", "email": "awa@example.sn", "role": "CLIENT",
+            "password": "motdepasse-solide"
+        }))
+        .unwrap();
+        assert_eq!(u.name, "Awa Diop");
+        // A title made only of invisible characters is missing, not accepted.
+        let e = parse_new_intervention(
+            &json!({"type": "planned", "title": "\u{200B}\u{200B}\u{200B}"}),
+        )
+        .unwrap_err();
+        assert_eq!(e.get("title"), Some(MSG_REQUIRED));
     }
 
     #[test]

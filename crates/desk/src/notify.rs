@@ -210,6 +210,23 @@ pub fn due_reminders(watches: &[UrgentWatch], now: i64, interval_secs: i64) -> V
         .collect()
 }
 
+/// A notification body for servers that read it as freedesktop body markup (a small
+/// HTML subset: `<b>`, `<i>`, `<a>`…): `&`, `<` and `>` become entities, so a client's
+/// "<b>Caméra</b> & NVR" shows as typed instead of bold text or a dropped body.
+/// Only the text handed to the notification server changes; the feed's payload does not.
+pub fn escape_body_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The real notifier: freedesktop notifications over D-Bus through notify-rust.
 #[derive(Debug, Default, Clone)]
 pub struct DesktopNotifier {
@@ -230,7 +247,7 @@ impl Notifier for DesktopNotifier {
         let mut n = Notification::new();
         n.appname(&self.app_name)
             .summary(&notice.summary)
-            .body(&notice.body)
+            .body(&escape_body_markup(&notice.body))
             .action(OPEN_ACTION, OPEN_LABEL);
         if notice.critical {
             n.urgency(Urgency::Critical)
@@ -389,6 +406,20 @@ mod tests {
         let ev = event("request.assigned", r);
         assert!(notices_for_event(&ev, &user(Role::Technician), &Settings::default()).is_empty());
         assert!(notices_for_event(&ev, &user(Role::Admin), &Settings::default()).is_empty());
+    }
+
+    #[test]
+    fn bodies_escape_markup_and_keep_the_rest() {
+        assert_eq!(
+            escape_body_markup("<b>Caméra</b> & NVR <a href=x>"),
+            "&lt;b&gt;Caméra&lt;/b&gt; &amp; NVR &lt;a href=x&gt;"
+        );
+        // Already-escaped text is escaped again: it is text, not markup.
+        assert_eq!(escape_body_markup("&amp;"), "&amp;amp;");
+        assert_eq!(
+            escape_body_markup("Client XYZ — Siège\n🚨 \"x\" 'y'"),
+            "Client XYZ — Siège\n🚨 \"x\" 'y'"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //!
 //! Handlers parse and call one of these; they run on a blocking thread.
 
+use itv_core::quote::check_acceptable;
 use itv_core::request::Details;
 use itv_core::status::{Actor, TransitionError, assignable, check_transition};
 use itv_core::validation::{NewIntervention, NewProject, NewQuote, StatusChange};
@@ -149,6 +150,9 @@ pub fn change_status(
             _ => {}
         }
         check_transition(r.kind(), r.status, change.status, actor_for(user, r)).map_err(refusal)?;
+        if change.status == Status::Accepted {
+            check_quote_valid(cur)?;
+        }
         let mut after = r.clone();
         after.status = change.status;
         if let Details::Project {
@@ -166,10 +170,31 @@ pub fn change_status(
                 actor: user.clone(),
                 action: format!("status:{}", change.status.as_str()),
                 note: change.reason.clone(),
+                staff_only: false,
             },
             quote: None,
         })
     })
+}
+
+/// A quote is accepted on or before its `validUntil` (today in UTC, Dakar's time).
+fn check_quote_valid(cur: &Current) -> Result<(), Refusal> {
+    let valid_until = cur
+        .quote
+        .as_ref()
+        .and_then(|q| q["validUntil"].as_str())
+        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    match valid_until {
+        Some(d) => {
+            check_acceptable(d, chrono::Utc::now().date_naive()).map_err(Refusal::QuoteExpired)
+        }
+        // Every stored quote has its date; a sent request without a readable one
+        // cannot be checked, and accepting it would bypass the rule.
+        None => Err(Refusal::Invalid(FieldErrors::single(
+            "quote",
+            "Ce devis n'a pas de date de validité lisible ; demandez un nouveau devis",
+        ))),
+    }
 }
 
 /// An admin gives an intervention to a technician (or to another one).
@@ -206,6 +231,7 @@ pub fn assign(
                 actor: admin.clone(),
                 action: "assigned".into(),
                 note: Some(technician.name.clone()),
+                staff_only: false,
             },
             quote: None,
         })

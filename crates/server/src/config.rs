@@ -43,12 +43,21 @@ pub struct Config {
     /// Requests one address may create per minute (0: no limit).
     #[arg(long, env = "ITV_RATE_CREATE_PER_ADDRESS", default_value_t = 60)]
     pub rate_create_per_address: u32,
-    /// Login attempts per minute for one email (0: no limit).
+    /// Login attempts per minute for one email from one address (0: no limit).
     #[arg(long, env = "ITV_RATE_LOGIN_PER_ACCOUNT", default_value_t = 10)]
     pub rate_login_per_account: u32,
+    /// Login attempts per minute for one email from all addresses together (0: no
+    /// limit); keep it well above the per-account limit, so that locking an account
+    /// out takes many addresses at once.
+    #[arg(long, env = "ITV_RATE_LOGIN_GLOBAL_PER_ACCOUNT", default_value_t = 100)]
+    pub rate_login_global_per_account: u32,
     /// Login attempts per minute from one address (0: no limit).
     #[arg(long, env = "ITV_RATE_LOGIN_PER_ADDRESS", default_value_t = 30)]
     pub rate_login_per_address: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed, as comma-separated CIDRs
+    /// (`10.0.0.0/8,::1`); none by default: the peer address is the caller's.
+    #[arg(long, env = "ITV_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<crate::client_ip::Cidr>,
     /// Feed events kept in the log; older ones are pruned and a subscriber that
     /// resumes from before them is told to resynchronise.
     #[arg(long, env = "ITV_EVENT_LOG_KEEP", default_value_t = 100_000)]
@@ -76,7 +85,9 @@ impl Config {
             rate_create_per_account: 20,
             rate_create_per_address: 60,
             rate_login_per_account: 10,
+            rate_login_global_per_account: 100,
             rate_login_per_address: 30,
+            trusted_proxy: Vec::new(),
             event_log_keep: 100_000,
             ping_secs: 20,
             demo: false,

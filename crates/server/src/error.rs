@@ -36,6 +36,8 @@ pub enum ApiError {
     InvalidTransition { current: Status },
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    #[error("{0}")]
+    QuoteExpired(itv_core::quote::QuoteExpired),
     #[error("payload too large")]
     TooLarge,
     #[error("rate limited for {retry_after}s")]
@@ -80,6 +82,7 @@ impl From<Refusal> for ApiError {
             Refusal::Forbidden => ApiError::Forbidden,
             Refusal::InvalidTransition { current } => ApiError::InvalidTransition { current },
             Refusal::Invalid(fields) => ApiError::Validation(fields),
+            Refusal::QuoteExpired(e) => ApiError::QuoteExpired(e),
         }
     }
 }
@@ -92,6 +95,7 @@ impl From<tokio::task::JoinError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let expired;
         let (status, code, message) = match &self {
             ApiError::Validation(_) => (
                 StatusCode::BAD_REQUEST,
@@ -122,6 +126,10 @@ impl IntoResponse for ApiError {
                 "Ce changement de statut n'est pas possible depuis le statut actuel",
             ),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", *m),
+            ApiError::QuoteExpired(e) => {
+                expired = e.to_string();
+                (StatusCode::CONFLICT, "quote_expired", expired.as_str())
+            }
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -151,6 +159,7 @@ impl IntoResponse for ApiError {
             ApiError::Validation(fields) => body["errors"] = json!(fields),
             ApiError::InvalidTransition { current } => body["currentStatus"] = json!(current),
             ApiError::SessionEnded(reason) => body["reason"] = json!(reason),
+            ApiError::QuoteExpired(e) => body["validUntil"] = json!(e.valid_until),
             _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();

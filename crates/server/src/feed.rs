@@ -9,13 +9,12 @@
 //! admin's change, a password change, expiry) the socket gets a `session_ended` error
 //! frame and is closed.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::body::QueryParams;
 use axum::Json;
+use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -25,6 +24,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::{AuthUser, MSG_BAD_TOKEN, MSG_NO_TOKEN, authenticate, bearer};
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::sessions::{Ended, LiveSession};
 use crate::state::AppState;
@@ -78,7 +78,7 @@ pub async fn head(State(state): State<AppState>, _user: AuthUser) -> Result<Json
 )]
 pub async fn subscribe(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     QueryParams(params): QueryParams<FeedParams>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -104,7 +104,7 @@ pub async fn subscribe(
         Some(_) => None,
         None => match state
             .pending_sockets
-            .take(peer.ip(), state.config.feed_pending_per_address)
+            .take(ip, state.config.feed_pending_per_address)
         {
             Some(slot) => Some(slot),
             None => return ApiError::RateLimited { retry_after: 10 }.into_response(),

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod app;
 pub mod auth;
 pub mod body;
+pub mod client_ip;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -155,6 +155,8 @@ pub enum ErrorCode {
     InvalidTransition,
     /// 409: e.g. the email is already used.
     Conflict,
+    /// 409: the quote's `validUntil` (in the body) has passed; it cannot be accepted.
+    QuoteExpired,
     /// 413: the body is over the limit (default 64 KiB).
     PayloadTooLarge,
     /// 429: too many requests; see the `Retry-After` header.
@@ -186,6 +188,9 @@ pub struct ErrorBody {
     /// `session_ended` only: why the session ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<itv_core::account::EndReason>,
+    /// `quote_expired` only: the last day the quote could be accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<chrono::NaiveDate>,
 }
 
 // ---------------------------------------------------------------------------

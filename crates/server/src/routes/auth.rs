@@ -1,10 +1,8 @@
 //! Sign-in and the caller's own sessions: `POST /api/auth/login`, `GET /api/auth/me`,
 //! `POST /api/auth/logout`, `GET|DELETE /api/auth/sessions`, `POST /api/auth/password`.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::header::USER_AGENT;
 use chrono::Utc;
@@ -18,6 +16,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{AuthUser, MSG_BAD_CREDENTIALS, MSG_DISABLED};
 use crate::body::JsonBody;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::passwords::{hash_password, verify_password};
 use crate::state::AppState;
@@ -40,19 +39,24 @@ use crate::store::SessionSet;
 )]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let creds = parse_credentials(&body).map_err(ApiError::Validation)?;
+    // Per address; per account from that address, so that a stranger failing an
+    // account's login does not lock its owner out elsewhere; per account from
+    // everywhere, a higher ceiling against guessing from many addresses.
     let cfg = &state.config;
-    state.limits.hit(
-        &format!("login-ip:{}", peer.ip()),
-        cfg.rate_login_per_address,
-    )?;
-    state.limits.hit(
-        &format!("login-email:{}", creds.email),
+    let limits = &state.limits;
+    limits.hit(&format!("login-ip:{ip}"), cfg.rate_login_per_address)?;
+    limits.hit(
+        &format!("login-email-ip:{}|{ip}", creds.email),
         cfg.rate_login_per_account,
+    )?;
+    limits.hit(
+        &format!("login-email:{}", creds.email),
+        cfg.rate_login_global_per_account,
     )?;
     let device = device_label(
         body.get("device").and_then(Value::as_str),

@@ -1,9 +1,9 @@
 //! The seed's client API: create and list projects, interventions and quotes.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use itv_core::validation::{parse_new_intervention, parse_new_project, parse_new_quote};
 use itv_core::{FieldErrors, RequestKind, Role};
@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::actions;
 use crate::auth::AuthUser;
 use crate::body::{JsonBody, QueryParams};
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{LoggedEvent, Store, StoreError, User};
@@ -20,23 +21,22 @@ use crate::store::{LoggedEvent, Store, StoreError, User};
 type Created = (StatusCode, Json<Value>);
 
 /// Counts a creation against the account's and the address's limits.
-fn limit_creation(state: &AppState, user: &AuthUser, peer: SocketAddr) -> Result<(), ApiError> {
+fn limit_creation(state: &AppState, user: &AuthUser, ip: IpAddr) -> Result<(), ApiError> {
     let cfg = &state.config;
     state.limits.hit(
         &format!("create-account:{}", user.id()),
         cfg.rate_create_per_account,
     )?;
-    state.limits.hit(
-        &format!("create-ip:{}", peer.ip()),
-        cfg.rate_create_per_address,
-    )
+    state
+        .limits
+        .hit(&format!("create-ip:{ip}"), cfg.rate_create_per_address)
 }
 
 /// What every creation shares: the role, the seed's validation, the limits, one
 /// store call, and the seed's answer `{success, message, <key>: request}`.
 async fn create<T: Send + 'static>(
     state: AppState,
-    peer: SocketAddr,
+    ip: IpAddr,
     user: AuthUser,
     body: &Value,
     parse: fn(&Value) -> Result<T, FieldErrors>,
@@ -45,7 +45,7 @@ async fn create<T: Send + 'static>(
 ) -> Result<Created, ApiError> {
     user.require(&[Role::Client])?;
     let input = parse(body).map_err(ApiError::Validation)?;
-    limit_creation(&state, &user, peer)?;
+    limit_creation(&state, &user, ip)?;
     let client = user.user;
     let e = state.db(move |s| act(s, &client, input)).await?;
     Ok((
@@ -72,13 +72,13 @@ async fn create<T: Send + 'static>(
 )]
 pub async fn create_project(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     user: AuthUser,
     JsonBody(body): JsonBody,
 ) -> Result<Created, ApiError> {
     create(
         state,
-        peer,
+        ip,
         user,
         &body,
         parse_new_project,
@@ -106,13 +106,13 @@ pub async fn create_project(
 )]
 pub async fn create_intervention(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     user: AuthUser,
     JsonBody(body): JsonBody,
 ) -> Result<Created, ApiError> {
     create(
         state,
-        peer,
+        ip,
         user,
         &body,
         parse_new_intervention,
@@ -140,13 +140,13 @@ pub async fn create_intervention(
 )]
 pub async fn create_quote(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     user: AuthUser,
     JsonBody(body): JsonBody,
 ) -> Result<Created, ApiError> {
     create(
         state,
-        peer,
+        ip,
         user,
         &body,
         parse_new_quote,

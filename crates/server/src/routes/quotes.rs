@@ -43,7 +43,7 @@ pub(crate) const DELIVERED: [Status; 3] = [Status::Sent, Status::Accepted, Statu
     put,
     path = "/api/requests/{id}/quote",
     tag = "quotes",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
     request_body = crate::openapi::PrepareQuoteBody,
     responses(
         (status = 200, description = "Stored, with its computed totals (or the replayed answer)", body = crate::openapi::QuoteAnswer),
@@ -66,7 +66,7 @@ pub async fn prepare(
     let today = Utc::now().date_naive();
     let quote = parse_quote(&body, today).map_err(ApiError::Validation)?;
     let stored = stored_quote(&quote, today)?;
-    let idem = idem_key(&headers, &user)?;
+    let idem = idem_key(&headers, &user, "PUT /api/requests/{id}/quote", &id)?;
     let (admin, rid, saved) = (user.user.clone(), id.clone(), stored.clone());
     state
         .db(move |s| {
@@ -87,6 +87,8 @@ pub async fn prepare(
                         actor: admin.clone(),
                         action: "quote:prepared".into(),
                         note: Some(format!("Total TTC {}", format_xof(quote.total))),
+                        // The price is the client's to read once the quote is sent.
+                        staff_only: true,
                     },
                     quote: Some(saved.clone()),
                 })
@@ -112,7 +114,7 @@ pub async fn prepare(
     post,
     path = "/api/requests/{id}/quote/send",
     tag = "quotes",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
     responses(
         (status = 200, description = "Sent: the request, now `sent` (or the replayed answer)", body = crate::openapi::RequestAnswer),
         (status = 400, description = "`validation`: no quote prepared yet (`errors.quote`)", body = crate::openapi::ErrorBody),
@@ -130,7 +132,7 @@ pub async fn send(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Admin])?;
-    let idem = idem_key(&headers, &user)?;
+    let idem = idem_key(&headers, &user, "POST /api/requests/{id}/quote/send", &id)?;
     let (admin, rid) = (user.user.clone(), id.clone());
     state
         .db(move |s| {
@@ -159,6 +161,7 @@ pub async fn send(
                         actor: admin.clone(),
                         action: "quote:sent".into(),
                         note: None,
+                        staff_only: false,
                     },
                     quote: None,
                 })

@@ -17,14 +17,21 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Cursor, IdemKey, RequestQuery, Scope, StoreError};
 
-/// The caller's `Idempotency-Key`, scoped to them.
-pub fn idem_key(headers: &HeaderMap, user: &AuthUser) -> Result<Option<IdemKey>, ApiError> {
+/// The caller's `Idempotency-Key`, scoped to them, to `route` (the route template,
+/// `"POST /api/requests/{id}/status"`) and to the request it targets.
+pub fn idem_key(
+    headers: &HeaderMap,
+    user: &AuthUser,
+    route: &str,
+    request_id: &str,
+) -> Result<Option<IdemKey>, ApiError> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };
     match v.to_str() {
         Ok(k) if !k.trim().is_empty() && k.len() <= 200 => Ok(Some(IdemKey {
             user_id: user.user.id.clone(),
+            scope: format!("{route} {request_id}"),
             key: k.trim().to_string(),
         })),
         _ => Err(ApiError::field(
@@ -151,10 +158,16 @@ pub async fn detail(
             s.request_detail(&id)?.ok_or(StoreError::NotFound)
         })
         .await?;
+    let role = user.role();
+    let history: Vec<_> = detail
+        .history
+        .iter()
+        .filter_map(|h| h.as_seen_by(role))
+        .collect();
     Ok(Json(json!({
         "success": true,
         "request": detail.request,
-        "history": detail.history,
+        "history": history,
         "messages": detail.messages,
         // A client sees the quote once it is sent to them, not while staff prepare it.
         "quote": detail.quote.filter(|_| user.role() != Role::Client
@@ -182,7 +195,7 @@ async fn request_answer(
     post,
     path = "/api/requests/{id}/status",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
     request_body = crate::openapi::StatusBody,
     responses(
         (status = 200, description = "Changed (or the replayed answer)", body = crate::openapi::RequestAnswer),
@@ -190,7 +203,7 @@ async fn request_answer(
         (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
         (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
         (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`; `quote_expired`: accepting a quote after its `validUntil` (given in the body)", body = crate::openapi::ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
     ),
     security(("bearer" = []))
@@ -203,7 +216,7 @@ pub async fn change_status(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let change = parse_status_change(&body).map_err(ApiError::Validation)?;
-    let idem = idem_key(&headers, &user)?;
+    let idem = idem_key(&headers, &user, "POST /api/requests/{id}/status", &id)?;
     let (caller, rid) = (user.user.clone(), id.clone());
     let done = state
         .db(move |s| actions::change_status(s, &caller, &rid, change, idem.as_ref()))
@@ -221,7 +234,7 @@ pub async fn change_status(
     post,
     path = "/api/requests/{id}/assign",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
     request_body = crate::openapi::AssignBody,
     responses(
         (status = 200, description = "Assigned (or the replayed answer)", body = crate::openapi::RequestAnswer),
@@ -243,7 +256,7 @@ pub async fn assign(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::Admin])?;
     let technician_id = parse_assign(&body).map_err(ApiError::Validation)?;
-    let idem = idem_key(&headers, &user)?;
+    let idem = idem_key(&headers, &user, "POST /api/requests/{id}/assign", &id)?;
     let (admin, rid) = (user.user.clone(), id.clone());
     let done = state
         .db(move |s| {
@@ -307,7 +320,7 @@ pub async fn messages(
     post,
     path = "/api/requests/{id}/messages",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
     request_body = crate::openapi::MessageBody,
     responses(
         (status = 201, description = "Sent (or the replayed answer)", body = crate::openapi::MessageCreated),
@@ -326,7 +339,7 @@ pub async fn post_message(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let text = parse_message(&body).map_err(ApiError::Validation)?;
-    let idem = idem_key(&headers, &user)?;
+    let idem = idem_key(&headers, &user, "POST /api/requests/{id}/messages", &id)?;
     let caller = user.user.clone();
     let message = state
         .db(move |s| {

@@ -120,6 +120,8 @@ pub struct Draft {
 pub struct Current {
     pub request: Request,
     pub has_quote: bool,
+    /// The prepared quote (JSON), if any.
+    pub quote: Option<serde_json::Value>,
 }
 
 /// What an update changes; the store bumps `version` and `updatedAt` itself.
@@ -138,6 +140,8 @@ pub struct HistoryDraft {
     pub actor: User,
     pub action: String,
     pub note: Option<String>,
+    /// Hidden from the client (`HistoryEntry::as_seen_by`).
+    pub staff_only: bool,
 }
 
 /// Why an update closure refused the change.
@@ -151,6 +155,8 @@ pub enum Refusal {
     InvalidTransition { current: Status },
     #[error("données invalides: {0}")]
     Invalid(FieldErrors),
+    #[error("{0}")]
+    QuoteExpired(itv_core::quote::QuoteExpired),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,10 +177,14 @@ pub enum StoreError {
     Io(String),
 }
 
-/// A repeated `Idempotency-Key` from the same user returns the first outcome.
+/// A repeated `Idempotency-Key` from the same user, on the same route and request,
+/// returns the first outcome; the same key elsewhere is a new call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdemKey {
     pub user_id: String,
+    /// The route template and the request it targets, e.g.
+    /// `POST /api/requests/{id}/status 0193…` (see `routes::requests::idem_key`).
+    pub scope: String,
     pub key: String,
 }
 

@@ -138,8 +138,8 @@ impl SqliteStore {
 
 fn idem_lookup(conn: &Connection, key: &IdemKey) -> rusqlite::Result<Option<IdemRecord>> {
     conn.query_row(
-        "SELECT request_id, message_id FROM idempotency WHERE user_id = ?1 AND key = ?2",
-        params![key.user_id, key.key],
+        "SELECT request_id, message_id FROM idempotency WHERE user_id = ?1 AND scope = ?2 AND key = ?3",
+        params![key.user_id, key.scope, key.key],
         |r| {
             Ok(IdemRecord {
                 request_id: r.get(0)?,
@@ -157,8 +157,8 @@ fn idem_record(
     message_id: Option<&str>,
 ) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO idempotency (user_id, key, request_id, message_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![key.user_id, key.key, request_id, message_id, ts(Utc::now())],
+        "INSERT INTO idempotency (user_id, scope, key, request_id, message_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![key.user_id, key.scope, key.key, request_id, message_id, ts(Utc::now())],
     )?;
     Ok(())
 }
@@ -298,10 +298,11 @@ impl Store for SqliteStore {
                 return Ok((None, Vec::new()));
             }
             let before = requests::by_id(tx, id)?.ok_or(StoreError::NotFound)?;
-            let has_quote = requests::quote(tx, id)?.is_some();
+            let quote = requests::quote(tx, id)?;
             let current = Current {
                 request: before.clone(),
-                has_quote,
+                has_quote: quote.is_some(),
+                quote,
             };
             let update = decide(&current).map_err(StoreError::Refused)?;
             let after = requests::apply_update(tx, &before, update.clone())?;

@@ -112,6 +112,7 @@ pub fn insert(conn: &Connection, draft: Draft) -> Result<Request, StoreError> {
             from_status: None,
             to_status: Some(request.status),
             note: None,
+            staff_only: false,
         },
     )?;
     Ok(request)
@@ -156,6 +157,7 @@ pub fn apply_update(
             from_status: Some(before.status).filter(|s| *s != after.status),
             to_status: Some(after.status).filter(|s| *s != before.status),
             note: update.history.note,
+            staff_only: update.history.staff_only,
         },
     )?;
     if let Some(quote) = update.quote {
@@ -170,8 +172,8 @@ pub fn apply_update(
 
 fn insert_history(conn: &Connection, request_id: &str, h: &HistoryEntry) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO history (request_id, at, actor_id, actor_name, action, from_status, to_status, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO history (request_id, at, actor_id, actor_name, action, from_status, to_status, note, staff_only)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             request_id,
             ts(h.at),
@@ -181,6 +183,7 @@ fn insert_history(conn: &Connection, request_id: &str, h: &HistoryEntry) -> rusq
             h.from_status.map(Status::as_str),
             h.to_status.map(Status::as_str),
             h.note,
+            h.staff_only,
         ],
     )?;
     Ok(())
@@ -198,7 +201,7 @@ pub fn by_id(conn: &Connection, id: &str) -> Result<Option<Request>, StoreError>
 
 pub fn history(conn: &Connection, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT at, actor_id, actor_name, action, from_status, to_status, note FROM history
+        "SELECT at, actor_id, actor_name, action, from_status, to_status, note, staff_only FROM history
          WHERE request_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([id], |r| {
@@ -215,6 +218,7 @@ pub fn history(conn: &Connection, id: &str) -> Result<Vec<HistoryEntry>, StoreEr
             from_status: status(4)?,
             to_status: status(5)?,
             note: r.get(6)?,
+            staff_only: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

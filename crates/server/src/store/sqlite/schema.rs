@@ -123,6 +123,29 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sessions_ended ON sessions(ended_at) WHERE ended_at IS NOT NULL;
     CREATE INDEX events_client ON events(client_id, seq);
     "#,
+    // 3: history entries for staff only (a draft quote's price); the notes of the
+    // quotes prepared so far carry that price, so they become staff-only too.
+    r#"
+    ALTER TABLE history ADD COLUMN staff_only INTEGER NOT NULL DEFAULT 0;
+    UPDATE history SET staff_only = 1 WHERE action = 'quote:prepared';
+    "#,
+    // 4: idempotency keys scoped to the route and request they were sent to;
+    // keys recorded before have the empty scope, which no call matches any more.
+    r#"
+    CREATE TABLE idempotency_scoped (
+        user_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        message_id TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, scope, key)
+    );
+    INSERT INTO idempotency_scoped (user_id, scope, key, request_id, message_id, created_at)
+        SELECT user_id, '', key, request_id, message_id, created_at FROM idempotency;
+    DROP TABLE idempotency;
+    ALTER TABLE idempotency_scoped RENAME TO idempotency;
+    "#,
 ];
 
 /// Brings the database to the newest version, one transaction per version.
