@@ -25,6 +25,9 @@ pub struct Api {
 pub struct LoginAnswer {
     pub token: String,
     pub user: User,
+    /// The server-side session the token names (absent from older servers).
+    #[serde(default)]
+    pub session: Option<crate::accounts::SessionInfo>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +94,7 @@ pub fn feed_url(base: &str, since: Option<i64>) -> String {
 impl Api {
     pub fn new(base: &str, token: Option<String>) -> Result<Self> {
         let http = reqwest::Client::builder()
+            .user_agent(crate::accounts::user_agent())
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .build()
@@ -110,7 +114,7 @@ impl Api {
         self.token.as_deref()
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -143,8 +147,13 @@ impl Api {
         Err(refusal(status, &value))
     }
 
+    /// `POST /api/auth/login`, naming this device so the user recognises the session.
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginAnswer> {
-        let body = serde_json::json!({ "email": email, "password": password });
+        let body = serde_json::json!({
+            "email": email,
+            "password": password,
+            "device": crate::accounts::device_label(),
+        });
         let v = self
             .call(Method::POST, "/api/auth/login", Some(&body), None)
             .await?;
@@ -218,24 +227,27 @@ impl Api {
     }
 }
 
-fn refusal(status: StatusCode, body: &Value) -> Error {
+pub(crate) fn refusal(status: StatusCode, body: &Value) -> Error {
     let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     let mut message = s("message").unwrap_or_else(|| status.to_string());
+    let mut fields = std::collections::BTreeMap::new();
     if let Some(errors) = body.get("errors").and_then(Value::as_object) {
-        let detail: Vec<String> = errors
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
-            .collect();
+        for (k, v) in errors {
+            fields.insert(k.clone(), v.as_str().unwrap_or_default().to_owned());
+        }
+        let detail: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         if !detail.is_empty() {
             message = format!("{message} ({})", detail.join(", "));
         }
     }
-    Error::Server(ServerRefusal {
+    Error::Server(Box::new(ServerRefusal {
         status: status.as_u16(),
         code: s("code").unwrap_or_else(|| format!("http_{}", status.as_u16())),
         message,
         current_status: s("currentStatus"),
-    })
+        reason: s("reason"),
+        fields,
+    }))
 }
 
 fn encode_query(s: &str) -> String {

@@ -268,21 +268,8 @@ impl Engine {
         Ok(session)
     }
 
-    /// Signs out: forgets the secret (OS store and memory) and stops syncing.
-    /// The cache stays (read-only) until another account signs in.
-    pub async fn sign_out(&self) -> Result<()> {
-        let account = self.inner.cache().account()?;
-        self.inner.session_tx.send_replace(None);
-        *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        if let Some(a) = account {
-            let key = account_key(&a.server_url, &a.user.email);
-            let inner = self.inner.clone();
-            tokio::task::spawn_blocking(move || inner.secrets.delete(&key)).await?;
-        }
-        self.inner.set_connection(ConnectionState::SignedOut);
-        self.inner
-            .emit(EngineEvent::SessionChanged { session: None });
-        Ok(())
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
     }
 
     /// The current session, if signed in.
@@ -353,6 +340,10 @@ impl Engine {
                 Ok(Err(Error::Server(r))) if r.status == 404 => {
                     return Err(Error::NotFound(id.to_owned()));
                 }
+                Ok(Err(e)) if crate::accounts::SessionEnd::from_error(&e).is_some() => {
+                    // The cached copy still shows; the session is over.
+                    let _ = crate::sessions::checked(&self.inner, &ctx, Err::<(), _>(e)).await;
+                }
                 Ok(Err(e)) => tracing::debug!(error = %e, "detail from cache"),
                 Err(_) => tracing::debug!("detail timed out, from cache"),
             }
@@ -382,7 +373,7 @@ impl Engine {
     /// server: assigning needs the server's current list, so this is not cached.
     pub async fn technicians(&self) -> Result<Vec<User>> {
         let ctx = self.inner.ctx().ok_or(Error::NotSignedIn)?;
-        ctx.api.technicians().await
+        crate::sessions::checked(&self.inner, &ctx, ctx.api.technicians().await).await
     }
 
     /// Queues a staff action in the outbox and, when live, sends it right away.

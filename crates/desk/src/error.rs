@@ -1,16 +1,31 @@
 //! The engine's error type, and its `{code, message}` form for the UI.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use ts_rs::TS;
 
-/// An error the server answered with (`{success:false, code, message}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+/// An error the server answered with (`{success:false, code, message, errors, reason}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerRefusal {
     pub status: u16,
     pub code: String,
     pub message: String,
     pub current_status: Option<String>,
+    /// `session_ended` only: why the session ended (`revoked`, `deactivated`...).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The server's French message per faulty field (`errors`), e.g. `newPassword`.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+impl ServerRefusal {
+    /// The server no longer accepts this session (ended, or a token it does not know).
+    pub fn is_session_lost(&self) -> bool {
+        self.status == 401 || self.code == "session_ended"
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +35,7 @@ pub enum Error {
     #[error("server unreachable: {0}")]
     Network(String),
     #[error("server refused ({}): {}", .0.code, .0.message)]
-    Server(ServerRefusal),
+    Server(Box<ServerRefusal>),
     #[error("unexpected server answer: {0}")]
     Protocol(String),
     #[error("cache: {0}")]
@@ -55,6 +70,8 @@ impl From<tokio::task::JoinError> for Error {
 pub struct UiError {
     pub code: String,
     pub message: String,
+    /// A message per faulty field when the server named them (forms show each beside its field).
+    pub fields: BTreeMap<String, String>,
 }
 
 impl Error {
@@ -83,13 +100,14 @@ impl Error {
     }
 
     pub fn to_ui(&self) -> UiError {
-        let message = match self {
-            Error::Server(r) => r.message.clone(),
-            other => other.to_string(),
+        let (message, fields) = match self {
+            Error::Server(r) => (r.message.clone(), r.fields.clone()),
+            other => (other.to_string(), BTreeMap::new()),
         };
         UiError {
             code: self.code().to_owned(),
             message,
+            fields,
         }
     }
 }

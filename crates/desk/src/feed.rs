@@ -52,17 +52,24 @@ pub async fn connect(url: &str, token: &str, live: Liveness) -> Result<FeedConn>
         .map_err(|_| Error::Network("feed connect timed out".into()))?
         .map_err(|e| match e {
             tokio_tungstenite::tungstenite::Error::Http(resp) => {
-                let status = resp.status().as_u16();
-                Error::Server(crate::error::ServerRefusal {
-                    status,
-                    code: if status == 401 {
-                        "unauthorized".into()
-                    } else {
-                        format!("http_{status}")
-                    },
-                    message: format!("feed upgrade refused ({status})"),
-                    current_status: None,
-                })
+                // The server refuses the upgrade with its usual JSON body
+                // (`session_ended` with its reason, `unauthorized`...).
+                let status = resp.status();
+                let body = resp
+                    .body()
+                    .as_deref()
+                    .and_then(|b| serde_json::from_slice(b).ok())
+                    .unwrap_or(serde_json::Value::Null);
+                let mut err = crate::api::refusal(status, &body);
+                if let Error::Server(r) = &mut err
+                    && r.code.starts_with("http_")
+                {
+                    if status.as_u16() == 401 {
+                        r.code = "unauthorized".into();
+                    }
+                    r.message = format!("feed upgrade refused ({})", status.as_u16());
+                }
+                err
             }
             other => Error::Network(other.to_string()),
         })?;

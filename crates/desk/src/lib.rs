@@ -2,6 +2,7 @@
 //! SQLite cache, the feed sync, native notifications, the session secret and
 //! the outbox of staff actions. A UI shell drives it through [`Engine`].
 
+pub mod accounts;
 pub mod api;
 pub mod cache;
 pub mod engine;
@@ -12,10 +13,12 @@ pub mod outbox;
 pub mod quote;
 mod runner;
 pub mod secrets;
+mod sessions;
 pub mod settings;
 pub mod sync;
 pub mod types;
 
+pub use accounts::{Account, AccountPatch, NewAccount, SessionEnd, SessionInfo, SignOutOutcome};
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, Result, ServerRefusal, UiError};
 pub use notify::{DesktopNotifier, Notice, Notifier};

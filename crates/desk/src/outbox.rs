@@ -193,7 +193,7 @@ pub fn verdict_for_error(err: &Error) -> SendVerdict {
         Error::Server(r) if r.status == 429 || r.status >= 500 => {
             SendVerdict::RetryLater(format!("{} {}", r.status, r.message))
         }
-        Error::Server(r) => SendVerdict::Refused(r.clone()),
+        Error::Server(r) => SendVerdict::Refused((**r).clone()),
         Error::Network(m) => SendVerdict::RetryLater(m.clone()),
         other => SendVerdict::RetryLater(other.to_string()),
     }
@@ -204,12 +204,12 @@ mod tests {
     use super::*;
 
     fn refusal(status: u16) -> Error {
-        Error::Server(ServerRefusal {
+        Error::Server(Box::new(ServerRefusal {
             status,
             code: "x".into(),
             message: "non".into(),
-            current_status: None,
-        })
+            ..Default::default()
+        }))
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::accounts::SessionEnd;
 use crate::api::feed_url;
 use crate::engine::{Inner, SessionCtx, unix_now};
 use crate::error::{Error, Result};
@@ -23,8 +24,8 @@ enum Ended {
     Resync,
     /// Network trouble: back off and retry.
     Lost(String),
-    /// The token is no longer accepted.
-    AuthLost(String),
+    /// The server ended the session, or no longer accepts its token.
+    AuthLost(SessionEnd),
 }
 
 /// The sync loop: waits for a session, then syncs until it changes.
@@ -64,11 +65,8 @@ async fn run_session(inner: &Arc<Inner>, ctx: SessionCtx) {
                 resync = true;
                 continue;
             }
-            Ended::AuthLost(why) => {
-                tracing::warn!(%why, "session no longer accepted");
-                *inner.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                inner.set_connection(ConnectionState::SignedOut);
-                inner.emit(EngineEvent::SessionChanged { session: None });
+            Ended::AuthLost(end) => {
+                crate::sessions::session_lost(inner, &ctx, end).await;
                 return;
             }
             Ended::Lost(why) => {
@@ -87,9 +85,9 @@ async fn run_session(inner: &Arc<Inner>, ctx: SessionCtx) {
 }
 
 fn classify(e: Error) -> Ended {
-    match e {
-        Error::Server(r) if r.status == 401 => Ended::AuthLost(r.message),
-        other => Ended::Lost(other.to_string()),
+    match SessionEnd::from_error(&e) {
+        Some(end) => Ended::AuthLost(end),
+        None => Ended::Lost(e.to_string()),
     }
 }
 
@@ -167,9 +165,13 @@ async fn connect_once(
                 conn.close().await;
                 return Ended::Resync;
             }
-            Step::Fail { code, message } => {
-                if code == "unauthorized" {
-                    return Ended::AuthLost(message);
+            Step::Fail {
+                code,
+                message,
+                reason,
+            } => {
+                if let Some(end) = SessionEnd::from_frame(&code, reason, &message) {
+                    return Ended::AuthLost(end);
                 }
                 return Ended::Lost(format!("{code}: {message}"));
             }
@@ -280,7 +282,7 @@ pub(crate) async fn deliver_pending(inner: &Arc<Inner>, ctx: &SessionCtx) {
     }
 }
 
-async fn show(inner: &Arc<Inner>, notice: Notice) {
+pub(crate) async fn show(inner: &Arc<Inner>, notice: Notice) {
     let notifier = inner.notifier.clone();
     let clicks = inner.clicks.clone();
     let key = notice.key.clone();
@@ -380,6 +382,7 @@ pub(crate) async fn flush_outbox(inner: &Arc<Inner>) -> Flushed {
         return Flushed::Settled;
     };
     let mut flushed = Flushed::Settled;
+    let mut lost: Option<SessionEnd> = None;
     loop {
         let next = match inner.cache().outbox_next() {
             Ok(Some(e)) => e,
@@ -421,6 +424,7 @@ pub(crate) async fn flush_outbox(inner: &Arc<Inner>) -> Flushed {
             }
             SendVerdict::AuthLost => {
                 tracing::warn!(id = next.id, "outbox: session refused, waits for sign-in");
+                lost = sent.as_ref().err().and_then(SessionEnd::from_error);
                 Ok(false)
             }
         })();
@@ -439,5 +443,10 @@ pub(crate) async fn flush_outbox(inner: &Arc<Inner>) -> Flushed {
         }
     }
     inner.emit_outbox();
+    if let Some(end) = lost {
+        // The entry stays queued for the next sign-in; this session is over.
+        crate::sessions::session_lost(inner, &ctx, end).await;
+        return Flushed::Settled;
+    }
     flushed
 }

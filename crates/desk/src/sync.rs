@@ -49,6 +49,7 @@ pub enum Step {
     Fail {
         code: String,
         message: String,
+        reason: Option<String>,
     },
     Ignore,
 }
@@ -63,7 +64,15 @@ pub fn on_frame(phase: Phase, last_seq: i64, frame: Frame) -> Step {
         },
         Frame::Ready { seq } => Step::GoLive { seq },
         Frame::ResyncRequired { head_seq, .. } => Step::Resync { head: head_seq },
-        Frame::Error { code, message } => Step::Fail { code, message },
+        Frame::Error {
+            code,
+            message,
+            reason,
+        } => Step::Fail {
+            code,
+            message,
+            reason,
+        },
         Frame::Unknown(_) => Step::Ignore,
     }
 }

@@ -162,9 +162,19 @@ pub struct FeedEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Event(Box<FeedEvent>),
-    Ready { seq: i64 },
-    ResyncRequired { oldest_seq: i64, head_seq: i64 },
-    Error { code: String, message: String },
+    Ready {
+        seq: i64,
+    },
+    ResyncRequired {
+        oldest_seq: i64,
+        head_seq: i64,
+    },
+    Error {
+        code: String,
+        message: String,
+        /// `session_ended` only: why (`revoked`, `deactivated`...).
+        reason: Option<String>,
+    },
     Unknown(String),
 }
 
@@ -192,6 +202,10 @@ impl Frame {
             Some("error") => Frame::Error {
                 code: string("code"),
                 message: string("message"),
+                reason: value
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             },
             _ if value.get("seq").is_some() && value.get("request").is_some() => {
                 match serde_json::from_value::<FeedEvent>(value) {
@@ -340,5 +354,10 @@ pub enum EngineEvent {
     },
     SessionChanged {
         session: Option<Session>,
+    },
+    /// The server ended the session (or stopped accepting its token): syncing stopped, the
+    /// secret is forgotten, the user must sign in again. Sent once per ending.
+    SessionEnded {
+        end: crate::accounts::SessionEnd,
     },
 }

@@ -529,6 +529,7 @@ fn outbox_keeps_order_and_refusals() {
         code: "invalid_transition".into(),
         message: "Déjà validé".into(),
         current_status: Some("active".into()),
+        ..Default::default()
     };
     c.outbox_refused(id1, &refusal).unwrap();
     let next = c.outbox_next().unwrap().unwrap();
