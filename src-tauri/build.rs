@@ -17,6 +17,13 @@ const COMMANDS: &[&str] = &[
     "settings_set",
     "inbox_painted",
     "ui_language",
+    "sessions_list",
+    "session_end",
+    "password_change",
+    "accounts_list",
+    "account_create",
+    "account_update",
+    "account_reset_password",
 ];
 
 fn main() {

@@ -3,6 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use itv_desk::accounts::{Account, AccountPatch, NewAccount, SessionInfo, SignOutOutcome};
 use itv_desk::error::{Error, UiError};
 use itv_desk::outbox::{Action, OutboxEntry, PerformOutcome};
 use itv_desk::quote::{QuoteLineDraft, QuotePreview};
@@ -37,6 +38,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         settings_set,
         inbox_painted,
         ui_language,
+        sessions_list,
+        session_end,
+        password_change,
+        accounts_list,
+        account_create,
+        account_update,
+        account_reset_password,
     ]
 }
 
@@ -60,9 +68,63 @@ pub async fn sign_in(
         .map_err(ui)
 }
 
+/// Ends the session on the server when reachable, and forgets it here in any case.
 #[tauri::command]
-pub async fn sign_out(shell: State<'_, Shell>) -> Res<()> {
+pub async fn sign_out(shell: State<'_, Shell>) -> Res<SignOutOutcome> {
     shell.engine.sign_out().await.map_err(ui)
+}
+
+/// The user's live sessions, this device's marked `current`.
+#[tauri::command]
+pub async fn sessions_list(shell: State<'_, Shell>) -> Res<Vec<SessionInfo>> {
+    shell.engine.sessions().await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn session_end(shell: State<'_, Shell>, id: String) -> Res<()> {
+    shell.engine.end_session(&id).await.map_err(ui)
+}
+
+/// Changes the user's password; errors name the field (`currentPassword`, `newPassword`).
+#[tauri::command]
+pub async fn password_change(shell: State<'_, Shell>, current: String, new: String) -> Res<String> {
+    shell
+        .engine
+        .change_password(&current, &new)
+        .await
+        .map_err(ui)
+}
+
+#[tauri::command]
+pub async fn accounts_list(shell: State<'_, Shell>) -> Res<Vec<Account>> {
+    shell.engine.accounts().await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn account_create(shell: State<'_, Shell>, account: NewAccount) -> Res<Account> {
+    shell.engine.create_account(account).await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn account_update(
+    shell: State<'_, Shell>,
+    id: String,
+    patch: AccountPatch,
+) -> Res<Account> {
+    shell.engine.update_account(&id, patch).await.map_err(ui)
+}
+
+#[tauri::command]
+pub async fn account_reset_password(
+    shell: State<'_, Shell>,
+    id: String,
+    password: String,
+) -> Res<String> {
+    shell
+        .engine
+        .reset_password(&id, &password)
+        .await
+        .map_err(ui)
 }
 
 #[tauri::command]

@@ -44,11 +44,17 @@ impl StatusSnapshot {
 
 /// Writes the TypeScript of every type crossing the IPC boundary into `dir`.
 pub fn export_bindings(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
+    use itv_desk::accounts::{Account, AccountPatch, NewAccount, SessionInfo, SignOutOutcome};
     use itv_desk::error::UiError;
     use itv_desk::outbox::{Action, PerformOutcome};
     use itv_desk::quote::QuotePreview;
     use itv_desk::settings::Settings;
     use itv_desk::types::{EngineEvent, InboxPage, InboxQuery, RequestDetail, Session, User};
+    Account::export_all_to(dir)?;
+    AccountPatch::export_all_to(dir)?;
+    NewAccount::export_all_to(dir)?;
+    SessionInfo::export_all_to(dir)?;
+    SignOutOutcome::export_all_to(dir)?;
     Action::export_all_to(dir)?;
     EngineEvent::export_all_to(dir)?;
     InboxPage::export_all_to(dir)?;

@@ -229,7 +229,7 @@ describe("App", () => {
         if (a.type !== "prepareQuote") return { outcome: "applied", request: null };
         attempts += 1;
         return attempts === 1
-          ? { outcome: "refused", outboxId: 3, refusal: { status: 400, code: "validation", message: "Certains champs sont invalides (validUntil: trop tôt)", currentStatus: null } }
+          ? { outcome: "refused", outboxId: 3, refusal: { status: 400, code: "validation", message: "Certains champs sont invalides (validUntil: trop tôt)", currentStatus: null, reason: null, fields: { validUntil: "trop tôt" } } }
           : { outcome: "applied", request: null };
       },
     });
@@ -279,5 +279,68 @@ describe("App", () => {
   it("keeps a technician's session on 'Mes interventions' by default", async () => {
     const { root } = await mount({ session: { ...adminSession, user: { ...adminSession.user, role: "TECHNICIAN" } } });
     expect(root.querySelector("[data-testid=nav-mine]")?.getAttribute("aria-current")).toBe("true");
+  });
+
+  it("shows the sign-in screen with the reason when the server ends the session", async () => {
+    const { root, emit } = await mount();
+    expect(root.querySelector("[data-testid=list]")).not.toBeNull();
+    emit({ type: "sessionChanged", session: null });
+    emit({ type: "sessionEnded", end: { code: "session_ended", reason: "deactivated", message: "Votre compte a été désactivé par un administrateur" } });
+    await flush();
+    expect(root.querySelector("[data-testid=list]")).toBeNull();
+    expect(root.querySelector("[data-testid=email]")).not.toBeNull();
+    expect(root.querySelector("[data-testid=session-ended]")?.textContent).toContain("Votre compte a été désactivé par un administrateur");
+  });
+
+  it("gives admins the Comptes screen (key a), and technicians not", async () => {
+    const { root, calls } = await mount();
+    press("a");
+    await flush();
+    expect(root.querySelector("[data-testid=nav-accounts]")?.getAttribute("aria-current")).toBe("true");
+    expect(root.querySelectorAll("[data-testid=account-row]").length).toBe(3);
+    expect(calls("accountsList").length).toBe(1);
+    const tech = await mount({ session: { ...adminSession, user: { ...adminSession.user, role: "TECHNICIAN" } } });
+    expect(tech.root.querySelector("[data-testid=nav-accounts]")).toBeNull();
+    press("a");
+    await flush();
+    expect(tech.calls("accountsList").length).toBe(0);
+  });
+
+  it("lists the sessions in the settings, this device marked, and closes another one", async () => {
+    const { root, calls } = await mount();
+    press(",");
+    await flush();
+    const sessions = root.querySelectorAll("[data-testid=session]");
+    expect(sessions.length).toBe(2);
+    expect(root.querySelector("[data-testid=session][data-current=true] [data-testid=this-device]")?.textContent).toBe("cet appareil");
+    root.querySelector<HTMLButtonElement>("[data-testid=session-end]")!.click();
+    await flush();
+    expect(calls("sessionEnd")[0][1]).toEqual(["s2"]);
+    expect(calls("sessionsList").length).toBe(2);
+  });
+
+  it("shows a wrong current password beside its field", async () => {
+    const refuse = { code: "validation", message: "Données invalides (currentPassword: Le mot de passe actuel est incorrect)", fields: { currentPassword: "Le mot de passe actuel est incorrect" } };
+    const { root } = await mount({ refuse });
+    press(",");
+    await flush();
+    const form = root.querySelector<HTMLFormElement>("[data-testid=password-form]")!;
+    form.querySelector<HTMLInputElement>("[data-testid=field-currentPassword]")!.value = "faux";
+    form.querySelector<HTMLInputElement>("[data-testid=field-newPassword]")!.value = "Nouveau-Secret-9";
+    form.querySelector<HTMLInputElement>("[data-testid=field-newPasswordAgain]")!.value = "Nouveau-Secret-9";
+    form.requestSubmit();
+    await flush();
+    expect(form.querySelector("[data-testid=error-currentPassword]")?.textContent).toBe("Le mot de passe actuel est incorrect");
+    expect(form.querySelector<HTMLElement>("[data-testid=password-error]")!.hidden).toBe(true);
+  });
+
+  it("says so when signing out could not reach the server", async () => {
+    const { root } = await mount({ signedOutOnServer: false });
+    press(",");
+    await flush();
+    root.querySelector<HTMLButtonElement>("[data-testid=signout]")!.click();
+    await flush();
+    expect(root.querySelector("[data-testid=email]")).not.toBeNull();
+    expect(document.querySelector("[data-testid=toast]")?.textContent).toContain("Le serveur n'a pas pu être prévenu");
   });
 });

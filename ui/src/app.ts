@@ -19,6 +19,8 @@ import { askReason, askTechnician } from "./views/dialogs";
 import { blankDraft, editQuote, typedFrom } from "./views/quote";
 import { helpOverlay } from "./views/help";
 import { VirtualList } from "./views/list";
+import { accountsView, type AccountsCallbacks, type Answer } from "./views/accounts";
+import { sessionsFieldset, sessionsList, type SessionsCallbacks } from "./views/sessions";
 import { settingsView } from "./views/settings";
 import { signInForm } from "./views/signin";
 import { renderStatus } from "./views/statusbar";
@@ -108,7 +110,7 @@ export class App {
   // ---- state → DOM -------------------------------------------------------------------------
 
   private onState(s: typeof this.store.state, prev: typeof this.store.state): void {
-    if (s.phase !== prev.phase || s.screen !== prev.screen || s.signInError !== prev.signInError) {
+    if (s.phase !== prev.phase || s.screen !== prev.screen || s.signInError !== prev.signInError || s.endedReason !== prev.endedReason) {
       this.renderRoot();
       return;
     }
@@ -129,7 +131,7 @@ export class App {
       return;
     }
     if (s.phase === "signin" || !s.session) {
-      replace(this.root, signInForm(this.storage?.getItem("itv.server") ?? "", s.signInError, (server, email, pw) => this.signIn(server, email, pw)));
+      replace(this.root, signInForm(this.storage?.getItem("itv.server") ?? "", s.signInError, s.endedReason, (server, email, pw) => this.signIn(server, email, pw)));
       return;
     }
     this.search.placeholder = t("search.placeholder");
@@ -154,7 +156,7 @@ export class App {
 
   private renderNav(): void {
     const s = this.store.state;
-    const tab = (screen: Screen, key: "nav.inbox" | "nav.mine" | "nav.settings", hotkey: string) =>
+    const tab = (screen: Screen, key: "nav.inbox" | "nav.mine" | "nav.settings" | "nav.accounts", hotkey: string) =>
       h(
         "button",
         {
@@ -164,8 +166,14 @@ export class App {
         },
         t(key),
       );
-    const showMine = s.session?.user.role !== "ADMIN";
-    replace(this.navEl, tab("inbox", "nav.inbox", "i"), showMine ? tab("mine", "nav.mine", "m") : null, tab("settings", "nav.settings", ","));
+    const admin = s.session?.user.role === "ADMIN";
+    replace(
+      this.navEl,
+      tab("inbox", "nav.inbox", "i"),
+      admin ? null : tab("mine", "nav.mine", "m"),
+      admin ? tab("accounts", "nav.accounts", "a") : null,
+      tab("settings", "nav.settings", ","),
+    );
   }
 
   private renderStatusBar(): void {
@@ -177,16 +185,28 @@ export class App {
     this.list = null;
     this.listKey = "";
     if (s.screen === "settings") {
+      const host = h("div", { class: "sessions-host" }, sessionsList(null, null, this.sessionsCallbacks));
       replace(
         this.mainEl,
         s.settings && s.session
-          ? settingsView(s.settings, language(), s.session, {
-              onChange: (n) => void this.saveSettings(n),
-              onLanguage: (l) => this.setLanguage(l),
-              onSignOut: () => void this.signOut(),
-            })
+          ? settingsView(
+              s.settings,
+              language(),
+              s.session,
+              {
+                onChange: (n) => void this.saveSettings(n),
+                onLanguage: (l) => this.setLanguage(l),
+                onSignOut: () => void this.signOut(),
+              },
+              sessionsFieldset(host, this.sessionsCallbacks),
+            )
           : h("p", { class: "muted" }, "…"),
       );
+      void this.loadSessions(host);
+      return;
+    }
+    if (s.screen === "accounts") {
+      void this.loadAccounts();
       return;
     }
     this.renderFilters();
@@ -198,7 +218,7 @@ export class App {
   /** Builds the list for the current query, or keeps the current one when the query is the same. */
   private ensureList(): void {
     const s = this.store.state;
-    if (s.screen === "settings") return;
+    if (s.screen === "settings" || s.screen === "accounts") return;
     const f = activeFilters(s);
     const key = `${s.screen}:${filtersKey(f)}`;
     if (this.list && key === this.listKey) return;
@@ -309,7 +329,8 @@ export class App {
   /** Brings a request forward (a notification's "Ouvrir"): inbox screen, detail pane on it. */
   async openById(id: string): Promise<void> {
     if (this.store.state.phase !== "ready") return;
-    if (this.store.state.screen === "settings") this.store.dispatch({ type: "screen", screen: "inbox" });
+    const screen = this.store.state.screen;
+    if (screen === "settings" || screen === "accounts") this.store.dispatch({ type: "screen", screen: "inbox" });
     this.store.dispatch({ type: "open", id });
     const idx = this.list?.cache.indexOf(id) ?? -1;
     if (idx >= 0) this.list?.select(idx);
@@ -478,11 +499,86 @@ export class App {
   }
 
   private async signOut(): Promise<void> {
+    let offline = false;
     try {
-      await this.ipc.signOut();
+      offline = !(await this.ipc.signOut()).endedOnServer;
+    } catch {
+      offline = true;
     } finally {
       this.store.dispatch({ type: "signedOut" });
     }
+    if (offline) this.store.dispatch({ type: "toast", text: t("signout.offline") });
+  }
+
+  // ---- sessions and accounts ----------------------------------------------------------------
+
+  private readonly sessionsCallbacks: SessionsCallbacks = {
+    onEnd: async (id) => {
+      try {
+        await this.ipc.sessionEnd(id);
+        this.store.dispatch({ type: "toast", text: t("sessions.ended") });
+        const host = this.mainEl.querySelector<HTMLElement>(".sessions-host");
+        if (host) void this.loadSessions(host);
+        return null;
+      } catch (e) {
+        return e instanceof IpcError ? e.message : String(e);
+      }
+    },
+    onChangePassword: async (current, next) => {
+      try {
+        await this.ipc.passwordChange(current, next);
+        const host = this.mainEl.querySelector<HTMLElement>(".sessions-host");
+        if (host) void this.loadSessions(host);
+        return null;
+      } catch (e) {
+        return answerOf(e);
+      }
+    },
+  };
+
+  private async loadSessions(host: HTMLElement): Promise<void> {
+    try {
+      const list = await this.ipc.sessionsList();
+      replace(host, sessionsList(list, null, this.sessionsCallbacks));
+    } catch (e) {
+      replace(host, sessionsList(null, e instanceof Error ? e.message : String(e), this.sessionsCallbacks));
+    }
+  }
+
+  private readonly accountsCallbacks: AccountsCallbacks = {
+    create: (account) => this.accountChange(() => this.ipc.accountCreate(account), "accounts.created"),
+    update: (id, patch) => this.accountChange(() => this.ipc.accountUpdate(id, patch), "accounts.saved"),
+    resetPassword: (id, password) => this.accountChange(() => this.ipc.accountResetPassword(id, password), "accounts.resetDone"),
+  };
+
+  /** Runs one account change; on success says so and reloads the list. */
+  private async accountChange(f: () => Promise<unknown>, done: MessageKey): Promise<Answer> {
+    try {
+      await f();
+      this.store.dispatch({ type: "toast", text: t(done) });
+      void this.loadAccounts();
+      return null;
+    } catch (e) {
+      return answerOf(e);
+    }
+  }
+
+  private async loadAccounts(): Promise<void> {
+    const me = this.store.state.session?.user._id ?? "";
+    if (!this.mainEl.querySelector("[data-testid=accounts]")) replace(this.mainEl, accountsView(null, null, me, this.accountsCallbacks));
+    let view: HTMLElement;
+    try {
+      view = accountsView(await this.ipc.accountsList(), null, me, this.accountsCallbacks);
+    } catch (e) {
+      view = accountsView(null, e instanceof Error ? e.message : String(e), me, this.accountsCallbacks);
+    }
+    if (this.store.state.screen !== "accounts") return;
+    // Keep the keyboard where it was: the same control of the same row, if any.
+    const active = document.activeElement;
+    const row = active?.closest("[data-testid=account-row]")?.getAttribute("data-id");
+    const which = active?.getAttribute("data-testid");
+    replace(this.mainEl, view);
+    if (row && which) this.mainEl.querySelector<HTMLElement>(`[data-testid=account-row][data-id="${row}"] [data-testid=${which}]`)?.focus();
   }
 
   private async saveSettings(next: Settings): Promise<void> {
@@ -538,6 +634,7 @@ export class App {
         return;
       case "screen":
         if (cmd.screen === "mine" && s.session?.user.role === "ADMIN") return;
+        if (cmd.screen === "accounts" && s.session?.user.role !== "ADMIN") return;
         this.store.dispatch({ type: "screen", screen: cmd.screen });
         return;
       case "toggleUnread":
@@ -575,6 +672,12 @@ export class App {
   }
 }
 
+
+/** A refusal as a form shows it: per field when the server named fields, else one message. */
+export function answerOf(e: unknown): { errors: Record<string, string>; message: string } {
+  if (e instanceof IpcError) return { errors: e.fields, message: e.message.replace(/ \(.*\)$/, "") };
+  return { errors: {}, message: String(e) };
+}
 
 /** Chat messages of this request still in the outbox (or refused), for the chat to show. */
 export function pendingMessages(outbox: OutboxEntry[], requestId: string): PendingMessage[] {

@@ -2,7 +2,12 @@
 // Everything else in the UI imports from here, so tests replace this module with a fake.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { Account } from "./bindings/Account";
+import type { AccountPatch } from "./bindings/AccountPatch";
 import type { Action } from "./bindings/Action";
+import type { NewAccount } from "./bindings/NewAccount";
+import type { SessionInfo } from "./bindings/SessionInfo";
+import type { SignOutOutcome } from "./bindings/SignOutOutcome";
 import type { EngineEvent } from "./bindings/EngineEvent";
 import type { InboxPage } from "./bindings/InboxPage";
 import type { InboxQuery } from "./bindings/InboxQuery";
@@ -22,6 +27,8 @@ export class IpcError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The server's French message per faulty field (`currentPassword`, `email`...). */
+    readonly fields: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -30,7 +37,9 @@ export class IpcError extends Error {
 export function toIpcError(e: unknown): IpcError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
     const dto = e as UiError;
-    return new IpcError(String(dto.code), String(dto.message));
+    const fields: Record<string, string> = {};
+    for (const [k, v] of Object.entries(dto.fields ?? {})) if (typeof v === "string") fields[k] = v;
+    return new IpcError(String(dto.code), String(dto.message), fields);
   }
   return new IpcError("internal", String(e));
 }
@@ -47,7 +56,17 @@ export const ipc = {
   /** Signs in again from the keyring; null when there is nothing to restore. */
   sessionRestore: () => call<Session | null>("session_restore"),
   signIn: (server: string, email: string, password: string) => call<Session>("sign_in", { server, email, password }),
-  signOut: () => call<void>("sign_out"),
+  /** Ends the session on the server when reachable; forgets it here in any case. */
+  signOut: () => call<SignOutOutcome>("sign_out"),
+  /** The user's live sessions; `current` is this device. */
+  sessionsList: () => call<SessionInfo[]>("sessions_list"),
+  sessionEnd: (id: string) => call<void>("session_end", { id }),
+  passwordChange: (current: string, next: string) => call<string>("password_change", { current, new: next }),
+  /** Admins: every account. */
+  accountsList: () => call<Account[]>("accounts_list"),
+  accountCreate: (account: NewAccount) => call<Account>("account_create", { account }),
+  accountUpdate: (id: string, patch: AccountPatch) => call<Account>("account_update", { id, patch }),
+  accountResetPassword: (id: string, password: string) => call<string>("account_reset_password", { id, password }),
   inboxPage: (query: InboxQuery) => call<InboxPage>("inbox_page", { query }),
   requestDetail: (id: string) => call<RequestDetail>("request_detail", { id }),
   markRead: (id: string) => call<void>("mark_read", { id }),

@@ -10,7 +10,7 @@ export type Command =
   | { type: "search" }
   | { type: "escape" }
   | { type: "help" }
-  | { type: "screen"; screen: "inbox" | "mine" | "settings" }
+  | { type: "screen"; screen: "inbox" | "mine" | "settings" | "accounts" }
   | { type: "toggleUnread" }
   | { type: "chat" }
   | { type: "action"; index: number };
@@ -55,6 +55,8 @@ export function commandFor(k: KeyInput): Command | null {
       return { type: "screen", screen: "mine" };
     case ",":
       return { type: "screen", screen: "settings" };
+    case "a":
+      return { type: "screen", screen: "accounts" };
     case "u":
       return { type: "toggleUnread" };
     case "c":
@@ -94,6 +96,7 @@ export const SHORTCUTS: Array<[string, MessageKey]> = [
   ["i", "key.inbox"],
   ["m", "key.mine"],
   [",", "key.settings"],
+  ["a", "key.accounts"],
   ["Échap", "key.escape"],
   ["?", "key.help"],
 ];

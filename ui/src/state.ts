@@ -7,7 +7,7 @@ import type { Settings } from "./bindings/Settings";
 import type { StatusSnapshot } from "./bindings/StatusSnapshot";
 import { defaultFilters, mineFilters, updateFilters, type Filters } from "./query";
 
-export type Screen = "inbox" | "mine" | "settings";
+export type Screen = "inbox" | "mine" | "settings" | "accounts";
 export type Phase = "restoring" | "signin" | "ready";
 
 export interface Status {
@@ -35,6 +35,8 @@ export interface State {
   helpOpen: boolean;
   toast: string | null;
   signInError: string | null;
+  /** Why the server ended the last session (shown on the sign-in screen), in French. */
+  endedReason: string | null;
 }
 
 export type Msg =
@@ -69,6 +71,7 @@ export function initialState(): State {
     helpOpen: false,
     toast: null,
     signInError: null,
+    endedReason: null,
   };
 }
 
@@ -111,12 +114,13 @@ export function reduce(s: State, m: Msg): State {
         phase: "ready",
         session: m.session,
         signInError: null,
+        endedReason: null,
         // Technicians land on their own interventions.
         screen: m.session.user.role === "TECHNICIAN" ? "mine" : "inbox",
         openId: null,
       };
     case "signInFailed":
-      return { ...s, phase: "signin", signInError: m.error };
+      return { ...s, phase: "signin", signInError: m.error, endedReason: null };
     case "signedOut":
       return { ...initialState(), phase: "signin", settings: s.settings };
     case "screen":
@@ -143,6 +147,10 @@ export function reduce(s: State, m: Msg): State {
     case "engine": {
       if (m.event.type === "sessionChanged" && m.event.session === null && s.phase === "ready") {
         return reduce(s, { type: "signedOut" });
+      }
+      if (m.event.type === "sessionEnded") {
+        const out = s.phase === "ready" ? reduce(s, { type: "signedOut" }) : s;
+        return { ...out, phase: out.phase === "restoring" ? "signin" : out.phase, endedReason: m.event.end.message };
       }
       const status = reduceStatus(s.status, m.event, m.now);
       return status === s.status ? s : { ...s, status };

@@ -3,4 +3,8 @@
 /**
  * The shape errors take when crossing to the UI.
  */
-export type UiError = { code: string, message: string, };
+export type UiError = { code: string, message: string, 
+/**
+ * A message per faulty field when the server named them (forms show each beside its field).
+ */
+fields: { [key in string]?: string }, };

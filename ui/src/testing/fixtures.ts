@@ -5,6 +5,10 @@ import type { InboxPage } from "../bindings/InboxPage";
 import type { InboxQuery } from "../bindings/InboxQuery";
 import type { OutboxEntry } from "../bindings/OutboxEntry";
 import type { Action } from "../bindings/Action";
+import type { Account } from "../bindings/Account";
+import type { AccountPatch } from "../bindings/AccountPatch";
+import type { NewAccount } from "../bindings/NewAccount";
+import type { SessionInfo } from "../bindings/SessionInfo";
 import type { PerformOutcome } from "../bindings/PerformOutcome";
 import type { QuoteDoc } from "../bindings/QuoteDoc";
 import type { QuoteLineDraft } from "../bindings/QuoteLineDraft";
@@ -15,6 +19,7 @@ import type { Session } from "../bindings/Session";
 import type { Settings } from "../bindings/Settings";
 import type { StatusSnapshot } from "../bindings/StatusSnapshot";
 import type { Ipc } from "../ipc";
+import { toIpcError } from "../ipc";
 
 const n = (x: number) => x;
 
@@ -41,6 +46,21 @@ export const adminSession: Session = {
   secretStorage: { kind: "keyring" },
 };
 
+export function sessionInfo(over: Partial<SessionInfo> = {}): SessionInfo {
+  return {
+    _id: "s1", device: "IT Vision Desk · Linux · poste-1", createdAt: "2026-11-30T08:00:00Z", lastUsedAt: "2026-12-01T09:00:00Z",
+    expiresAt: "2026-12-31T09:00:00Z", current: false, ...over,
+  };
+}
+
+export function accounts(): Account[] {
+  return [
+    { _id: "admin", name: "Admin", email: "admin@itvision.sn", role: "ADMIN", active: true, lastSeenAt: "2026-12-01T09:00:00Z" },
+    { _id: "t1", name: "Moussa Diop", email: "technicien@itvision.sn", role: "TECHNICIAN", active: true, lastSeenAt: null },
+    { _id: "t2", name: "Awa Ndiaye", email: "technicien2@itvision.sn", role: "TECHNICIAN", active: false, lastSeenAt: null },
+  ];
+}
+
 export const defaultSettings: Settings = {
   notifyProjects: true, notifyQuotes: true, notifyPlannedInterventions: true, notifyAssignments: true, urgentReminderMinutes: 5, summaryThreshold: 5,
 };
@@ -52,7 +72,19 @@ export function memoryStorage(init: Record<string, string> = {}) {
 
 /** A fake shell: `total` generated rows, details for `requests`, a log of every call. */
 export function fakeIpc(
-  opts: { session?: Session | null; total?: number; requests?: Request[]; perform?: PerformOutcome | ((a: Action) => PerformOutcome); outbox?: OutboxEntry[]; quote?: QuoteDoc | null } = {},
+  opts: {
+    session?: Session | null;
+    total?: number;
+    requests?: Request[];
+    perform?: PerformOutcome | ((a: Action) => PerformOutcome);
+    outbox?: OutboxEntry[];
+    quote?: QuoteDoc | null;
+    sessions?: SessionInfo[];
+    accounts?: Account[];
+    /** Throws this (as the shell would) from passwordChange / account changes. */
+    refuse?: { code: string; message: string; fields: Record<string, string> };
+    signedOutOnServer?: boolean;
+  } = {},
 ) {
   const log: Array<[string, unknown[]]> = [];
   const requests = opts.requests ?? [request()];
@@ -67,7 +99,27 @@ export function fakeIpc(
   const ipc: Ipc = {
     sessionRestore: rec("sessionRestore", () => (opts.session === undefined ? adminSession : opts.session)),
     signIn: rec("signIn", (serverUrl: string, email: string): Session => ({ ...adminSession, serverUrl, user: { ...adminSession.user, email } })),
-    signOut: rec("signOut", () => undefined),
+    signOut: rec("signOut", () => ({ endedOnServer: opts.signedOutOnServer ?? true, detail: null })),
+    sessionsList: rec("sessionsList", () => opts.sessions ?? [sessionInfo({ current: true }), sessionInfo({ _id: "s2", device: "Chrome · Windows" })]),
+    sessionEnd: rec("sessionEnd", () => undefined),
+    passwordChange: rec("passwordChange", () => {
+      if (opts.refuse) throw toIpcError(opts.refuse);
+      return "Mot de passe modifié";
+    }),
+    accountsList: rec("accountsList", () => opts.accounts ?? accounts()),
+    accountCreate: rec("accountCreate", (a: NewAccount): Account => {
+      if (opts.refuse) throw toIpcError(opts.refuse);
+      return { _id: "new", name: a.name, email: a.email, role: a.role, active: true, lastSeenAt: null };
+    }),
+    accountUpdate: rec("accountUpdate", (id: string, patch: AccountPatch): Account => {
+      if (opts.refuse) throw toIpcError(opts.refuse);
+      const a = (opts.accounts ?? accounts()).find((x) => x._id === id)!;
+      return { ...a, ...patch } as Account;
+    }),
+    accountResetPassword: rec("accountResetPassword", () => {
+      if (opts.refuse) throw toIpcError(opts.refuse);
+      return "Mot de passe réinitialisé";
+    }),
     inboxPage: rec("inboxPage", (q: InboxQuery): InboxPage => {
       const rows = [];
       const limit = q.limit ?? 50;

@@ -1,4 +1,5 @@
-//! The settings screen: notifications per kind, urgent re-alert delay, language, server, sign out.
+//! The settings screen: notifications per kind, urgent re-alert delay, language, server, sign out,
+//! and the sessions part (`views/sessions.ts`) the app hands in.
 
 import type { Session } from "../bindings/Session";
 import type { Settings } from "../bindings/Settings";
@@ -11,7 +12,7 @@ export interface SettingsCallbacks {
   onSignOut(): void;
 }
 
-export function settingsView(s: Settings, lang: Language, session: Session, cb: SettingsCallbacks): HTMLElement {
+export function settingsView(s: Settings, lang: Language, session: Session, cb: SettingsCallbacks, sessions: HTMLElement | null = null): HTMLElement {
   const box = (key: "notifyProjects" | "notifyQuotes" | "notifyPlannedInterventions" | "notifyAssignments", text: MessageKey) =>
     h(
       "label",
@@ -65,5 +66,6 @@ export function settingsView(s: Settings, lang: Language, session: Session, cb: 
       h("p", { class: "muted" }, `${session.user.name} <${session.user.email}> · ${session.user.role}`),
       h("button", { class: "danger", attrs: { "data-testid": "signout" }, on: { click: () => cb.onSignOut() } }, t("settings.signOut")),
     ),
+    sessions,
   );
 }

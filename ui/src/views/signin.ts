@@ -1,10 +1,12 @@
-//! The sign-in form: server address (remembered), email, password.
+//! The sign-in form: server address (remembered), email, password; and why the last session ended.
 import { h } from "../dom";
 import { t } from "../i18n";
 
 export function signInForm(
   server: string,
   error: string | null,
+  /** Why the server ended the previous session, if it did. */
+  ended: string | null,
   onSubmit: (server: string, email: string, password: string) => Promise<void>,
 ): HTMLElement {
   const serverIn = h("input", { type: "url", value: server, attrs: { required: "", name: "server", "data-testid": "server", autocomplete: "url" } });
@@ -29,6 +31,9 @@ export function signInForm(
     },
     h("h1", null, t("app.title")),
     h("h2", null, t("signin.title")),
+    ended
+      ? h("div", { class: "notice", attrs: { role: "alert", "data-testid": "session-ended" } }, h("strong", null, t("signin.ended")), " ", ended)
+      : null,
     h("label", { class: "field" }, t("signin.server"), serverIn),
     h("label", { class: "field" }, t("signin.email"), email),
     h("label", { class: "field" }, t("signin.password"), password),
