@@ -5,7 +5,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use itv_core::account::EndReason;
 use itv_core::{FieldErrors, Status};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::store::{Refusal, StoreError};
 
@@ -174,5 +176,185 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shapes of the error answers, for the OpenAPI document (`openapi.rs`): the body
+// above as a schema, and the responses most operations share.
+
+/// The machine `code` of an error body: every code `ApiError` answers with.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: a field is missing or wrong; `errors` names each.
+    Validation,
+    /// 400: the body is not JSON.
+    BadJson,
+    /// 401: no token, a bad or expired token, wrong credentials.
+    Unauthorized,
+    /// 401: the token's session was ended (`reason` says why); sign in again.
+    SessionEnded,
+    /// 403: the caller's role may not do this.
+    Forbidden,
+    /// 403: the account is deactivated and cannot sign in.
+    AccountDisabled,
+    /// 404: unknown id, or a request the caller may not see.
+    NotFound,
+    /// 409: the status change is not allowed from `currentStatus`.
+    InvalidTransition,
+    /// 409: e.g. the email is already used.
+    Conflict,
+    /// 409: the quote's `validUntil` (in the body) has passed; it cannot be accepted.
+    QuoteExpired,
+    /// 413: the body is over the limit (default 64 KiB).
+    PayloadTooLarge,
+    /// 429: too many requests; see the `Retry-After` header.
+    RateLimited,
+    /// 503: the database stayed locked past its busy timeout; nothing was written;
+    /// `Retry-After: 1`.
+    Busy,
+    /// 500: a bug; the message says nothing more.
+    Internal,
+}
+
+/// Every error: `{success: false, code, message}`, plus `errors` for validation
+/// errors and `currentStatus` for an invalid transition.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Always `false`.
+    #[schema(example = false)]
+    pub success: bool,
+    pub code: ErrorCode,
+    /// A French sentence for people.
+    #[schema(example = "Certains champs sont invalides")]
+    pub message: String,
+    /// Validation errors only: one French message per field at fault (nested
+    /// fields as `items[0].quantity`, `lines[1].unitPrice`; `body` when the body
+    /// is not an object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<std::collections::BTreeMap<String, String>>,
+    /// `invalid_transition` only: the request's status now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<Status>,
+    /// `session_ended` only: why the session ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<EndReason>,
+    /// `quote_expired` only: the last day the quote could be accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<chrono::NaiveDate>,
+}
+
+/// 400 of an operation with a JSON body, when no more needs saying.
+#[derive(IntoResponses)]
+#[response(
+    status = 400,
+    description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON"
+)]
+pub struct BadBody400(pub ErrorBody);
+
+/// 400 of an operation with query parameters.
+#[derive(IntoResponses)]
+#[response(
+    status = 400,
+    description = "`validation`: a query parameter is wrong (`errors` names it)"
+)]
+pub struct BadQuery400(pub ErrorBody);
+
+/// 401 of every operation that needs a bearer token.
+#[derive(IntoResponses)]
+#[response(
+    status = 401,
+    description = "`unauthorized`: no token, a bad or expired token; `session_ended`: the token's session was ended (sign-out, an admin, a password change, expiry; `reason` says which): sign in again"
+)]
+pub struct Unauthorized401(pub ErrorBody);
+
+/// 403 of an operation some roles may not call.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "`forbidden`: the caller's role may not do this"
+)]
+pub struct Forbidden403(pub ErrorBody);
+
+/// 404 of an operation on `/api/requests/{id}`.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "`not_found`: unknown id, or a request the caller may not see"
+)]
+pub struct RequestNotFound404(pub ErrorBody);
+
+/// 413 of an operation with a JSON body.
+#[derive(IntoResponses)]
+#[response(
+    status = 413,
+    description = "`payload_too_large`: the body is over the limit (default 64 KiB)"
+)]
+pub struct TooLarge413(pub ErrorBody);
+
+/// 429 of a rate-limited operation.
+#[derive(IntoResponses)]
+#[response(
+    status = 429,
+    description = "`rate_limited`: too many requests",
+    headers(("Retry-After" = u64, description = "Seconds to wait"))
+)]
+pub struct RateLimited429(pub ErrorBody);
+
+/// 503 of every operation that reads or writes the database (a token's session
+/// is checked there too).
+#[derive(IntoResponses)]
+#[response(
+    status = 503,
+    description = "`busy`: the database stayed locked past its busy timeout; nothing was written; try again",
+    headers(("Retry-After" = u64, description = "Seconds to wait: always 1"))
+)]
+pub struct Busy503(pub ErrorBody);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    /// Every `code` the server answers with is one `ErrorCode` documents.
+    #[tokio::test]
+    async fn every_code_is_documented() {
+        let schema = serde_json::to_value(ErrorCode::schema()).unwrap();
+        let documented = serde_json::to_string(&schema).unwrap();
+        let errors = [
+            ApiError::field("f", "m"),
+            ApiError::BadJson(String::new()),
+            ApiError::Unauthorized("m"),
+            ApiError::SessionEnded(EndReason::Revoked),
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::NotFoundWith("m"),
+            ApiError::AccountDisabled("m"),
+            ApiError::NoRoute,
+            ApiError::InvalidTransition {
+                current: Status::Open,
+            },
+            ApiError::Conflict("m"),
+            ApiError::QuoteExpired(itv_core::quote::QuoteExpired {
+                valid_until: chrono::NaiveDate::MIN,
+            }),
+            ApiError::TooLarge,
+            ApiError::RateLimited { retry_after: 1 },
+            ApiError::Busy,
+            ApiError::Internal(String::new()),
+        ];
+        for e in errors {
+            let body = axum::body::to_bytes(e.into_response().into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let code = body["code"].as_str().unwrap();
+            assert!(
+                documented.contains(&format!("\"{code}\"")),
+                "{code} not in ErrorCode: {documented}"
+            );
+        }
     }
 }

@@ -19,13 +19,14 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use itv_core::account::EndReason;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{AuthUser, MSG_BAD_TOKEN, MSG_NO_TOKEN, authenticate, bearer};
 use crate::client_ip::ClientIp;
-use crate::error::ApiError;
+use crate::error::{ApiError, BadQuery400, Busy503, ErrorBody, ErrorCode, Unauthorized401};
 use crate::sessions::{Ended, LiveSession};
 use crate::state::AppState;
 use crate::store::{LoggedEvent, Reader};
@@ -48,8 +49,9 @@ pub struct FeedParams {
     path = "/api/feed/head",
     tag = "feed",
     responses(
-        (status = 200, description = "The log bounds", body = crate::openapi::FeedHead),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The log bounds", body = FeedHead),
+        Unauthorized401,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -67,12 +69,13 @@ pub async fn head(State(state): State<AppState>, _user: AuthUser) -> Result<Json
     get,
     path = "/api/feed",
     tag = "feed",
-    params(crate::openapi::FeedQuery),
+    params(FeedQuery),
     responses(
         (status = 101, description = "Switching Protocols: the WebSocket is open; frames are `FeedEvent`, `ReadyFrame`, `ResyncRequiredFrame`, `FeedErrorFrame`"),
-        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: a bad token in the header; `session_ended`: its session was ended (`reason`)", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: this address already holds its share of sockets waiting for their auth frame", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        BadQuery400,
+        (status = 401, description = "`unauthorized`: a bad token in the header; `session_ended`: its session was ended (`reason`)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this address already holds its share of sockets waiting for their auth frame", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        Busy503,
     ),
     security((), ("bearer" = []))
 )]
@@ -356,4 +359,72 @@ async fn run(
 /// How long until `at`, from now (zero if past).
 fn until(at: chrono::DateTime<Utc>) -> Duration {
     (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)
+}
+
+// ---------------------------------------------------------------------------
+// Shapes of the feed's query, head and frames, for the OpenAPI document
+// (`openapi.rs`); the events themselves are `itv_core::FeedEvent`.
+
+/// `?since=` of the feed.
+#[derive(Debug, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// Replay the events with `seq > since` first; without it, only live events.
+    #[param(minimum = 0)]
+    pub since: Option<i64>,
+}
+
+/// `GET /api/feed/head`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedHead {
+    pub success: bool,
+    /// The last `seq` in the log (0 when empty).
+    pub seq: i64,
+    /// The oldest `seq` the log still holds.
+    pub oldest_seq: i64,
+}
+
+/// Browser → server, first frame when the upgrade carried no token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthFrame {
+    /// `"auth"`.
+    #[serde(rename = "type")]
+    pub frame_type: String,
+    pub token: String,
+}
+
+/// Server → subscriber once the replay is done.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadyFrame {
+    /// `"ready"`.
+    #[serde(rename = "type")]
+    pub frame_type: String,
+    /// The last seq sent or known.
+    pub seq: i64,
+}
+
+/// Server → subscriber when `since` is older than the log holds; then closes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResyncRequiredFrame {
+    /// `"resync_required"`.
+    #[serde(rename = "type")]
+    pub frame_type: String,
+    pub oldest_seq: i64,
+    pub head_seq: i64,
+}
+
+/// Server → subscriber before a close: `unauthorized` (a bad token in the auth
+/// frame) or `session_ended` (with `reason`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedErrorFrame {
+    /// `"error"`.
+    #[serde(rename = "type")]
+    pub frame_type: String,
+    pub code: ErrorCode,
+    /// `session_ended` only: why the session ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<EndReason>,
+    pub message: String,
 }

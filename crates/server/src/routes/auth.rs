@@ -9,15 +9,17 @@ use chrono::Utc;
 use itv_core::FieldErrors;
 use itv_core::account::{EndReason, device_label, parse_password_change};
 use itv_core::validation::parse_credentials;
-use serde_json::{Value, json};
-
 use serde::Serialize;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::{MessageAnswer, User, UserAnswer};
 use crate::auth::{AuthUser, MSG_BAD_CREDENTIALS, MSG_DISABLED};
 use crate::body::JsonBody;
 use crate::client_ip::ClientIp;
-use crate::error::ApiError;
+use crate::error::{
+    ApiError, BadBody400, Busy503, ErrorBody, RateLimited429, TooLarge413, Unauthorized401,
+};
 use crate::passwords::{hash_password, verify_password};
 use crate::state::AppState;
 use crate::store::SessionSet;
@@ -27,14 +29,15 @@ use crate::store::SessionSet;
     post,
     path = "/api/auth/login",
     tag = "auth",
-    request_body = crate::openapi::LoginBody,
+    request_body = LoginBody,
     responses(
-        (status = 200, description = "Signed in: a new session", body = crate::openapi::LoginAnswer),
-        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: wrong email or password", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`account_disabled`: the password is right but an admin deactivated the account", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 200, description = "Signed in: a new session", body = LoginAnswer),
+        BadBody400,
+        (status = 401, description = "`unauthorized`: wrong email or password", body = ErrorBody),
+        (status = 403, description = "`account_disabled`: the password is right but an admin deactivated the account", body = ErrorBody),
+        TooLarge413,
+        RateLimited429,
+        Busy503,
     ),
 )]
 pub async fn login(
@@ -101,8 +104,9 @@ pub async fn login(
     path = "/api/auth/me",
     tag = "auth",
     responses(
-        (status = 200, description = "The caller", body = crate::openapi::UserAnswer),
-        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`: the session was ended (`reason`)", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The caller", body = UserAnswer),
+        Unauthorized401,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -116,8 +120,9 @@ pub async fn me(user: AuthUser) -> Json<Value> {
     path = "/api/auth/logout",
     tag = "auth",
     responses(
-        (status = 200, description = "The session is ended; its token no longer works", body = crate::openapi::MessageAnswer),
-        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`: already ended", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The session is ended; its token no longer works", body = MessageAnswer),
+        Unauthorized401,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -152,7 +157,8 @@ async fn end_own(
     tag = "auth",
     responses(
         (status = 200, description = "The caller's live sessions, most recently used first; `current` marks the caller's own", body = SessionsAnswer),
-        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`: the session was ended (`reason`)", body = crate::openapi::ErrorBody),
+        Unauthorized401,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -181,9 +187,10 @@ pub async fn sessions(
     tag = "auth",
     params(("id" = String, Path, description = "The session's `_id`")),
     responses(
-        (status = 200, description = "Ended; its feed sockets are closed", body = crate::openapi::MessageAnswer),
-        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: no live session of the caller has this id", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Ended; its feed sockets are closed", body = MessageAnswer),
+        Unauthorized401,
+        (status = 404, description = "`not_found`: no live session of the caller has this id", body = ErrorBody),
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -212,11 +219,12 @@ pub async fn end_session(
     tag = "auth",
     request_body = PasswordChangeBody,
     responses(
-        (status = 200, description = "Changed; the caller's other sessions are ended", body = crate::openapi::MessageAnswer),
-        (status = 400, description = "`validation`: `currentPassword` is wrong or missing, or `newPassword` breaks a rule (`errors` names each)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many attempts", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 200, description = "Changed; the caller's other sessions are ended", body = MessageAnswer),
+        (status = 400, description = "`validation`: `currentPassword` is wrong or missing, or `newPassword` breaks a rule (`errors` names each)", body = ErrorBody),
+        Unauthorized401,
+        TooLarge413,
+        RateLimited429,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -266,6 +274,32 @@ pub async fn change_password(
 
 // ---------------------------------------------------------------------------
 // Shapes of this group's bodies, for the OpenAPI document (`openapi.rs`).
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginBody {
+    /// Trimmed, compared without case.
+    #[schema(
+        pattern = r"\S",
+        min_length = 3,
+        max_length = 254,
+        example = "client@itvision.sn"
+    )]
+    pub email: String,
+    /// Not blank.
+    #[schema(min_length = 1, pattern = r"\S", example = "demo1234")]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginAnswer {
+    pub success: bool,
+    /// The JWT for `Authorization: Bearer`; it names a server-side session, which
+    /// sign-out, an admin or expiry can end before the token's own `exp`.
+    pub token: String,
+    pub user: User,
+    pub session: SessionView,
+}
 
 /// A session as its owner sees it.
 #[derive(Debug, Serialize, ToSchema)]

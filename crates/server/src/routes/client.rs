@@ -5,16 +5,21 @@ use std::net::IpAddr;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use itv_core::request::{InterventionType, QuoteCategory, ServiceType};
 use itv_core::validation::{parse_new_intervention, parse_new_project, parse_new_quote};
-use itv_core::{FieldErrors, RequestKind, Role};
-use serde::Deserialize;
+use itv_core::{FieldErrors, Request, RequestKind, Role, Urgency};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::actions;
 use crate::auth::AuthUser;
 use crate::body::{JsonBody, QueryParams};
 use crate::client_ip::ClientIp;
-use crate::error::ApiError;
+use crate::error::{
+    ApiError, BadBody400, BadQuery400, Busy503, Forbidden403, RateLimited429, TooLarge413,
+    Unauthorized401,
+};
 use crate::state::AppState;
 use crate::store::{LoggedEvent, Store, StoreError, User};
 
@@ -59,14 +64,15 @@ async fn create<T: Send + 'static>(
     post,
     path = "/api/client/requests/project",
     tag = "client",
-    request_body = crate::openapi::ProjectBody,
+    request_body = ProjectBody,
     responses(
-        (status = 201, description = "Created", body = crate::openapi::ProjectCreated),
-        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 201, description = "Created", body = ProjectCreated),
+        BadBody400,
+        Unauthorized401,
+        Forbidden403,
+        TooLarge413,
+        RateLimited429,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -93,14 +99,15 @@ pub async fn create_project(
     post,
     path = "/api/client/requests/intervention",
     tag = "client",
-    request_body = crate::openapi::InterventionBody,
+    request_body = InterventionBody,
     responses(
-        (status = 201, description = "Created", body = crate::openapi::TicketCreated),
-        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 201, description = "Created", body = TicketCreated),
+        BadBody400,
+        Unauthorized401,
+        Forbidden403,
+        TooLarge413,
+        RateLimited429,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -127,14 +134,15 @@ pub async fn create_intervention(
     post,
     path = "/api/client/requests/quote",
     tag = "client",
-    request_body = crate::openapi::QuoteBody,
+    request_body = QuoteBody,
     responses(
-        (status = 201, description = "Created", body = crate::openapi::TicketCreated),
-        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
-        (status = 429, description = "`rate_limited`: too many requests", body = crate::openapi::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 201, description = "Created", body = TicketCreated),
+        BadBody400,
+        Unauthorized401,
+        Forbidden403,
+        TooLarge413,
+        RateLimited429,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -216,12 +224,13 @@ async fn list(
     get,
     path = "/api/client/requests/project",
     tag = "client",
-    params(crate::openapi::PageQuery),
+    params(PageQuery),
     responses(
-        (status = 200, description = "One page of the caller's project requests", body = crate::openapi::ProjectPage),
-        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 200, description = "One page of the caller's project requests", body = ProjectPage),
+        BadQuery400,
+        Unauthorized401,
+        Forbidden403,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -238,12 +247,13 @@ pub async fn list_projects(
     get,
     path = "/api/client/requests/intervention",
     tag = "client",
-    params(crate::openapi::PageQuery),
+    params(PageQuery),
     responses(
-        (status = 200, description = "One page of the caller's intervention requests", body = crate::openapi::TicketPage),
-        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 200, description = "One page of the caller's intervention requests", body = TicketPage),
+        BadQuery400,
+        Unauthorized401,
+        Forbidden403,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -260,12 +270,13 @@ pub async fn list_interventions(
     get,
     path = "/api/client/requests/quote",
     tag = "client",
-    params(crate::openapi::PageQuery),
+    params(PageQuery),
     responses(
-        (status = 200, description = "One page of the caller's quote requests", body = crate::openapi::TicketPage),
-        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 200, description = "One page of the caller's quote requests", body = TicketPage),
+        BadQuery400,
+        Unauthorized401,
+        Forbidden403,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -275,4 +286,138 @@ pub async fn list_quotes(
     QueryParams(p): QueryParams<PageParams>,
 ) -> Result<Json<Value>, ApiError> {
     list(state, user, p, RequestKind::Quote).await
+}
+
+// ---------------------------------------------------------------------------
+// Shapes of this group's bodies, for the OpenAPI document (`openapi.rs`).
+
+/// `?page=&limit=` of the client lists.
+#[derive(Debug, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page number, from 1 (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<u32>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+/// `POST /api/client/requests/project` (the seed's project form).
+///
+/// In every body, text is trimmed and cleaned of control characters before its
+/// length is checked, and a blank string counts as missing.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectBody {
+    #[schema(
+        pattern = r"\S",
+        min_length = 3,
+        max_length = 200,
+        example = "Installation vidéosurveillance"
+    )]
+    pub name: String,
+    pub service_type: ServiceType,
+    #[schema(pattern = r"\S", min_length = 10, max_length = 5000)]
+    pub description: String,
+    #[schema(pattern = r"\S", min_length = 3, max_length = 300)]
+    pub address: String,
+    /// Whole XOF francs.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub estimated_budget: Option<i64>,
+    #[schema(value_type = Option<String>, format = Date, example = "2025-12-01")]
+    pub preferred_start_date: Option<String>,
+    /// Default `normal`.
+    pub urgency: Option<Urgency>,
+}
+
+/// `POST /api/client/requests/intervention`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InterventionBody {
+    #[serde(rename = "type")]
+    pub intervention_type: InterventionType,
+    #[schema(pattern = r"\S", min_length = 3, max_length = 200)]
+    pub title: String,
+    #[schema(pattern = r"\S", min_length = 10, max_length = 5000)]
+    pub description: String,
+    #[schema(pattern = r"\S", min_length = 3, max_length = 300)]
+    pub site: String,
+    #[schema(value_type = Option<String>, format = Date, example = "2025-12-01")]
+    pub preferred_date: Option<String>,
+    #[schema(max_length = 100)]
+    pub project_id: Option<String>,
+}
+
+/// One wished item of a quote request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteItemBody {
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
+    pub name: String,
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub quantity: i64,
+    #[schema(max_length = 1000)]
+    pub specifications: Option<String>,
+}
+
+/// `POST /api/client/requests/quote`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteBody {
+    #[schema(pattern = r"\S", min_length = 3, max_length = 200)]
+    pub title: String,
+    pub category: QuoteCategory,
+    #[schema(pattern = r"\S", min_length = 10, max_length = 5000)]
+    pub description: String,
+    /// Whole XOF francs.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub estimated_budget: Option<i64>,
+    /// Free text (e.g. a date).
+    #[schema(max_length = 100)]
+    pub deadline: Option<String>,
+    /// At most 100.
+    #[schema(max_items = 100)]
+    pub items: Option<Vec<QuoteItemBody>>,
+}
+
+/// `201` of a project creation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectCreated {
+    pub success: bool,
+    #[schema(example = "Demande de projet envoyée avec succès")]
+    pub message: String,
+    pub project: Request,
+}
+
+/// `201` of an intervention or quote request creation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketCreated {
+    pub success: bool,
+    #[schema(example = "Demande d'intervention envoyée avec succès")]
+    pub message: String,
+    pub ticket: Request,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pagination {
+    pub page: u32,
+    pub limit: u32,
+    pub total: u64,
+    pub pages: u64,
+}
+
+/// The caller's projects, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectPage {
+    pub success: bool,
+    pub projects: Vec<Request>,
+    pub pagination: Pagination,
+}
+
+/// The caller's interventions or quote requests, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketPage {
+    pub success: bool,
+    pub tickets: Vec<Request>,
+    pub pagination: Pagination,
 }

@@ -8,6 +8,9 @@ pub(crate) mod staff;
 
 use axum::Router;
 use axum::routing::{delete, get, patch, post};
+use itv_core::Role;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
@@ -57,4 +60,36 @@ pub fn api() -> Router<AppState> {
         .route("/api/feed/head", get(crate::feed::head))
         .route("/api/openapi.json", get(crate::openapi::serve))
         .merge(quotes::routes())
+}
+
+// ---------------------------------------------------------------------------
+// Shapes several groups answer with, for the OpenAPI document (`openapi.rs`).
+
+/// A user as the API shows one (never the password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct User {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// `GET /api/auth/me`, `POST /api/staff/users`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserAnswer {
+    pub success: bool,
+    pub user: User,
+    /// `GET /api/auth/me` only: the caller's session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+/// A success with a French sentence for people and nothing else.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageAnswer {
+    pub success: bool,
+    #[schema(example = "Session fermée")]
+    pub message: String,
 }

@@ -12,13 +12,17 @@ use itv_core::quote::{Quote, format_xof, parse_quote};
 use itv_core::request::Details;
 use itv_core::status::check_transition;
 use itv_core::{EventType, FieldErrors, Request, RequestKind, Role, Status, event};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use super::requests::idem_key;
+use super::requests::{IdempotencyKey, RequestAnswer, idem_key};
 use crate::actions;
 use crate::auth::AuthUser;
 use crate::body::JsonBody;
-use crate::error::ApiError;
+use crate::error::{
+    ApiError, Busy503, ErrorBody, Forbidden403, RequestNotFound404, TooLarge413, Unauthorized401,
+};
 use crate::quote_pdf::{QuotePdfInput, render_quote_pdf};
 use crate::state::AppState;
 use crate::store::{Current, HistoryDraft, Refusal, StoreError, Update};
@@ -43,15 +47,17 @@ pub(crate) const DELIVERED: [Status; 3] = [Status::Sent, Status::Accepted, Statu
     put,
     path = "/api/requests/{id}/quote",
     tag = "quotes",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
-    request_body = crate::openapi::PrepareQuoteBody,
+    params(("id" = String, Path, description = "The request's `_id`"), IdempotencyKey),
+    request_body = PrepareQuoteBody,
     responses(
-        (status = 200, description = "Stored, with its computed totals (or the replayed answer)", body = crate::openapi::QuoteAnswer),
-        (status = 400, description = "`validation`: a field is wrong (`errors` names each, e.g. `lines[0].quantity`, `discount`, `validUntil`); `bad_json`", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`invalid_transition`: the quote was already sent (`currentStatus`)", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Stored, with its computed totals (or the replayed answer)", body = QuoteAnswer),
+        (status = 400, description = "`validation`: a field is wrong (`errors` names each, e.g. `lines[0].quantity`, `discount`, `validUntil`); `bad_json`", body = ErrorBody),
+        Unauthorized401,
+        Forbidden403,
+        RequestNotFound404,
+        (status = 409, description = "`invalid_transition`: the quote was already sent (`currentStatus`)", body = ErrorBody),
+        TooLarge413,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -114,14 +120,15 @@ pub async fn prepare(
     post,
     path = "/api/requests/{id}/quote/send",
     tag = "quotes",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
+    params(("id" = String, Path, description = "The request's `_id`"), IdempotencyKey),
     responses(
-        (status = 200, description = "Sent: the request, now `sent` (or the replayed answer)", body = crate::openapi::RequestAnswer),
-        (status = 400, description = "`validation`: no quote prepared yet (`errors.quote`)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Sent: the request, now `sent` (or the replayed answer)", body = RequestAnswer),
+        (status = 400, description = "`validation`: no quote prepared yet (`errors.quote`)", body = ErrorBody),
+        Unauthorized401,
+        Forbidden403,
+        RequestNotFound404,
+        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = ErrorBody),
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -183,9 +190,10 @@ pub async fn send(
     tag = "quotes",
     params(("id" = String, Path, description = "The request's `_id`")),
     responses(
-        (status = 200, description = "The quote as a PDF document", content_type = "application/pdf", body = crate::openapi::PdfFile),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: unknown id, not a quote request, no quote prepared, or (for a client) not sent yet", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The quote as a PDF document", content_type = "application/pdf", body = PdfFile),
+        Unauthorized401,
+        (status = 404, description = "`not_found`: unknown id, not a quote request, no quote prepared, or (for a client) not sent yet", body = ErrorBody),
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -266,6 +274,84 @@ fn input_name(request: &Request) -> String {
         .clone()
         .unwrap_or_else(|| format!("DEVIS-{}", request.id))
 }
+
+// ---------------------------------------------------------------------------
+// Shapes of this group's bodies, for the OpenAPI document (`openapi.rs`).
+
+/// One priced line of a quote being prepared.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteLineBody {
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
+    pub designation: String,
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub quantity: u64,
+    /// Excluding VAT, whole francs.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub unit_price: u64,
+}
+
+/// `PUT /api/requests/{id}/quote` (ADMIN).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PrepareQuoteBody {
+    #[schema(min_items = 1, max_items = 100)]
+    pub lines: Vec<QuoteLineBody>,
+    /// Whole francs, at most the subtotal (default 0).
+    #[schema(minimum = 0)]
+    pub discount: Option<u64>,
+    /// Today or later.
+    pub valid_until: NaiveDate,
+    #[schema(max_length = 2000)]
+    pub notes: Option<String>,
+}
+
+/// One priced line of a stored quote.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteLine {
+    pub designation: String,
+    pub quantity: u64,
+    pub unit_price: u64,
+    /// `quantity × unitPrice`.
+    pub line_total: u64,
+}
+
+/// A prepared quote as stored: `itv_core::quote::Quote` plus `issuedOn`. Amounts
+/// in whole XOF francs; VAT 18 % rounded half up.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Quote)]
+pub struct StoredQuote {
+    pub lines: Vec<QuoteLine>,
+    pub subtotal: u64,
+    pub discount: u64,
+    /// `subtotal − discount`.
+    pub taxable_amount: u64,
+    /// Always 18.
+    pub vat_rate: u64,
+    pub vat_amount: u64,
+    /// TTC.
+    pub total: u64,
+    pub valid_until: NaiveDate,
+    pub notes: String,
+    /// The day the quote was prepared.
+    pub issued_on: NaiveDate,
+}
+
+/// `PUT /api/requests/{id}/quote`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteAnswer {
+    pub success: bool,
+    #[schema(example = "Devis enregistré")]
+    pub message: String,
+    pub quote: StoredQuote,
+}
+
+/// A PDF file.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PdfFile(pub Vec<u8>);
 
 #[cfg(test)]
 mod tests {

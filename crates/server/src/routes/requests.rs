@@ -5,15 +5,20 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
+use itv_core::request::{ChatMessage, HistoryEntry};
 use itv_core::validation::{parse_assign, parse_message, parse_status_change};
-use itv_core::{FieldErrors, Priority, RequestKind, Role, Status};
-use serde::Deserialize;
+use itv_core::{FieldErrors, Priority, Request, RequestKind, Role, Status};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::actions;
 use crate::auth::AuthUser;
 use crate::body::{JsonBody, QueryParams};
-use crate::error::ApiError;
+use crate::error::{
+    ApiError, BadBody400, BadQuery400, Busy503, ErrorBody, Forbidden403, RequestNotFound404,
+    TooLarge413, Unauthorized401,
+};
 use crate::state::AppState;
 use crate::store::{Cursor, IdemKey, RequestQuery, Scope, StoreError};
 
@@ -110,11 +115,12 @@ fn parse_list(p: ListParams, user: &AuthUser) -> Result<RequestQuery, ApiError> 
     get,
     path = "/api/requests",
     tag = "requests",
-    params(crate::openapi::ListQuery),
+    params(ListQuery),
     responses(
-        (status = 200, description = "One page of requests", body = crate::openapi::RequestPage),
-        (status = 400, description = "`validation`: a query parameter is wrong (`errors` names it)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
+        (status = 200, description = "One page of requests", body = RequestPage),
+        BadQuery400,
+        Unauthorized401,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -140,9 +146,10 @@ pub async fn list(
     tag = "requests",
     params(("id" = String, Path, description = "The request's `_id`")),
     responses(
-        (status = 200, description = "The request", body = crate::openapi::RequestDetail),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The request", body = RequestDetail),
+        Unauthorized401,
+        RequestNotFound404,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -195,16 +202,17 @@ async fn request_answer(
     post,
     path = "/api/requests/{id}/status",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
-    request_body = crate::openapi::StatusBody,
+    params(("id" = String, Path, description = "The request's `_id`"), IdempotencyKey),
+    request_body = StatusBody,
     responses(
-        (status = 200, description = "Changed (or the replayed answer)", body = crate::openapi::RequestAnswer),
-        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`; `quote_expired`: accepting a quote after its `validUntil` (given in the body)", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Changed (or the replayed answer)", body = RequestAnswer),
+        BadBody400,
+        Unauthorized401,
+        Forbidden403,
+        RequestNotFound404,
+        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`; `quote_expired`: accepting a quote after its `validUntil` (given in the body)", body = ErrorBody),
+        TooLarge413,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -234,16 +242,17 @@ pub async fn change_status(
     post,
     path = "/api/requests/{id}/assign",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
-    request_body = crate::openapi::AssignBody,
+    params(("id" = String, Path, description = "The request's `_id`"), IdempotencyKey),
+    request_body = AssignBody,
     responses(
-        (status = 200, description = "Assigned (or the replayed answer)", body = crate::openapi::RequestAnswer),
-        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Assigned (or the replayed answer)", body = RequestAnswer),
+        BadBody400,
+        Unauthorized401,
+        Forbidden403,
+        RequestNotFound404,
+        (status = 409, description = "`invalid_transition`: not allowed from `currentStatus`", body = ErrorBody),
+        TooLarge413,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -294,9 +303,10 @@ pub async fn assign(
     tag = "requests",
     params(("id" = String, Path, description = "The request's `_id`")),
     responses(
-        (status = 200, description = "The chat", body = crate::openapi::MessagesAnswer),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The chat", body = MessagesAnswer),
+        Unauthorized401,
+        RequestNotFound404,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -320,14 +330,15 @@ pub async fn messages(
     post,
     path = "/api/requests/{id}/messages",
     tag = "requests",
-    params(("id" = String, Path, description = "The request's `_id`"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1 to 200 visible ASCII characters; a repeated key from the same user on the same route and request returns the first answer and changes nothing")),
-    request_body = crate::openapi::MessageBody,
+    params(("id" = String, Path, description = "The request's `_id`"), IdempotencyKey),
+    request_body = MessageBody,
     responses(
-        (status = 201, description = "Sent (or the replayed answer)", body = crate::openapi::MessageCreated),
-        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: unknown id, or a request the caller may not see", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 201, description = "Sent (or the replayed answer)", body = MessageCreated),
+        BadBody400,
+        Unauthorized401,
+        RequestNotFound404,
+        TooLarge413,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -365,4 +376,120 @@ pub async fn post_message(
         StatusCode::CREATED,
         Json(json!({ "success": true, "message": "Message envoyé", "chatMessage": message })),
     ))
+}
+
+// ---------------------------------------------------------------------------
+// Shapes of this group's bodies, for the OpenAPI document (`openapi.rs`).
+
+/// The `Idempotency-Key` header of the mutations, as `idem_key` reads it.
+#[derive(Debug, Serialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// 1 to 200 visible ASCII characters; a repeated key from the same user on the
+    /// same route and request returns the first answer and changes nothing
+    #[serde(rename = "Idempotency-Key")]
+    #[param(min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]*[!-~])?$")]
+    pub key: Option<String>,
+}
+
+/// The filters of `GET /api/requests`; all optional, combined with AND.
+#[derive(Debug, Serialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub kind: Option<RequestKind>,
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    /// A user `_id`, or `me`.
+    pub assignee: Option<String>,
+    /// Only requests updated at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
+    pub updated_since: Option<String>,
+    /// Searches ticket number, title, description, client name and site.
+    pub q: Option<String>,
+    /// `nextCursor` of the previous page, as given.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+}
+
+/// `POST /api/requests/{id}/status`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusBody {
+    pub status: Status,
+    /// Required to reject a project.
+    #[schema(pattern = r"\S", min_length = 3, max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/requests/{id}/assign`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignBody {
+    /// The `_id` of a TECHNICIAN.
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
+    pub technician_id: String,
+}
+
+/// `POST /api/requests/{id}/messages`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageBody {
+    #[schema(pattern = r"\S", min_length = 1, max_length = 5000)]
+    pub body: String,
+}
+
+/// `GET /api/requests`: ordered by `updatedAt` then `_id`, both descending.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestPage {
+    pub success: bool,
+    pub requests: Vec<Request>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// How many requests match the filters, all pages together: on the first
+    /// page only (no `cursor`), `null` on the others.
+    #[schema(required = true)]
+    pub total: Option<u64>,
+}
+
+/// `GET /api/requests/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestDetail {
+    pub success: bool,
+    pub request: Request,
+    /// Oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// Oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// Quote requests with a prepared quote only.
+    #[schema(required = true)]
+    pub quote: Option<super::quotes::StoredQuote>,
+}
+
+/// A status change, an assignment or a quote sent: the request after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestAnswer {
+    pub success: bool,
+    #[schema(example = "Statut mis à jour")]
+    pub message: String,
+    pub request: Request,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagesAnswer {
+    pub success: bool,
+    /// Oldest first.
+    pub messages: Vec<ChatMessage>,
+}
+
+/// `201` of a chat message.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageCreated {
+    pub success: bool,
+    #[schema(example = "Message envoyé")]
+    pub message: String,
+    pub chat_message: ChatMessage,
 }

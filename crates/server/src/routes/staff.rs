@@ -12,9 +12,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::{MessageAnswer, User, UserAnswer};
 use crate::auth::AuthUser;
 use crate::body::JsonBody;
-use crate::error::ApiError;
+use crate::error::{
+    ApiError, BadBody400, Busy503, ErrorBody, Forbidden403, TooLarge413, Unauthorized401,
+};
 use crate::passwords::hash_password;
 use crate::state::AppState;
 use crate::store::{NewUserRecord, SessionSet};
@@ -25,9 +28,10 @@ use crate::store::{NewUserRecord, SessionSet};
     path = "/api/staff/technicians",
     tag = "staff",
     responses(
-        (status = 200, description = "The technicians", body = crate::openapi::TechniciansAnswer),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        (status = 200, description = "The technicians", body = TechniciansAnswer),
+        Unauthorized401,
+        Forbidden403,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -45,14 +49,15 @@ pub async fn technicians(
     post,
     path = "/api/staff/users",
     tag = "staff",
-    request_body = crate::openapi::NewUserBody,
+    request_body = NewUserBody,
     responses(
-        (status = 201, description = "Created", body = crate::openapi::UserAnswer),
-        (status = 400, description = "`validation`: a field is missing or wrong (`errors` names each); `bad_json`: the body is not JSON", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad or expired token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`conflict`: the email is already used", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 201, description = "Created", body = UserAnswer),
+        BadBody400,
+        Unauthorized401,
+        Forbidden403,
+        (status = 409, description = "`conflict`: the email is already used", body = ErrorBody),
+        TooLarge413,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -85,8 +90,9 @@ pub async fn create_user(
     tag = "staff",
     responses(
         (status = 200, description = "Every account with its state and last use", body = UsersAnswer),
-        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
+        Unauthorized401,
+        Forbidden403,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -106,12 +112,13 @@ pub async fn users(State(state): State<AppState>, user: AuthUser) -> Result<Json
     request_body = AccountPatchBody,
     responses(
         (status = 200, description = "Changed", body = AccountAnswer),
-        (status = 400, description = "`validation`: a field is wrong, or none is given (`errors` names each); `bad_json`", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: no such account", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`conflict`: it would leave no active admin", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 400, description = "`validation`: a field is wrong, or none is given (`errors` names each); `bad_json`", body = ErrorBody),
+        Unauthorized401,
+        Forbidden403,
+        (status = 404, description = "`not_found`: no such account", body = ErrorBody),
+        (status = 409, description = "`conflict`: it would leave no active admin", body = ErrorBody),
+        TooLarge413,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -155,12 +162,13 @@ fn account_not_found(e: ApiError) -> ApiError {
     params(("id" = String, Path, description = "The account's `_id`")),
     request_body = PasswordResetBody,
     responses(
-        (status = 200, description = "Reset; the account's sessions are ended", body = crate::openapi::MessageAnswer),
-        (status = 400, description = "`validation`: `password` breaks a rule; `bad_json`", body = crate::openapi::ErrorBody),
-        (status = 401, description = "`unauthorized`: no token, a bad token; `session_ended`", body = crate::openapi::ErrorBody),
-        (status = 403, description = "`forbidden`: the caller's role may not do this", body = crate::openapi::ErrorBody),
-        (status = 404, description = "`not_found`: no such account", body = crate::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the limit (default 64 KiB)", body = crate::openapi::ErrorBody),
+        (status = 200, description = "Reset; the account's sessions are ended", body = MessageAnswer),
+        (status = 400, description = "`validation`: `password` breaks a rule; `bad_json`", body = ErrorBody),
+        Unauthorized401,
+        Forbidden403,
+        (status = 404, description = "`not_found`: no such account", body = ErrorBody),
+        TooLarge413,
+        Busy503,
     ),
     security(("bearer" = []))
 )]
@@ -193,6 +201,24 @@ pub async fn reset_password(
 
 // ---------------------------------------------------------------------------
 // Shapes of this group's bodies, for the OpenAPI document (`openapi.rs`).
+
+/// `POST /api/staff/users`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewUserBody {
+    #[schema(pattern = r"\S", min_length = 2, max_length = 120)]
+    pub name: String,
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    pub role: Role,
+    #[schema(pattern = r"\S", min_length = 8, max_length = 128)]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TechniciansAnswer {
+    pub success: bool,
+    pub technicians: Vec<User>,
+}
 
 /// An account as admins see it.
 #[derive(Debug, Serialize, ToSchema)]
