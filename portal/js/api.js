@@ -13,7 +13,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Called when the server no longer accepts the token. */
+/** Called when the server no longer accepts the token, with its French message (a
+ *  `session_ended` answer says why: signed out elsewhere, deactivated, password changed...). */
 let onUnauthorized = () => {};
 export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
@@ -36,7 +37,7 @@ async function send(path, { method = 'GET', body, accept = 'application/json' } 
   }
   if (!res.ok) {
     const data = await res.json().catch(() => ({}));
-    if (res.status === 401 && tok) onUnauthorized();
+    if (res.status === 401 && tok && session.token() === tok) onUnauthorized(data?.message ?? null);
     throw new ApiError(res.status, data);
   }
   return res;

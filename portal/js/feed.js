@@ -84,7 +84,9 @@ export class Feed {
         break;
       }
       case 'error':
-        if (frame.code === 'unauthorized') {
+        // The session ended on the server (signed out elsewhere, deactivated, password
+        // changed...) or the token is refused: back to the sign-in screen with the reason.
+        if (frame.code === 'unauthorized' || frame.code === 'session_ended') {
           this.stopped = true;
           this.handlers.onRejected?.(frame.message);
         }

@@ -4,8 +4,11 @@ import { api } from './api.js';
 import { h, uid } from './dom.js';
 import * as session from './session.js';
 
-/** Shows the sign-in form in `main`; resolves `onSignedIn(user)` once signed in. */
-export function showLogin(main, onSignedIn) {
+/**
+ * Shows the sign-in form in `main`; resolves `onSignedIn(user)` once signed in. `notice`
+ * says why the previous session ended (signed out, closed elsewhere, deactivated...).
+ */
+export function showLogin(main, onSignedIn, notice = null) {
   const emailId = uid('login-email');
   const passId = uid('login-password');
   const error = h('p', { class: 'form-summary', role: 'alert', hidden: true });
@@ -23,6 +26,7 @@ export function showLogin(main, onSignedIn) {
     { class: 'card login', novalidate: true },
     h('h1', {}, 'Portail client'),
     h('p', { class: 'muted' }, 'Connectez-vous pour suivre vos projets, interventions et devis.'),
+    notice ? h('p', { class: 'form-notice', role: 'status', 'data-testid': 'login-notice' }, notice) : null,
     error,
     h('div', { class: 'field' }, h('label', { for: emailId }, 'Email'), email),
     h('div', { class: 'field' }, h('label', { for: passId }, 'Mot de passe'), password),
@@ -43,6 +47,7 @@ export function showLogin(main, onSignedIn) {
         body: { email: email.value.trim(), password: password.value },
       });
       session.save(res.token, res.user);
+      form.querySelector('.form-notice')?.remove();
       onSignedIn(res.user);
     } catch (err) {
       error.hidden = false;

@@ -1,10 +1,11 @@
-// Entry point: shows the sign-in screen or the dashboard, and handles sign-out.
+// Entry point: shows the sign-in screen or the dashboard, handles sign-out (the server
+// ends the session, then the tab forgets the token) and the password change.
 
-import { setUnauthorizedHandler } from './api.js';
+import { api, setUnauthorizedHandler } from './api.js';
 import { showDashboard } from './dashboard.js';
 import { showLogin } from './login.js';
+import { openPasswordDialog } from './password.js';
 import * as session from './session.js';
-import { toast } from './toast.js';
 
 const main = document.getElementById('main');
 const bar = document.getElementById('session');
@@ -19,7 +20,7 @@ function signedIn(user) {
       el.dataset.state = live ? 'live' : 'offline';
       el.textContent = live ? 'En direct' : 'Hors ligne';
     },
-    onRejected: (message) => signedOut(message || 'Votre session a expiré, reconnectez-vous.'),
+    onRejected: (message) => signedOut(message || EXPIRED),
   });
 }
 
@@ -29,12 +30,32 @@ function signedOut(message) {
   session.clear();
   bar.hidden = true;
   for (const overlay of document.querySelectorAll('.overlay')) overlay.remove();
-  showLogin(main, signedIn);
-  if (message) toast(message, { kind: 'warning' });
+  showLogin(main, signedIn, message);
 }
 
-document.getElementById('logout').addEventListener('click', () => signedOut('Vous êtes déconnecté.'));
-setUnauthorizedHandler(() => signedOut('Votre session a expiré, reconnectez-vous.'));
+const EXPIRED = 'Votre session a expiré, reconnectez-vous.';
+
+/** Ends the session on the server (so the token is dead everywhere), then forgets it here;
+ *  offline, it is forgotten here all the same and the message says so. */
+async function signOut() {
+  const button = document.getElementById('logout');
+  button.disabled = true;
+  let message = 'Vous êtes déconnecté.';
+  try {
+    const res = await api('/api/auth/logout', { method: 'POST', body: {} });
+    if (res?.message) message = `${res.message}.`;
+  } catch (err) {
+    if (err.status === 401) return; // already ended there: the handler showed the sign-in
+    if (err.status === 0) message = 'Déconnecté de cet onglet ; le serveur n’a pas pu être prévenu.';
+  } finally {
+    button.disabled = false;
+  }
+  signedOut(message);
+}
+
+document.getElementById('logout').addEventListener('click', () => void signOut());
+document.getElementById('password').addEventListener('click', () => openPasswordDialog());
+setUnauthorizedHandler((message) => signedOut(message || EXPIRED));
 
 const user = session.user();
 if (session.token() && user) {

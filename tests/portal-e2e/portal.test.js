@@ -29,8 +29,8 @@ describe('client portal', () => {
     mkdirSync(shots, { recursive: true });
     server = await TestServer.start();
     client = await server.addUser('client', CLIENT.email, CLIENT.name, CLIENT.password);
-    admin = await server.addUser('admin', 'admin@itvision.sn', 'Fatou Admin', 'Admin-Solide-2025');
-    tech = await server.addUser('technician', 'tech@itvision.sn', 'Ibrahima Technicien', 'Tech-Solide-2025');
+    admin = await server.addUser('admin', 'admin@itvision.sn', 'Fatou Admin', 'Fatou-Solide-2025');
+    tech = await server.addUser('technician', 'tech@itvision.sn', 'Ibrahima Technicien', 'Ibrahima-Solide-2025');
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'fr-FR', acceptDownloads: true });
     page = await context.newPage();

@@ -70,7 +70,7 @@ describe('client-side validation matches the server', () => {
 
   before(async () => {
     server = await TestServer.start();
-    client = await server.addUser('client', 'parite@example.sn', 'Client Parité', 'Parite-Solide-2025');
+    client = await server.addUser('client', 'parite@example.sn', 'Client Parité', 'Solide-Client-2025');
   });
 
   after(async () => {
