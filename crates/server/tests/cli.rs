@@ -1,5 +1,6 @@
-//! The `itv-server` binary itself: `user add` reading the password from stdin, and
-//! `serve --demo` creating its accounts and requests once, across restarts.
+//! The `itv-server` binary itself: `user add` reading the password from stdin,
+//! `serve --demo` creating its accounts and requests once, across restarts, and the
+//! other `user` commands acting on a running server's sessions.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -14,10 +15,28 @@ fn add_user(
     email: &str,
     password: &str,
 ) -> std::process::Output {
+    user_command(
+        dir,
+        &[
+            "add",
+            "--role",
+            role,
+            "--email",
+            email,
+            "--name",
+            "Chef d'équipe",
+        ],
+        password,
+    )
+}
+
+/// Runs `itv-server user <args> --data-dir <dir>` with `stdin` as its input.
+fn user_command(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(BIN)
-        .args(["user", "add", "--data-dir"])
+        .arg("user")
+        .args(args)
+        .arg("--data-dir")
         .arg(dir)
-        .args(["--role", role, "--email", email, "--name", "Chef d'équipe"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -27,9 +46,18 @@ fn add_user(
         .stdin
         .take()
         .unwrap()
-        .write_all(password.as_bytes())
+        .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Starts `serve` on a free port; returns the process and its base URL.
@@ -107,4 +135,124 @@ async fn user_add_then_serve_demo_once() {
         server.kill().unwrap();
         server.wait().unwrap();
     }
+}
+
+#[tokio::test]
+async fn user_commands_cut_off_a_running_servers_sessions() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = serve(dir.path());
+    let (status, body) = login(&url, "technicien@itvision.sn", "demo1234").await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+    let mut req = format!("{}/api/feed", url.replacen("http://", "ws://", 1))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+
+    let listed = ok(&user_command(dir.path(), &["list"], ""));
+    assert!(listed.contains("technicien@itvision.sn") && listed.contains("TECHNICIAN"));
+    assert!(listed.contains("actif"));
+
+    // Another process deactivates the account: the server closes the socket soon after.
+    let t0 = std::time::Instant::now();
+    let out = ok(&user_command(
+        dir.path(),
+        &["deactivate", "--email", "technicien@itvision.sn"],
+        "",
+    ));
+    assert!(
+        out.contains("désactivé") && out.contains("1 session"),
+        "{out}"
+    );
+    let mut told = None;
+    while let Ok(Some(Ok(msg))) =
+        tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await
+    {
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["type"] == "error" {
+                told = Some(v);
+                break;
+            }
+        }
+    }
+    let told = told.expect("a session_ended frame");
+    assert_eq!(told["code"], "session_ended");
+    assert_eq!(told["reason"], "deactivated");
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        t0.elapsed()
+    );
+    let (status, body) = login(&url, "technicien@itvision.sn", "demo1234").await;
+    assert_eq!(status, 403, "{body}");
+
+    ok(&user_command(
+        dir.path(),
+        &["activate", "--email", "technicien@itvision.sn"],
+        "",
+    ));
+    assert_eq!(
+        login(&url, "technicien@itvision.sn", "demo1234").await.0,
+        200
+    );
+    let weak = user_command(
+        dir.path(),
+        &["reset-password", "--email", "technicien@itvision.sn"],
+        "motdepasse",
+    );
+    assert!(!weak.status.success());
+    ok(&user_command(
+        dir.path(),
+        &["reset-password", "--email", "technicien@itvision.sn"],
+        "nouveau-secret-7\n",
+    ));
+    assert_eq!(
+        login(&url, "technicien@itvision.sn", "demo1234").await.0,
+        401
+    );
+    assert_eq!(
+        login(&url, "technicien@itvision.sn", "nouveau-secret-7")
+            .await
+            .0,
+        200
+    );
+    ok(&user_command(
+        dir.path(),
+        &[
+            "set-role",
+            "--email",
+            "technicien@itvision.sn",
+            "--role",
+            "admin",
+        ],
+        "",
+    ));
+    // The last admin cannot be demoted from the command line either: there are two now,
+    // so demote one, then the other is refused.
+    ok(&user_command(
+        dir.path(),
+        &[
+            "set-role",
+            "--email",
+            "technicien@itvision.sn",
+            "--role",
+            "technician",
+        ],
+        "",
+    ));
+    let last = user_command(
+        dir.path(),
+        &["deactivate", "--email", "admin@itvision.sn"],
+        "",
+    );
+    assert!(!last.status.success());
+    assert!(String::from_utf8_lossy(&last.stderr).contains("dernier"));
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
