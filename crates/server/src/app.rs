@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::ws::Utf8Bytes;
+use axum::routing::get;
 use tokio::sync::{broadcast, watch};
 use tower_http::trace::TraceLayer;
 
@@ -58,7 +59,10 @@ impl RunningServer {
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
+    // The document describes the routes, so it is served from here rather than from
+    // `routes` (which `openapi` reads): no module imports the other back.
     routes::api()
+        .route("/api/openapi.json", get(crate::openapi::serve))
         .with_state(state)
         .merge(crate::portal::routes())
         .fallback(|| async { ApiError::NoRoute })

@@ -1,7 +1,7 @@
 //! The OpenAPI document served at `GET /api/openapi.json`: valid OpenAPI 3.x, and
 //! a path with the right method for every route the router registers, so that a
 //! route added without `#[utoipa::path]` (and its entry in `openapi::ApiDoc`) fails
-//! here. The routes are read from the router's source, `src/routes/*.rs`.
+//! here. The routes are read from the router's source, `src/routes/*.rs` and `src/app.rs`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,12 +11,16 @@ use serde_json::Value;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
-/// `(method, path)` of every `.route("path", get(..).post(..))` in `src/routes`.
+/// `(method, path)` of every `.route("path", get(..).post(..))` in `src/routes` and
+/// in `src/app.rs` (which serves the document itself).
 fn registered_routes() -> BTreeSet<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut routes = BTreeSet::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    let files = std::fs::read_dir(src.join("routes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .chain(std::iter::once(src.join("app.rs")));
+    for path in files {
         if path.extension().is_some_and(|e| e == "rs") {
             let source = std::fs::read_to_string(&path).unwrap();
             // Unit tests may mention paths; they register nothing.

@@ -289,6 +289,10 @@ pub struct LoginBody {
     /// Not blank.
     #[schema(min_length = 1, pattern = r"\S", example = "demo1234")]
     pub password: String,
+    /// Names the session in the owner's list (else the `User-Agent` does); at most 80
+    /// characters are kept.
+    #[schema(example = "Portable de Moussa")]
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -58,7 +58,6 @@ pub fn api() -> Router<AppState> {
         )
         .route("/api/feed", get(crate::feed::subscribe))
         .route("/api/feed/head", get(crate::feed::head))
-        .route("/api/openapi.json", get(crate::openapi::serve))
         .merge(quotes::routes())
 }
 
