@@ -36,6 +36,7 @@ portal_files!(
     "js/login.js",
     "js/main.js",
     "js/modal.js",
+    "js/password.js",
     "js/quote.js",
     "js/session.js",
     "js/toast.js",
