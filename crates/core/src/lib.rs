@@ -10,6 +10,7 @@ pub mod kind;
 pub mod quote;
 pub mod request;
 pub mod role;
+pub mod sla;
 pub mod status;
 pub mod text;
 pub mod ticket;
