@@ -465,6 +465,45 @@ def run_checks(h):
         wait_for(lambda: h.q("[data-testid=settings]"), 5, "the settings screen")
         h.shot("settings")
 
+    def settings_sessions():
+        h.js("document.activeElement && document.activeElement.blur()")
+        h.keys(",")
+        wait_for(lambda: h.qs("[data-testid=session]"), 10, "the sessions in the settings")
+        current = h.qs("[data-testid=session][data-current=true]")
+        assert len(current) == 1, f"one session marked as this device, got {len(current)}"
+        assert "cet appareil" in current[0].text, current[0].text
+        device = current[0].find_element(By.CSS_SELECTOR, ".device").text
+        assert device.startswith("IT Vision Desk"), f"device label sent at sign-in: {device!r}"
+        others = h.qs("[data-testid=session][data-current=false]")
+        assert others, "the e2e's own API logins are other sessions"
+        assert all(o.find_elements(By.CSS_SELECTOR, "[data-testid=session-end]") for o in others), "Fermer on every other session"
+        h.js("arguments[0].scrollIntoView({block: 'start'})", h.q("[data-testid=sessions-fieldset]"))
+        h.shot("sessions")
+        return f"{device} (cet appareil) + {len(others)} other(s)"
+
+    def accounts_deactivate():
+        h.js("document.activeElement && document.activeElement.blur()")
+        h.keys("a")
+        row = '[data-testid=account-row][data-email="technicien2@itvision.sn"]'
+        wait_for(lambda: h.qs(row), 10, "the second technician in Comptes")
+        assert h.q(row).get_attribute("data-active") == "true", "technicien2 starts active"
+        h.q(row + " [data-testid=account-toggle]").click()
+        wait_for(lambda: h.qs("[data-testid=confirm-dialog]"), 5, "the confirmation dialog")
+        focused = h.js("return document.activeElement && document.activeElement.getAttribute('data-testid')")
+        assert focused == "dialog-confirm", f"focus on the confirm button, got {focused}"
+        h.keys(Keys.ENTER)
+        wait_for(lambda: h.q(row).get_attribute("data-active") == "false", 10, "technicien2 shown inactive")
+        state_text = h.q(row + " [data-testid=account-state]").text
+        assert state_text == "Désactivé", state_text
+        _, users = h.api.call("GET", "/api/staff/users", admin_token)
+        t2 = [u for u in users["users"] if u["email"] == "technicien2@itvision.sn"][0]
+        assert t2["active"] is False, t2
+        _, techs = h.api.call("GET", "/api/staff/technicians", admin_token)
+        assert all(t["email"] != "technicien2@itvision.sn" for t in techs["technicians"]), "still offered for assignment"
+        h.js("document.querySelectorAll('.toast').forEach(t => t.remove())")
+        h.shot("accounts")
+        return f"{len(users['users'])} accounts listed, technicien2 {state_text}"
+
     def tray_menu_and_pause():
         wait_for(h.tray.item, 10, "the tray icon to register with the panel")
         fr = ["Ouvrir IT Vision Desk", "Suspendre les notifications non urgentes", "Quitter"]
@@ -515,6 +554,29 @@ def run_checks(h):
         wait_for(lambda: h.qs("[data-testid=row]"), 20, "the inbox without the sign-in form")
         assert not h.qs("[data-testid=email]"), "asked to sign in again"
 
+    def session_ended_from_server():
+        other = h.api.login("admin@itvision.sn")
+        _, body = h.api.call("GET", "/api/auth/sessions", other)
+        app = [x for x in body["sessions"] if x["device"].startswith("IT Vision Desk")]
+        assert len(app) == 1, f"one app session: {body['sessions']}"
+        before = len([r for r in h.recorder.records() if "alertes arrêtées" in r["summary"]])
+        t0 = time.monotonic()
+        status, answer = h.api.call("DELETE", f"/api/auth/sessions/{app[0]['_id']}", other)
+        assert status == 200, f"{status} {answer}"
+        notice = wait_for(lambda: h.qs("[data-testid=session-ended]"), 10, "the sign-in screen with the reason")
+        took = time.monotonic() - t0
+        assert "fermée depuis un autre appareil" in notice[0].text, notice[0].text
+        assert h.qs("[data-testid=email]"), "the sign-in form"
+        stopped = lambda: [r for r in h.recorder.records() if "alertes arrêtées" in r["summary"]]
+        wait_for(lambda: len(stopped()) > before, 5, "the alerts-stopped notification")
+        time.sleep(1.5)
+        got = stopped()[before:]
+        assert len(got) == 1, f"exactly one: {got}"
+        assert got[0]["urgency"] == 2, got[0]
+        assert "Reconnectez-vous" in got[0]["body"], got[0]
+        h.shot("session-ended")
+        return f"sign-in screen {1000 * took:.0f} ms after the server ended the session"
+
     checks = [
         ("sign in", sign_in),
         ("demo requests are listed", demo_listed),
@@ -528,8 +590,11 @@ def run_checks(h):
         ("server down: offline indicator and a queued message", offline_queue),
         ("server back: the queued message is sent", back_online),
         ("shortcut overlay and settings", help_and_settings),
+        ("settings list the sessions, this device marked", settings_sessions),
+        ("Comptes: deactivate the second technician", accounts_deactivate),
         ("tray: unread label, pause from its menu, menu in the UI language", tray_menu_and_pause),
         ("a restart signs in again from the keyring", restart_restores),
+        ("the session ended from the server shows the sign-in screen and alerts once", session_ended_from_server),
     ]
     for name, f in checks:
         h.check(name, f)
