@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::alerts::{Alert, AlertKind, EscalationReason, SlaTimer};
 use crate::kind::RequestKind;
 use crate::request::{ChatMessage, Details, InterventionType, Request};
 use crate::role::Role;
@@ -23,6 +24,12 @@ pub enum EventType {
     MessageCreated,
     #[serde(rename = "quote.sent")]
     QuoteSent,
+    #[serde(rename = "request.acknowledged")]
+    RequestAcknowledged,
+    #[serde(rename = "request.escalated")]
+    RequestEscalated,
+    #[serde(rename = "request.sla_breached")]
+    SlaBreached,
 }
 
 impl EventType {
@@ -33,6 +40,9 @@ impl EventType {
             EventType::RequestAssigned => "request.assigned",
             EventType::MessageCreated => "message.created",
             EventType::QuoteSent => "quote.sent",
+            EventType::RequestAcknowledged => "request.acknowledged",
+            EventType::RequestEscalated => "request.escalated",
+            EventType::SlaBreached => "request.sla_breached",
         }
     }
 }
@@ -69,6 +79,14 @@ pub struct FeedEvent {
     pub chat_message: Option<ChatMessage>,
     #[serde(default)]
     pub notification: Option<Notification>,
+    /// `request.escalated`: the level reached (1, 2, …) and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_level: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_reason: Option<EscalationReason>,
+    /// `request.sla_breached`: which timer was missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_timer: Option<SlaTimer>,
 }
 
 /// Who may receive an event: decided when the event is written, from the request
@@ -99,6 +117,20 @@ impl Audience {
             }
         }
         audience
+    }
+
+    /// Staff only: every admin, and every technician when `technicians` is true.
+    pub fn staff(technicians: bool) -> Audience {
+        Audience {
+            client_id: String::new(),
+            all_technicians: technicians,
+            technicians: Vec::new(),
+        }
+    }
+
+    /// An alert's audience: the roles `Alert::reaches`.
+    pub fn of_alert(alert: &Alert) -> Audience {
+        Audience::staff(alert.reaches(Role::Technician))
     }
 
     pub fn admits(&self, role: Role, user_id: &str) -> bool {
@@ -228,6 +260,63 @@ pub fn quote_sent_notification(r: &Request) -> Notification {
     )
 }
 
+/// Everyone following the intervention learns who took it (the client too).
+pub fn acknowledged_notification(r: &Request) -> Notification {
+    let who = r
+        .tracking
+        .acknowledged_by
+        .as_ref()
+        .map_or("?", |p| p.name.as_str());
+    note(
+        "success",
+        "Intervention prise en charge",
+        format!("{} : prise en charge par {who}", r.reference()),
+        data_of(r),
+    )
+}
+
+/// What staff are told when the server raises `alert` at `now`.
+pub fn alert_notification(r: &Request, alert: &Alert, now: DateTime<Utc>) -> Notification {
+    let minutes = alert.minutes_waited(now);
+    let (title, message) = match alert.kind {
+        AlertKind::Escalated {
+            reason: EscalationReason::Unacknowledged,
+            level,
+            ..
+        } => (
+            format!("🚨 Escalade niveau {level} — {}", r.reference()),
+            format!(
+                "Personne n'a pris en charge « {} » ({}) depuis {minutes} min",
+                r.title, r.client_name
+            ),
+        ),
+        AlertKind::Escalated { level, .. } => (
+            format!("🚨 Escalade niveau {level} — {}", r.reference()),
+            format!(
+                "{} n'a pas accusé réception de son assignation depuis {minutes} min",
+                r.assignee_name.as_deref().unwrap_or("Le technicien")
+            ),
+        ),
+        AlertKind::SlaBreached {
+            timer: SlaTimer::Ack,
+            ..
+        } => (
+            format!("Délai de prise en charge dépassé — {}", r.reference()),
+            format!("« {} » n'a pas été prise en charge à temps", r.title),
+        ),
+        AlertKind::SlaBreached { .. } => (
+            format!("Délai de résolution dépassé — {}", r.reference()),
+            format!("« {} » n'a pas été résolue à temps", r.title),
+        ),
+    };
+    let mut data = data_of(r);
+    if let AlertKind::Escalated { level, .. } = alert.kind {
+        data["escalationLevel"] = json!(level);
+        data["minutesWaited"] = json!(minutes);
+    }
+    note("warning", title, message, data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +348,7 @@ mod tests {
                 preferred_date: None,
                 project_id: None,
             },
+            tracking: Default::default(),
         }
     }
 

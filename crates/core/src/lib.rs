@@ -4,9 +4,11 @@
 //! input validation with French messages, and the live feed's event types.
 
 pub mod account;
+pub mod alerts;
 pub mod event;
 pub mod fields;
 pub mod kind;
+pub mod ownership;
 pub mod quote;
 pub mod request;
 pub mod role;

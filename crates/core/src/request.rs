@@ -130,6 +130,39 @@ pub struct Request {
     pub version: i64,
     #[serde(flatten)]
     pub details: Details,
+    #[serde(flatten)]
+    pub tracking: Tracking,
+}
+
+/// Someone named on a request: `{_id, name}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+}
+
+/// Who took an intervention and when, and its service-level timers (`crate::ownership`
+/// keeps these fields; `null` on other kinds and until it happens).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Tracking {
+    /// The first acknowledgement by staff: the explicit one, or the first move that
+    /// implies it (an assignment, a technician going en route).
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<Person>,
+    /// When the current technician was assigned.
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// When the current technician acknowledged their assignment (or went en route).
+    pub assignment_acknowledged_at: Option<DateTime<Utc>>,
+    /// When a technician last went en route.
+    pub en_route_at: Option<DateTime<Utc>>,
+    /// When it first reached a final status (resolved, closed, cancelled).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Interventions only: the timers as they stood when this copy was read.
+    pub sla: Option<crate::sla::Sla>,
 }
 
 impl Request {
@@ -259,6 +292,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             version: 1,
+            tracking: Tracking::default(),
             details: Details::Project {
                 name: "Installation vidéosurveillance".into(),
                 service_type: ServiceType::Surveillance,

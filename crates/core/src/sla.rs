@@ -151,26 +151,82 @@ impl fmt::Display for SlaState {
     }
 }
 
-/// One timer that started at `start`, is due `target` later, and stopped at `done`.
-pub fn timer_state(
-    start: DateTime<Utc>,
-    target: Duration,
-    done: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> SlaState {
-    let due = start + target;
-    match done {
-        Some(at) if at <= due => SlaState::Met,
-        Some(_) => SlaState::Breached,
-        None if now > due => SlaState::Breached,
-        None => {
-            let left = (due - now).num_milliseconds() as f64;
-            let whole = target.num_milliseconds().max(1) as f64;
-            if left < whole * AT_RISK_SHARE {
-                SlaState::AtRisk
-            } else {
-                SlaState::Pending
-            }
+/// One timer: due at `due`, at risk from `at_risk_from` (when less than 20 % of its
+/// target is left). Stored as two instants so that a database can filter on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub at_risk_from: DateTime<Utc>,
+    pub due: DateTime<Utc>,
+}
+
+impl Deadline {
+    /// The deadline of a timer started at `start` with `target` to run.
+    pub fn after(start: DateTime<Utc>, target: Duration) -> Deadline {
+        let risk_window = target.num_milliseconds() as f64 * AT_RISK_SHARE;
+        Deadline {
+            at_risk_from: start + target - Duration::milliseconds(risk_window.round() as i64),
+            due: start + target,
+        }
+    }
+
+    /// Where the timer stands at `now`, stopped at `done` if it was.
+    pub fn state(&self, done: Option<DateTime<Utc>>, now: DateTime<Utc>) -> SlaState {
+        match done {
+            Some(at) if at <= self.due => SlaState::Met,
+            Some(_) => SlaState::Breached,
+            None if now > self.due => SlaState::Breached,
+            None if now > self.at_risk_from => SlaState::AtRisk,
+            None => SlaState::Pending,
+        }
+    }
+}
+
+/// Both timers of an intervention, fixed when it is created: a later change of the
+/// targets does not move a promise already made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub ack: Deadline,
+    pub resolve: Deadline,
+}
+
+impl Deadlines {
+    pub fn of(targets: &SlaTargets, priority: Priority, created: DateTime<Utc>) -> Deadlines {
+        Deadlines::starting(created, targets.for_priority(priority))
+    }
+
+    pub fn starting(created: DateTime<Utc>, target: Target) -> Deadlines {
+        Deadlines {
+            ack: Deadline::after(created, target.ack),
+            resolve: Deadline::after(created, target.resolve),
+        }
+    }
+
+    /// The timers at `now`: acknowledgement stops at `acked`, resolution at `finished`.
+    pub fn sla(
+        &self,
+        acked: Option<DateTime<Utc>>,
+        finished: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Sla {
+        Sla {
+            ack_due_at: self.ack.due,
+            resolve_due_at: self.resolve.due,
+            ack: self.ack.state(acked.or(finished), now),
+            resolve: self.resolve.state(finished, now),
+        }
+    }
+
+    /// The due time of the first timer not yet stopped, late or not, for `sort=due`:
+    /// what is most overdue comes first, and a finished request has none.
+    pub fn next_due(
+        &self,
+        acked: Option<DateTime<Utc>>,
+        finished: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
+        match (acked, finished) {
+            (_, Some(_)) => None,
+            (None, None) => Some(self.ack.due.min(self.resolve.due)),
+            (Some(_), None) => Some(self.resolve.due),
         }
     }
 }
@@ -187,37 +243,16 @@ pub struct Sla {
 }
 
 impl Sla {
-    /// The timers of a request created at `created` with `priority`, acknowledged at
-    /// `acked` and resolved at `resolved` (if it was).
-    pub fn of(
-        targets: &SlaTargets,
-        priority: Priority,
-        created: DateTime<Utc>,
-        acked: Option<DateTime<Utc>>,
-        resolved: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Sla {
-        let target = targets.for_priority(priority);
-        Sla {
-            ack_due_at: created + target.ack,
-            resolve_due_at: created + target.resolve,
-            ack: timer_state(created, target.ack, acked, now),
-            resolve: timer_state(created, target.resolve, resolved, now),
-        }
+    pub fn is(&self, state: SlaState) -> bool {
+        self.ack == state || self.resolve == state
     }
+}
 
-    /// The soonest due time that is still running, for `sort=due`.
-    pub fn next_due(&self) -> Option<DateTime<Utc>> {
-        let running = |s: SlaState| matches!(s, SlaState::Pending | SlaState::AtRisk);
-        [
-            (self.ack, self.ack_due_at),
-            (self.resolve, self.resolve_due_at),
-        ]
-        .into_iter()
-        .filter(|(s, _)| running(*s))
-        .map(|(_, at)| at)
-        .min()
-    }
+/// The service levels and escalation the server runs with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Policy {
+    pub targets: SlaTargets,
+    pub escalation: Escalation,
 }
 
 /// How an unacknowledged call escalates: one level every `every`, up to `max_level`.
@@ -307,55 +342,42 @@ mod tests {
 
     #[test]
     fn a_timer_is_pending_then_at_risk_then_breached_unless_done_in_time() {
-        let target = min(15);
-        assert_eq!(timer_state(t0(), target, None, t0()), SlaState::Pending);
-        assert_eq!(
-            timer_state(t0(), target, None, t0() + min(12)),
-            SlaState::Pending
-        );
-        assert_eq!(
-            timer_state(t0(), target, None, t0() + min(13)),
-            SlaState::AtRisk
-        );
-        assert_eq!(
-            timer_state(t0(), target, None, t0() + min(15)),
-            SlaState::AtRisk
-        );
-        assert_eq!(
-            timer_state(t0(), target, None, t0() + min(16)),
-            SlaState::Breached
-        );
+        let d = Deadline::after(t0(), min(15));
+        assert_eq!(d.at_risk_from, t0() + min(12));
+        assert_eq!(d.state(None, t0()), SlaState::Pending);
+        assert_eq!(d.state(None, t0() + min(12)), SlaState::Pending);
+        assert_eq!(d.state(None, t0() + min(13)), SlaState::AtRisk);
+        assert_eq!(d.state(None, t0() + min(15)), SlaState::AtRisk);
+        assert_eq!(d.state(None, t0() + min(16)), SlaState::Breached);
         let done = Some(t0() + min(14));
-        assert_eq!(
-            timer_state(t0(), target, done, t0() + min(99)),
-            SlaState::Met
-        );
+        assert_eq!(d.state(done, t0() + min(99)), SlaState::Met);
         let late = Some(t0() + min(16));
-        assert_eq!(
-            timer_state(t0(), target, late, t0() + min(99)),
-            SlaState::Breached
-        );
+        assert_eq!(d.state(late, t0() + min(99)), SlaState::Breached);
     }
 
     #[test]
     fn an_urgent_interventions_timers_and_next_due() {
-        let targets = SlaTargets::default();
-        let sla = Sla::of(&targets, Priority::Urgent, t0(), None, None, t0() + min(1));
+        let d = Deadlines::of(&SlaTargets::default(), Priority::Urgent, t0());
+        let sla = d.sla(None, None, t0() + min(1));
         assert_eq!(sla.ack_due_at, t0() + min(15));
         assert_eq!(sla.resolve_due_at, t0() + Duration::hours(4));
-        assert_eq!(sla.next_due(), Some(t0() + min(15)));
-        let acked = Sla::of(
-            &targets,
-            Priority::Urgent,
-            t0(),
-            Some(t0() + min(3)),
-            None,
-            t0() + min(30),
-        );
+        assert_eq!(d.next_due(None, None), Some(t0() + min(15)));
+        let acked = d.sla(Some(t0() + min(3)), None, t0() + min(30));
         assert_eq!(acked.ack, SlaState::Met);
-        assert_eq!(acked.next_due(), Some(t0() + Duration::hours(4)));
-        let planned = Sla::of(&targets, Priority::Medium, t0(), None, None, t0());
-        assert_eq!(planned.ack_due_at, t0() + Duration::hours(4));
+        assert_eq!(
+            d.next_due(Some(t0() + min(3)), None),
+            Some(t0() + Duration::hours(4))
+        );
+        // Finished without anyone acknowledging: both timers stop there.
+        let cancelled = d.sla(None, Some(t0() + min(20)), t0() + min(30));
+        assert_eq!(
+            (cancelled.ack, cancelled.resolve),
+            (SlaState::Breached, SlaState::Met)
+        );
+        assert!(cancelled.is(SlaState::Breached));
+        assert_eq!(d.next_due(None, Some(t0() + min(20))), None);
+        let planned = Deadlines::of(&SlaTargets::default(), Priority::Medium, t0());
+        assert_eq!(planned.ack.due, t0() + Duration::hours(4));
     }
 
     #[test]

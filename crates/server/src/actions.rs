@@ -3,8 +3,10 @@
 //!
 //! Handlers parse and call one of these; they run on a blocking thread.
 
+use itv_core::ownership::{self, AckRefusal};
 use itv_core::quote::check_acceptable;
-use itv_core::request::Details;
+use itv_core::request::{Details, Person};
+use itv_core::sla::SlaTargets;
 use itv_core::status::{Actor, TransitionError, assignable, check_transition};
 use itv_core::validation::{NewIntervention, NewProject, NewQuote, StatusChange};
 use itv_core::{EventType, FieldErrors, Request, RequestKind, Role, Status, event};
@@ -48,6 +50,7 @@ pub fn create_project(
         description: p.description,
         site: p.address.clone(),
         priority: p.urgency.priority(),
+        sla: None,
         details: Details::Project {
             name: p.name,
             service_type: p.service_type,
@@ -62,6 +65,7 @@ pub fn create_project(
 
 pub fn create_intervention(
     store: &dyn Store,
+    targets: &SlaTargets,
     client: &User,
     i: NewIntervention,
 ) -> Result<LoggedEvent, StoreError> {
@@ -82,6 +86,7 @@ pub fn create_intervention(
         description: i.description,
         site: i.site,
         priority: i.intervention_type.priority(),
+        sla: Some(targets.for_priority(i.intervention_type.priority())),
         details: Details::Intervention {
             intervention_type: i.intervention_type,
             preferred_date: i.preferred_date,
@@ -101,6 +106,7 @@ pub fn create_quote(
         description: q.description,
         site: String::new(),
         priority: itv_core::Priority::Medium,
+        sla: None,
         details: Details::Quote {
             category: q.category,
             estimated_budget: q.estimated_budget,
@@ -162,6 +168,7 @@ pub fn change_status(
         {
             *rejection_reason = change.reason.clone();
         }
+        ownership::follow_move(r, &mut after, user.role, &person(user), cur.now);
         Ok(Update {
             notification: Some(event::status_notification(&after)),
             request: after,
@@ -223,6 +230,7 @@ pub fn assign(
         after.status = Status::Assigned;
         after.assignee_id = Some(technician.id.clone());
         after.assignee_name = Some(technician.name.clone());
+        ownership::follow_move(r, &mut after, admin.role, &person(admin), cur.now);
         Ok(Update {
             notification: Some(event::assigned_notification(&after)),
             request: after,
@@ -236,6 +244,58 @@ pub fn assign(
             quote: None,
         })
     })
+}
+
+pub fn person(user: &User) -> Person {
+    Person {
+        id: user.id.clone(),
+        name: user.name.clone(),
+    }
+}
+
+/// Staff take an intervention: the first acknowledgement is everyone's, and the
+/// assignee's own one answers their assignment. `Ok(None)` when nothing changed.
+pub fn acknowledge(store: &dyn Store, user: &User, id: &str, idem: Option<&IdemKey>) -> Outcome {
+    let done = store.update_request(id, idem, &mut |cur: &Current| {
+        let r = &cur.request;
+        let after = match ownership::acknowledge(r, user.role, &person(user), cur.now) {
+            Ok(Some(after)) => after,
+            Ok(None) => return Err(Refusal::Unchanged),
+            Err(AckRefusal::NotStaff) => return Err(Refusal::Forbidden),
+            Err(AckRefusal::NotVisible) => return Err(Refusal::NotFound),
+            Err(AckRefusal::NotIntervention) => {
+                return Err(Refusal::Invalid(FieldErrors::single(
+                    "kind",
+                    "Seule une intervention peut être prise en charge",
+                )));
+            }
+            Err(AckRefusal::Finished) => {
+                return Err(Refusal::InvalidTransition { current: r.status });
+            }
+        };
+        let own_assignment =
+            after.tracking.assignment_acknowledged_at != r.tracking.assignment_acknowledged_at;
+        Ok(Update {
+            notification: Some(event::acknowledged_notification(&after)),
+            request: after,
+            event_type: EventType::RequestAcknowledged,
+            history: HistoryDraft {
+                actor: user.clone(),
+                action: if own_assignment {
+                    "assignment:acknowledged".into()
+                } else {
+                    "acknowledged".into()
+                },
+                note: None,
+                staff_only: false,
+            },
+            quote: None,
+        })
+    });
+    match done {
+        Err(StoreError::Refused(Refusal::Unchanged)) => Ok(None),
+        other => other,
+    }
 }
 
 /// Posts a chat message on a request the author may see.

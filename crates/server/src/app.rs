@@ -10,6 +10,7 @@ use axum::routing::get;
 use tokio::sync::{broadcast, watch};
 use tower_http::trace::TraceLayer;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::feed_guard::PendingSockets;
@@ -96,9 +97,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         }
     });
     let db_path = config.database_path();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&db_path, Some(sink)))
-        .await
-        .map_err(|e| StartError::Demo(e.to_string()))??;
+    let clock = Clock::default();
+    let store_clock = clock.clone();
+    let store = tokio::task::spawn_blocking(move || {
+        SqliteStore::open(&db_path, Some(sink)).map(|s| s.with_clock(store_clock))
+    })
+    .await
+    .map_err(|e| StartError::Demo(e.to_string()))??;
     let (stop_tx, stopping) = watch::channel(false);
     let store: Arc<dyn Store> = Arc::new(store);
     let sessions = Arc::new(Sessions::new(
@@ -114,6 +119,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         limits: Arc::new(RateLimiter::default()),
         pending_sockets: Arc::new(PendingSockets::default()),
         config: Arc::new(config.clone()),
+        clock,
         stopping,
     };
     if config.demo {
@@ -128,6 +134,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(config.addr, e))?;
     spawn_pruner(state.clone());
+    tokio::spawn(crate::escalation::run(state.clone()));
     tokio::spawn(crate::sessions::watch_ended(
         sessions,
         store,

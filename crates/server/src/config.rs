@@ -4,6 +4,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use itv_core::sla::{Escalation, Policy, SlaTargets, parse_duration};
+
+fn parse_sla(s: &str) -> Result<SlaTargets, String> {
+    SlaTargets::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_delay(s: &str) -> Result<chrono::Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free one).
@@ -65,6 +75,23 @@ pub struct Config {
     /// Seconds between the server's WebSocket pings.
     #[arg(long, env = "ITV_PING_SECS", default_value_t = 20)]
     pub ping_secs: u64,
+    /// Service-level targets per priority, time to acknowledge / time to resolve;
+    /// priorities not named keep their default.
+    #[arg(
+        long,
+        env = "ITV_SLA",
+        default_value = "urgent=15m/4h,high=1h/24h,medium=4h/72h,low=24h/120h",
+        value_parser = parse_sla
+    )]
+    pub sla: SlaTargets,
+    /// An urgent intervention nobody acknowledges escalates one level per this delay
+    /// (`30s`, `5m`, `1h`); so does an assignment its technician does not acknowledge.
+    #[arg(long, env = "ITV_ESCALATE_AFTER", default_value = "5m", value_parser = parse_delay)]
+    pub escalate_after: chrono::Duration,
+    /// The last escalation level.
+    #[arg(long, env = "ITV_ESCALATE_MAX_LEVEL", default_value_t = 6,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub escalate_max_level: u32,
     /// Create the demo accounts and a few requests (once).
     #[arg(long, env = "ITV_DEMO")]
     pub demo: bool,
@@ -90,6 +117,9 @@ impl Config {
             trusted_proxy: Vec::new(),
             event_log_keep: 100_000,
             ping_secs: 20,
+            sla: SlaTargets::default(),
+            escalate_after: Escalation::default().every,
+            escalate_max_level: Escalation::default().max_level,
             demo: false,
         }
     }
@@ -100,6 +130,16 @@ impl Config {
 
     pub fn session_policy(&self) -> itv_core::account::SessionPolicy {
         itv_core::account::SessionPolicy::days(self.session_idle_days, self.session_max_days)
+    }
+
+    pub fn policy(&self) -> Policy {
+        Policy {
+            targets: self.sla.clone(),
+            escalation: Escalation {
+                every: self.escalate_after,
+                max_level: self.escalate_max_level,
+            },
+        }
     }
 
     pub fn ping_interval(&self) -> Duration {

@@ -76,12 +76,13 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
         ]
     }))
     .map_err(ApiError::Validation)?;
+    let targets = state.config.sla.clone();
     state
         .db(move |s| {
             actions::create_project(s, &client, project)?;
-            actions::create_intervention(s, &client, planned)?;
+            actions::create_intervention(s, &targets, &client, planned)?;
             actions::create_quote(s, &client, quote)?;
-            actions::create_intervention(s, &client, urgent)?;
+            actions::create_intervention(s, &targets, &client, urgent)?;
             s.set_meta(SEEDED, "1")
         })
         .await?;

@@ -85,6 +85,8 @@ impl From<Refusal> for ApiError {
             Refusal::InvalidTransition { current } => ApiError::InvalidTransition { current },
             Refusal::Invalid(fields) => ApiError::Validation(fields),
             Refusal::QuoteExpired(e) => ApiError::QuoteExpired(e),
+            // Actions turn it into "nothing changed" before it can get here.
+            Refusal::Unchanged => ApiError::Internal("unchanged refusal escaped".into()),
         }
     }
 }

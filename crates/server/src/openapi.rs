@@ -84,6 +84,7 @@ pub async fn health() -> Json<Health> {
         requests::detail,
         requests::change_status,
         requests::assign,
+        requests::acknowledge,
         requests::messages,
         requests::post_message,
         quotes::prepare,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, watch};
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::feed_guard::PendingSockets;
@@ -31,6 +32,8 @@ pub struct AppState {
     /// Feed sockets still waiting for their auth frame, per address.
     pub pending_sockets: Arc<PendingSockets>,
     pub config: Arc<Config>,
+    /// The workflow's time (tests move it forward).
+    pub clock: Clock,
     /// Flips to `true` when the server stops, so feed connections close.
     pub stopping: watch::Receiver<bool>,
 }

@@ -114,6 +114,10 @@ const MATRIX: &[Row] = &[
     // Everyone asks `accepted`: the owner only.
     ("POST",   "/api/requests/{id}/status",          Fx::SentQuote,         [401, 200, 404, 404, 404, 403, 401]),
     ("POST",   "/api/requests/{id}/assign",          Fx::OpenIntervention,  ADMIN_ONLY),
+    // Staff who may see the intervention take it; clients never (403, before any lookup).
+    ("POST",   "/api/requests/{id}/ack",             Fx::AssignedIntervention, [401, 403, 403, 200, 404, 200, 401]),
+    ("POST",   "/api/requests/{id}/ack",             Fx::OpenIntervention,  [401, 403, 403, 200, 200, 200, 401]),
+    ("POST",   "/api/requests/{id}/ack",             Fx::Project,           [401, 403, 403, 404, 404, 400, 401]),
     ("GET",    "/api/requests/{id}/messages",        Fx::AssignedIntervention, [401, 200, 404, 200, 404, 200, 401]),
     ("GET",    "/api/requests/{id}/messages",        Fx::Project,           [401, 200, 404, 404, 404, 200, 401]),
     ("POST",   "/api/requests/{id}/messages",        Fx::AssignedIntervention, [401, 201, 404, 201, 404, 201, 401]),

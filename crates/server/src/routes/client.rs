@@ -45,7 +45,7 @@ async fn create<T: Send + 'static>(
     user: AuthUser,
     body: &Value,
     parse: fn(&Value) -> Result<T, FieldErrors>,
-    act: fn(&dyn Store, &User, T) -> Result<LoggedEvent, StoreError>,
+    act: impl FnOnce(&dyn Store, &User, T) -> Result<LoggedEvent, StoreError> + Send + 'static,
     (key, message): (&str, &str),
 ) -> Result<Created, ApiError> {
     user.require(&[Role::Client])?;
@@ -117,13 +117,14 @@ pub async fn create_intervention(
     user: AuthUser,
     JsonBody(body): JsonBody,
 ) -> Result<Created, ApiError> {
+    let targets = state.config.sla.clone();
     create(
         state,
         ip,
         user,
         &body,
         parse_new_intervention,
-        actions::create_intervention,
+        move |s, client, i| actions::create_intervention(s, &targets, client, i),
         ("ticket", "Demande d'intervention envoyée avec succès"),
     )
     .await

@@ -42,6 +42,7 @@ pub fn api() -> Router<AppState> {
         .route("/api/requests/{id}", get(requests::detail))
         .route("/api/requests/{id}/status", post(requests::change_status))
         .route("/api/requests/{id}/assign", post(requests::assign))
+        .route("/api/requests/{id}/ack", post(requests::acknowledge))
         .route(
             "/api/requests/{id}/messages",
             get(requests::messages).post(requests::post_message),

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use itv_core::request::{ChatMessage, HistoryEntry};
+use itv_core::sla::SlaState;
 use itv_core::validation::{parse_assign, parse_message, parse_status_change};
 use itv_core::{FieldErrors, Priority, Request, RequestKind, Role, Status};
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ use crate::error::{
     TooLarge413, Unauthorized401,
 };
 use crate::state::AppState;
-use crate::store::{Cursor, IdemKey, RequestQuery, Scope, StoreError};
+use crate::store::{Cursor, IdemKey, ListSort, RequestQuery, Scope, StoreError};
 
 /// The caller's `Idempotency-Key`, scoped to them, to `route` (the route template,
 /// `"POST /api/requests/{id}/status"`) and to the request it targets.
@@ -55,6 +56,8 @@ pub struct ListParams {
     assignee: Option<String>,
     updated_since: Option<String>,
     q: Option<String>,
+    sla: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
@@ -82,6 +85,16 @@ fn parse_list(p: ListParams, user: &AuthUser) -> Result<RequestQuery, ApiError> 
             .ok()
             .map(|d| d.with_timezone(&Utc))
     });
+    let sla = pick(&mut errors, "sla", p.sla, |s| match s {
+        "breached" => Some(SlaState::Breached),
+        "at_risk" => Some(SlaState::AtRisk),
+        _ => None,
+    });
+    let sort = pick(&mut errors, "sort", p.sort, |s| match s {
+        "updated" => Some(ListSort::Updated),
+        "due" => Some(ListSort::Due),
+        _ => None,
+    });
     let cursor = pick(&mut errors, "cursor", p.cursor, Cursor::decode);
     let limit = pick(&mut errors, "limit", p.limit, |s| {
         s.parse::<u32>().ok().filter(|n| (1..=500).contains(n))
@@ -102,6 +115,8 @@ fn parse_list(p: ListParams, user: &AuthUser) -> Result<RequestQuery, ApiError> 
         assignee,
         updated_since,
         text: p.q.filter(|s| !s.trim().is_empty()),
+        sla,
+        sort: sort.unwrap_or_default(),
         cursor,
         limit: limit.unwrap_or(50),
         scope,
@@ -296,6 +311,46 @@ pub async fn assign(
     }
 }
 
+/// `POST /api/requests/{id}/ack` (ADMIN, or a TECHNICIAN who may see it): takes an
+/// intervention. The first acknowledgement is everyone's (reminders stop on every
+/// desk); the assignee's own answers their assignment. Again: same answer, no event.
+#[utoipa::path(
+    post,
+    path = "/api/requests/{id}/ack",
+    tag = "requests",
+    params(("id" = String, Path, description = "The request's `_id`"), IdempotencyKey),
+    responses(
+        (status = 200, description = "Acknowledged (or already was)", body = RequestAnswer),
+        (status = 400, description = "`validation`: not an intervention (`errors.kind`)", body = ErrorBody),
+        Unauthorized401,
+        Forbidden403,
+        RequestNotFound404,
+        (status = 409, description = "`invalid_transition`: it finished before anyone took it", body = ErrorBody),
+        Busy503,
+    ),
+    security(("bearer" = []))
+)]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::Admin, Role::Technician])?;
+    let idem = idem_key(&headers, &user, "POST /api/requests/{id}/ack", &id)?;
+    let (caller, rid) = (user.user.clone(), id.clone());
+    let done = state
+        .db(move |s| actions::acknowledge(s, &caller, &rid, idem.as_ref()))
+        .await?;
+    const TAKEN: &str = "Intervention prise en charge";
+    match done {
+        Some(e) => Ok(Json(
+            json!({ "success": true, "message": TAKEN, "request": e.event.request }),
+        )),
+        None => request_answer(&state, &user, id, TAKEN).await,
+    }
+}
+
 /// `GET /api/requests/{id}/messages`: the request's chat, oldest first.
 #[utoipa::path(
     get,
@@ -407,6 +462,13 @@ pub struct ListQuery {
     pub updated_since: Option<String>,
     /// Searches ticket number, title, description, client name and site.
     pub q: Option<String>,
+    /// Interventions with either service-level timer in this state.
+    #[param(inline, value_type = Option<String>, pattern = "^(breached|at_risk)$")]
+    pub sla: Option<String>,
+    /// `updated` (default: last change first) or `due` (soonest service-level due
+    /// time first, the most overdue at the top; requests without one last).
+    #[param(inline, value_type = Option<String>, pattern = "^(updated|due)$")]
+    pub sort: Option<String>,
     /// `nextCursor` of the previous page, as given.
     pub cursor: Option<String>,
     /// Page size, 1 to 500 (default 50).

@@ -113,12 +113,16 @@ pub struct Draft {
     pub site: String,
     pub priority: Priority,
     pub details: Details,
+    /// The service-level target the request is held to (interventions).
+    pub sla: Option<itv_core::sla::Target>,
 }
 
 /// The state an update decides from.
 #[derive(Debug, Clone)]
 pub struct Current {
     pub request: Request,
+    /// The instant the change is made at (the store's clock).
+    pub now: DateTime<Utc>,
     pub has_quote: bool,
     /// The prepared quote (JSON), if any.
     pub quote: Option<serde_json::Value>,
@@ -157,6 +161,9 @@ pub enum Refusal {
     Invalid(FieldErrors),
     #[error("{0}")]
     QuoteExpired(itv_core::quote::QuoteExpired),
+    /// Nothing to change (a repeated acknowledgement): nothing is written.
+    #[error("rien à changer")]
+    Unchanged,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +203,15 @@ pub struct IdemRecord {
     pub message_id: Option<String>,
 }
 
+/// An alert the scheduler raises: its key (once per request) and its event.
+#[derive(Debug, Clone)]
+pub struct AlertDraft {
+    pub key: String,
+    /// Everything but `seq` and `request` (the store fills both).
+    pub event: FeedEvent,
+    pub audience: Audience,
+}
+
 /// One event as written to the log, with who may receive it.
 #[derive(Debug, Clone)]
 pub struct LoggedEvent {
@@ -225,9 +241,22 @@ pub struct RequestQuery {
     pub assignee: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
     pub text: Option<String>,
+    /// `breached` or `at_risk`: either timer in that state.
+    pub sla: Option<itv_core::sla::SlaState>,
+    pub sort: ListSort,
     pub cursor: Option<Cursor>,
     pub limit: u32,
     pub scope: Scope,
+}
+
+/// Order of the staff list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListSort {
+    /// Last change first.
+    #[default]
+    Updated,
+    /// Soonest service-level due time first (`Deadlines::next_due`); none last.
+    Due,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -239,23 +268,24 @@ pub enum Scope {
     Client(String),
 }
 
-/// Position in the list ordered by `updatedAt` desc, `_id` desc.
+/// Position in the list: the last row's sort key (`updatedAt`, or its due time with
+/// `sort=due`) and `_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    pub updated_at: String,
+    pub at: String,
     pub id: String,
 }
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        format!("{}_{}", self.updated_at, self.id)
+        format!("{}_{}", self.at, self.id)
     }
 
     pub fn decode(s: &str) -> Option<Cursor> {
         let (at, id) = s.split_once('_')?;
         DateTime::parse_from_rfc3339(at).ok()?;
         (!id.is_empty()).then(|| Cursor {
-            updated_at: at.to_string(),
+            at: at.to_string(),
             id: id.to_string(),
         })
     }
@@ -370,6 +400,18 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<(Vec<Request>, u64), StoreError>;
     fn query_requests(&self, query: &RequestQuery) -> Result<RequestPage, StoreError>;
+
+    /// Open interventions that may have alerts to raise, each with the keys of the
+    /// alerts it has raised already (`itv_core::alerts`).
+    fn alert_candidates(&self) -> Result<Vec<(Request, Vec<String>)>, StoreError>;
+    /// Reads the request, lets `decide` list the alerts due on it, and records each
+    /// whose key it has not raised yet, with its event, in one transaction; returns
+    /// the events written (none for keys seen before).
+    fn raise_alerts(
+        &self,
+        request_id: &str,
+        decide: &mut dyn FnMut(&Request) -> Vec<AlertDraft>,
+    ) -> Result<Vec<LoggedEvent>, StoreError>;
 
     /// Events with `seq > after`, oldest first, at most `limit`; with a `reader`, only
     /// those its audience admits (filtered by the database, not after reading).

@@ -1,6 +1,6 @@
 //! The durable event log: every change appends one row; the feed replays from it.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use itv_core::event::Audience;
 use itv_core::request::ChatMessage;
 use itv_core::{EventType, FeedEvent, Notification, Request};
@@ -10,31 +10,44 @@ use itv_core::Role;
 
 use crate::store::{LoggedEvent, Reader, StoreError};
 
+/// Appends the event of a change from `before` to `after`, heard by those who may
+/// see either.
 pub fn append(
     conn: &Connection,
-    event_type: EventType,
+    (event_type, at): (EventType, DateTime<Utc>),
     before: Option<&Request>,
     after: &Request,
     chat_message: Option<ChatMessage>,
     notification: Option<Notification>,
 ) -> Result<LoggedEvent, StoreError> {
-    let audience = Audience::of_change(before, after);
-    let mut event = FeedEvent {
+    let event = FeedEvent {
         seq: 0,
         event_type,
         kind: after.kind(),
         request_id: after.id.clone(),
         ticket_number: after.ticket_number.clone(),
-        at: Utc::now(),
+        at,
         request: after.clone(),
         chat_message,
         notification,
+        escalation_level: None,
+        escalation_reason: None,
+        sla_timer: None,
     };
+    append_event(conn, event, Audience::of_change(before, after))
+}
+
+/// Appends `event` for `audience`; its `seq` is given by the log.
+pub fn append_event(
+    conn: &Connection,
+    mut event: FeedEvent,
+    audience: Audience,
+) -> Result<LoggedEvent, StoreError> {
     // The body is stored without its seq (unknown until the insert) and given it on read.
     conn.execute(
         "INSERT INTO events (request_id, client_id, all_technicians, technicians, body) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
-            after.id,
+            event.request_id,
             audience.client_id,
             audience.all_technicians,
             audience.technicians.join(","),

@@ -11,15 +11,17 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use itv_core::request::ChatMessage;
-use itv_core::{EventType, Request, RequestKind, Role};
+use itv_core::{EventType, FeedEvent, Request, RequestKind, Role};
+
+use crate::clock::Clock;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use itv_core::account::{AccountPatch, EndReason};
 
 use super::{
-    Account, AccountChange, Current, Draft, IdemKey, IdemRecord, LoggedEvent, LoginRecord,
-    NewUserRecord, Reader, Refusal, RequestDetail, RequestPage, RequestQuery, SessionRecord,
-    SessionSet, Store, StoreError, User,
+    Account, AccountChange, AlertDraft, Current, Draft, IdemKey, IdemRecord, LoggedEvent,
+    LoginRecord, NewUserRecord, Reader, Refusal, RequestDetail, RequestPage, RequestQuery,
+    SessionRecord, SessionSet, Store, StoreError, User,
 };
 
 /// Called with each committed event, in `seq` order, before the next write starts.
@@ -30,6 +32,8 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     sink: Option<EventSink>,
+    /// The workflow's time: request timestamps, events, service levels.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -93,7 +97,14 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             sink,
+            clock: Clock::default(),
         })
+    }
+
+    /// The same store, telling time with `clock` (shared with the server).
+    pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
+        self.clock = clock;
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -271,11 +282,12 @@ impl Store for SqliteStore {
     }
 
     fn create_request(&self, draft: Draft) -> Result<LoggedEvent, StoreError> {
+        let now = self.clock.now();
         self.write(|tx| {
-            let request = requests::insert(tx, draft)?;
+            let request = requests::insert(tx, draft, now)?;
             let event = events::append(
                 tx,
-                EventType::RequestCreated,
+                (EventType::RequestCreated, now),
                 None,
                 &request,
                 None,
@@ -291,24 +303,26 @@ impl Store for SqliteStore {
         idem: Option<&IdemKey>,
         decide: &mut dyn FnMut(&Current) -> Result<super::Update, Refusal>,
     ) -> Result<Option<LoggedEvent>, StoreError> {
+        let now = self.clock.now();
         self.write(|tx| {
             if let Some(key) = idem
                 && idem_lookup(tx, key)?.is_some()
             {
                 return Ok((None, Vec::new()));
             }
-            let before = requests::by_id(tx, id)?.ok_or(StoreError::NotFound)?;
+            let before = requests::by_id(tx, id, now)?.ok_or(StoreError::NotFound)?;
             let quote = requests::quote(tx, id)?;
             let current = Current {
                 request: before.clone(),
+                now,
                 has_quote: quote.is_some(),
                 quote,
             };
             let update = decide(&current).map_err(StoreError::Refused)?;
-            let after = requests::apply_update(tx, &before, update.clone())?;
+            let after = requests::apply_update(tx, &before, update.clone(), now)?;
             let event = events::append(
                 tx,
-                update.event_type,
+                (update.event_type, now),
                 Some(&before),
                 &after,
                 None,
@@ -328,13 +342,14 @@ impl Store for SqliteStore {
         body: &str,
         idem: Option<&IdemKey>,
     ) -> Result<Option<LoggedEvent>, StoreError> {
+        let now = self.clock.now();
         self.write(|tx| {
             if let Some(key) = idem
                 && idem_lookup(tx, key)?.is_some()
             {
                 return Ok((None, Vec::new()));
             }
-            let request = requests::by_id(tx, request_id)?.ok_or(StoreError::NotFound)?;
+            let request = requests::by_id(tx, request_id, now)?.ok_or(StoreError::NotFound)?;
             let message = ChatMessage {
                 id: new_id(),
                 request_id: request_id.to_string(),
@@ -342,13 +357,13 @@ impl Store for SqliteStore {
                 author_name: author.name.clone(),
                 author_role: author.role,
                 body: body.to_string(),
-                created_at: Utc::now(),
+                created_at: now,
             };
             requests::insert_message(tx, &message)?;
             let notification = itv_core::event::message_notification(&request, &message);
             let event = events::append(
                 tx,
-                EventType::MessageCreated,
+                (EventType::MessageCreated, now),
                 Some(&request),
                 &request,
                 Some(message.clone()),
@@ -366,12 +381,12 @@ impl Store for SqliteStore {
     }
 
     fn request(&self, id: &str) -> Result<Option<Request>, StoreError> {
-        self.read(|c| requests::by_id(c, id))
+        self.read(|c| requests::by_id(c, id, self.clock.now()))
     }
 
     fn request_detail(&self, id: &str) -> Result<Option<RequestDetail>, StoreError> {
         self.read(|c| {
-            let Some(request) = requests::by_id(c, id)? else {
+            let Some(request) = requests::by_id(c, id, self.clock.now())? else {
                 return Ok(None);
             };
             Ok(Some(RequestDetail {
@@ -398,11 +413,39 @@ impl Store for SqliteStore {
         page: u32,
         limit: u32,
     ) -> Result<(Vec<Request>, u64), StoreError> {
-        self.read(|c| requests::of_client(c, client_id, kind, page, limit))
+        self.read(|c| requests::of_client(c, client_id, kind, (page, limit), self.clock.now()))
     }
 
     fn query_requests(&self, query: &RequestQuery) -> Result<RequestPage, StoreError> {
-        self.read(|c| requests::query(c, query))
+        self.read(|c| requests::query(c, query, self.clock.now()))
+    }
+
+    fn alert_candidates(&self) -> Result<Vec<(Request, Vec<String>)>, StoreError> {
+        self.read(|c| requests::alert_candidates(c, self.clock.now()))
+    }
+
+    fn raise_alerts(
+        &self,
+        request_id: &str,
+        decide: &mut dyn FnMut(&Request) -> Vec<AlertDraft>,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        let now = self.clock.now();
+        self.write(|tx| {
+            let request = requests::by_id(tx, request_id, now)?.ok_or(StoreError::NotFound)?;
+            let mut written = Vec::new();
+            for alert in decide(&request) {
+                if !requests::record_alert(tx, request_id, &alert.key, now)? {
+                    continue;
+                }
+                let event = FeedEvent {
+                    request: request.clone(),
+                    at: now,
+                    ..alert.event
+                };
+                written.push(events::append_event(tx, event, alert.audience)?);
+            }
+            Ok((written.clone(), written))
+        })
     }
 
     fn events_after(

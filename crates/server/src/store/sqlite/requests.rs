@@ -1,17 +1,39 @@
 //! The `requests` table with its ticket counters, history, chat and quotes.
 
-use chrono::Utc;
-use itv_core::request::{ChatMessage, HistoryEntry};
+use chrono::{DateTime, Utc};
+use itv_core::request::{ChatMessage, HistoryEntry, Person, Tracking};
+use itv_core::sla::{Deadline, Deadlines};
 use itv_core::ticket::TicketNumber;
 use itv_core::{Request, RequestKind, Role, Status};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{new_id, parse_ts, ts};
-use crate::store::{Cursor, Draft, RequestPage, RequestQuery, Scope, StoreError, Update};
+use itv_core::sla::SlaState;
+
+use crate::store::{Cursor, Draft, ListSort, RequestPage, RequestQuery, Scope, StoreError, Update};
 
 const COLUMNS: &str = "id, ticket_number, title, description, site, status, priority, client_id, client_name, \
-     assignee_id, assignee_name, created_at, updated_at, version, details";
+     assignee_id, assignee_name, created_at, updated_at, version, details, \
+     acknowledged_at, acknowledged_by, acknowledged_by_name, assigned_at, assignment_acknowledged_at, \
+     en_route_at, finished_at, ack_risk_at, ack_due_at, resolve_risk_at, resolve_due_at";
+
+/// Where the sort key follows the columns in a list query.
+const SORT_KEY_COLUMN: usize = 26;
+
+/// The due time `sort=due` orders by (`Deadlines::next_due` over the columns); none
+/// sorts last.
+const NEXT_DUE: &str = "CASE WHEN ack_due_at IS NULL OR finished_at IS NOT NULL THEN '9999-12-31T23:59:59.999999Z' \
+     WHEN acknowledged_at IS NULL THEN MIN(ack_due_at, resolve_due_at) ELSE resolve_due_at END";
+
+/// `sla=breached` and `sla=at_risk` over the columns: `Deadline::state` with the
+/// acknowledgement stopping at `COALESCE(acknowledged_at, finished_at)`. `?` is now.
+const SLA_BREACHED: &str = "((ack_due_at IS NOT NULL AND (COALESCE(acknowledged_at, finished_at) > ack_due_at \
+     OR (COALESCE(acknowledged_at, finished_at) IS NULL AND ack_due_at < ?N))) \
+     OR (resolve_due_at IS NOT NULL AND (finished_at > resolve_due_at \
+     OR (finished_at IS NULL AND resolve_due_at < ?N))))";
+const SLA_AT_RISK: &str = "((COALESCE(acknowledged_at, finished_at) IS NULL AND ack_risk_at < ?N AND ack_due_at >= ?N) \
+     OR (finished_at IS NULL AND resolve_risk_at < ?N AND resolve_due_at >= ?N))";
 
 fn bad(what: &str, value: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -21,10 +43,50 @@ fn bad(what: &str, value: &str) -> rusqlite::Error {
     )
 }
 
-fn row_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<Request> {
+fn opt_ts(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    r.get::<_, Option<String>>(i)?
+        .map(|s| parse_ts(&s))
+        .transpose()
+}
+
+/// The stored deadlines, when the request has them (interventions created since
+/// service levels exist).
+fn row_deadlines(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Deadlines>> {
+    let deadline = |risk: usize, due: usize| -> rusqlite::Result<Option<Deadline>> {
+        Ok(match (opt_ts(r, risk)?, opt_ts(r, due)?) {
+            (Some(at_risk_from), Some(due)) => Some(Deadline { at_risk_from, due }),
+            _ => None,
+        })
+    };
+    Ok(match (deadline(22, 23)?, deadline(24, 25)?) {
+        (Some(ack), Some(resolve)) => Some(Deadlines { ack, resolve }),
+        _ => None,
+    })
+}
+
+/// A request as stored, its service levels as they stand at `now`.
+fn row_request(r: &rusqlite::Row<'_>, now: DateTime<Utc>) -> rusqlite::Result<Request> {
     let status: String = r.get(5)?;
     let priority: String = r.get(6)?;
     let details: String = r.get(14)?;
+    let acknowledged_by = match (
+        r.get::<_, Option<String>>(16)?,
+        r.get::<_, Option<String>>(17)?,
+    ) {
+        (Some(id), Some(name)) => Some(Person { id, name }),
+        _ => None,
+    };
+    let mut tracking = Tracking {
+        acknowledged_at: opt_ts(r, 15)?,
+        acknowledged_by,
+        assigned_at: opt_ts(r, 18)?,
+        assignment_acknowledged_at: opt_ts(r, 19)?,
+        en_route_at: opt_ts(r, 20)?,
+        finished_at: opt_ts(r, 21)?,
+        sla: None,
+    };
+    tracking.sla =
+        row_deadlines(r)?.map(|d| d.sla(tracking.acknowledged_at, tracking.finished_at, now));
     Ok(Request {
         id: r.get(0)?,
         ticket_number: r.get(1)?,
@@ -41,6 +103,7 @@ fn row_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<Request> {
         updated_at: parse_ts(&r.get::<_, String>(12)?)?,
         version: r.get(13)?,
         details: serde_json::from_str(&details).map_err(|_| bad("details", &details))?,
+        tracking,
     })
 }
 
@@ -56,8 +119,7 @@ fn next_ticket(conn: &Connection, prefix: &str, month: &str) -> rusqlite::Result
     Ok(TicketNumber::new(prefix, month, seq))
 }
 
-pub fn insert(conn: &Connection, draft: Draft) -> Result<Request, StoreError> {
-    let now = Utc::now();
+pub fn insert(conn: &Connection, draft: Draft, now: DateTime<Utc>) -> Result<Request, StoreError> {
     let kind = draft.details.kind();
     let ticket_number = match kind.ticket_prefix() {
         Some(prefix) => Some(next_ticket(conn, prefix, &TicketNumber::month_of(now))?.to_string()),
@@ -79,9 +141,12 @@ pub fn insert(conn: &Connection, draft: Draft) -> Result<Request, StoreError> {
         updated_at: now,
         version: 1,
         details: draft.details,
+        tracking: Tracking::default(),
     };
+    let deadlines = draft.sla.map(|target| Deadlines::starting(now, target));
     conn.execute(
-        &format!("INSERT INTO requests (kind, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+        &format!("INSERT INTO requests (kind, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                  NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?17, ?18, ?19, ?20)"),
         params![
             kind.as_str(),
             request.id,
@@ -99,8 +164,14 @@ pub fn insert(conn: &Connection, draft: Draft) -> Result<Request, StoreError> {
             ts(request.updated_at),
             request.version,
             serde_json::to_string(&request.details)?,
+            deadlines.map(|d| ts(d.ack.at_risk_from)),
+            deadlines.map(|d| ts(d.ack.due)),
+            deadlines.map(|d| ts(d.resolve.at_risk_from)),
+            deadlines.map(|d| ts(d.resolve.due)),
         ],
     )?;
+    let mut request = request;
+    request.tracking.sla = deadlines.map(|d| d.sla(None, None, now));
     insert_history(
         conn,
         &request.id,
@@ -124,14 +195,18 @@ pub fn apply_update(
     conn: &Connection,
     before: &Request,
     update: Update,
+    now: DateTime<Utc>,
 ) -> Result<Request, StoreError> {
     let mut after = update.request;
     after.id = before.id.clone();
     after.version = before.version + 1;
-    after.updated_at = Utc::now().max(before.updated_at + chrono::Duration::microseconds(1));
+    after.updated_at = now.max(before.updated_at + chrono::Duration::microseconds(1));
+    let t = &after.tracking;
     conn.execute(
         "UPDATE requests SET title = ?2, description = ?3, site = ?4, status = ?5, priority = ?6,
-         assignee_id = ?7, assignee_name = ?8, updated_at = ?9, version = ?10, details = ?11 WHERE id = ?1",
+         assignee_id = ?7, assignee_name = ?8, updated_at = ?9, version = ?10, details = ?11,
+         acknowledged_at = ?12, acknowledged_by = ?13, acknowledged_by_name = ?14, assigned_at = ?15,
+         assignment_acknowledged_at = ?16, en_route_at = ?17, finished_at = ?18 WHERE id = ?1",
         params![
             after.id,
             after.title,
@@ -144,8 +219,17 @@ pub fn apply_update(
             ts(after.updated_at),
             after.version,
             serde_json::to_string(&after.details)?,
+            t.acknowledged_at.map(ts),
+            t.acknowledged_by.as_ref().map(|p| p.id.as_str()),
+            t.acknowledged_by.as_ref().map(|p| p.name.as_str()),
+            t.assigned_at.map(ts),
+            t.assignment_acknowledged_at.map(ts),
+            t.en_route_at.map(ts),
+            t.finished_at.map(ts),
         ],
     )?;
+    // Read back: the service levels as they stand after the change.
+    let after = by_id(conn, &before.id, now)?.ok_or(StoreError::NotFound)?;
     insert_history(
         conn,
         &after.id,
@@ -189,12 +273,16 @@ fn insert_history(conn: &Connection, request_id: &str, h: &HistoryEntry) -> rusq
     Ok(())
 }
 
-pub fn by_id(conn: &Connection, id: &str) -> Result<Option<Request>, StoreError> {
+pub fn by_id(
+    conn: &Connection,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Request>, StoreError> {
     Ok(conn
         .query_row(
             &format!("SELECT {COLUMNS} FROM requests WHERE id = ?1"),
             [id],
-            row_request,
+            |r| row_request(r, now),
         )
         .optional()?)
 }
@@ -289,8 +377,8 @@ pub fn of_client(
     conn: &Connection,
     client_id: &str,
     kind: RequestKind,
-    page: u32,
-    limit: u32,
+    (page, limit): (u32, u32),
+    now: DateTime<Utc>,
 ) -> Result<(Vec<Request>, u64), StoreError> {
     let total: u64 = conn.query_row(
         "SELECT COUNT(*) FROM requests WHERE client_id = ?1 AND kind = ?2",
@@ -302,11 +390,49 @@ pub fn of_client(
         "SELECT {COLUMNS} FROM requests WHERE client_id = ?1 AND kind = ?2
          ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
     ))?;
-    let rows = stmt.query_map(
-        params![client_id, kind.as_str(), limit, offset],
-        row_request,
-    )?;
+    let rows = stmt.query_map(params![client_id, kind.as_str(), limit, offset], |r| {
+        row_request(r, now)
+    })?;
     Ok((rows.collect::<Result<_, _>>()?, total))
+}
+
+/// Interventions still running that are held to service levels, with the keys of the
+/// alerts each has raised.
+pub fn alert_candidates(
+    conn: &Connection,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Request, Vec<String>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM requests WHERE kind = 'intervention' AND finished_at IS NULL
+         AND ack_due_at IS NOT NULL AND status NOT IN ('resolved', 'closed', 'cancelled')"
+    ))?;
+    let running: Vec<Request> = stmt
+        .query_map([], |r| row_request(r, now))?
+        .collect::<Result<_, _>>()?;
+    let mut keys = conn.prepare_cached("SELECT key FROM alerts WHERE request_id = ?1")?;
+    running
+        .into_iter()
+        .map(|r| {
+            let raised = keys
+                .query_map([&r.id], |row| row.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok((r, raised))
+        })
+        .collect()
+}
+
+/// Records that `request_id` raised the alert `key`; false if it had already.
+pub fn record_alert(
+    conn: &Connection,
+    request_id: &str,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let added = conn.execute(
+        "INSERT INTO alerts (request_id, key, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        params![request_id, key, ts(at)],
+    )?;
+    Ok(added == 1)
 }
 
 /// Turns what a user typed into an FTS5 query: every word must match as a prefix,
@@ -321,12 +447,20 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-pub fn query(conn: &Connection, q: &RequestQuery) -> Result<RequestPage, StoreError> {
+pub fn query(
+    conn: &Connection,
+    q: &RequestQuery,
+    now: DateTime<Utc>,
+) -> Result<RequestPage, StoreError> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
     let mut arg = |clause: &str, value: Box<dyn ToSql>, clauses: &mut Vec<String>| {
         args.push(value);
-        clauses.push(clause.replace('?', &format!("?{}", args.len())));
+        clauses.push(
+            clause
+                .replace("?N", "?")
+                .replace('?', &format!("?{}", args.len())),
+        );
     };
     match &q.scope {
         Scope::All => {}
@@ -355,6 +489,11 @@ pub fn query(conn: &Connection, q: &RequestQuery) -> Result<RequestPage, StoreEr
     if let Some(since) = q.updated_since {
         arg("updated_at >= ?", Box::new(ts(since)), &mut clauses);
     }
+    match q.sla {
+        Some(SlaState::Breached) => arg(SLA_BREACHED, Box::new(ts(now)), &mut clauses),
+        Some(SlaState::AtRisk) => arg(SLA_AT_RISK, Box::new(ts(now)), &mut clauses),
+        _ => {}
+    }
     if let Some(text) = q.text.as_deref().and_then(fts_query) {
         arg(
             "rowid IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)",
@@ -378,12 +517,17 @@ pub fn query(conn: &Connection, q: &RequestQuery) -> Result<RequestPage, StoreEr
     } else {
         None
     };
+    // The sort key and its cursor: the last change, or the next due time.
+    let (key, order, after) = match q.sort {
+        ListSort::Updated => ("updated_at", "DESC", "<"),
+        ListSort::Due => (NEXT_DUE, "ASC", ">"),
+    };
     if let Some(c) = &q.cursor {
-        args.push(Box::new(c.updated_at.clone()));
+        args.push(Box::new(c.at.clone()));
         args.push(Box::new(c.id.clone()));
         let (a, b) = (args.len() - 1, args.len());
         clauses.push(format!(
-            "(updated_at < ?{a} OR (updated_at = ?{a} AND id < ?{b}))"
+            "(({key}) {after} ?{a} OR (({key}) = ?{a} AND id {after} ?{b}))"
         ));
     }
     let filter = if clauses.is_empty() {
@@ -393,25 +537,27 @@ pub fn query(conn: &Connection, q: &RequestQuery) -> Result<RequestPage, StoreEr
     };
     let limit = q.limit.clamp(1, 500);
     let sql = format!(
-        "SELECT {COLUMNS} FROM requests {filter} ORDER BY updated_at DESC, id DESC LIMIT {}",
+        "SELECT {COLUMNS}, {key} FROM requests {filter} ORDER BY {key} {order}, id {order} LIMIT {}",
         limit + 1
     );
     let mut stmt = conn.prepare(&sql)?;
     let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
-    let mut rows: Vec<Request> = stmt
-        .query_map(params.as_slice(), row_request)?
+    let mut rows: Vec<(Request, String)> = stmt
+        .query_map(params.as_slice(), |r| {
+            Ok((row_request(r, now)?, r.get(SORT_KEY_COLUMN)?))
+        })?
         .collect::<Result<_, _>>()?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
-        rows.last().map(|r| Cursor {
-            updated_at: ts(r.updated_at),
+        rows.last().map(|(r, key)| Cursor {
+            at: key.clone(),
             id: r.id.clone(),
         })
     } else {
         None
     };
     Ok(RequestPage {
-        requests: rows,
+        requests: rows.into_iter().map(|(r, _)| r).collect(),
         next,
         total,
     })

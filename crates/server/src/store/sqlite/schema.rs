@@ -146,6 +146,57 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE idempotency;
     ALTER TABLE idempotency_scoped RENAME TO idempotency;
     "#,
+    // 5: who took an intervention and when, its service-level deadlines (fixed at
+    // creation; older requests have none and raise no alerts), the alerts raised (one
+    // row per key, so none is raised twice), and when a staff desk first received
+    // each new request (for the metrics). Existing requests get what their history
+    // tells: when they finished, went en route, were first moved by staff.
+    r#"
+    ALTER TABLE requests ADD COLUMN acknowledged_at TEXT;
+    ALTER TABLE requests ADD COLUMN acknowledged_by TEXT;
+    ALTER TABLE requests ADD COLUMN acknowledged_by_name TEXT;
+    ALTER TABLE requests ADD COLUMN assigned_at TEXT;
+    ALTER TABLE requests ADD COLUMN assignment_acknowledged_at TEXT;
+    ALTER TABLE requests ADD COLUMN en_route_at TEXT;
+    ALTER TABLE requests ADD COLUMN finished_at TEXT;
+    ALTER TABLE requests ADD COLUMN ack_risk_at TEXT;
+    ALTER TABLE requests ADD COLUMN ack_due_at TEXT;
+    ALTER TABLE requests ADD COLUMN resolve_risk_at TEXT;
+    ALTER TABLE requests ADD COLUMN resolve_due_at TEXT;
+    CREATE INDEX requests_unfinished ON requests(kind) WHERE finished_at IS NULL;
+    CREATE TABLE alerts (
+        request_id TEXT NOT NULL REFERENCES requests(id),
+        key TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (request_id, key)
+    );
+    CREATE TABLE deliveries (
+        seq INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        delivered_at TEXT NOT NULL
+    );
+    UPDATE requests SET finished_at = (
+        SELECT MIN(h.at) FROM history h
+        WHERE h.request_id = requests.id AND h.to_status IN ('resolved', 'closed', 'cancelled')
+    ) WHERE kind = 'intervention' AND status IN ('resolved', 'closed', 'cancelled');
+    UPDATE requests SET finished_at = updated_at
+        WHERE kind = 'intervention' AND status IN ('resolved', 'closed', 'cancelled')
+        AND finished_at IS NULL;
+    UPDATE requests SET en_route_at = (
+        SELECT MAX(h.at) FROM history h WHERE h.request_id = requests.id AND h.to_status = 'en_route'
+    ) WHERE kind = 'intervention';
+    UPDATE requests SET assigned_at = (
+        SELECT MAX(h.at) FROM history h WHERE h.request_id = requests.id AND h.action = 'assigned'
+    ) WHERE kind = 'intervention' AND assignee_id IS NOT NULL;
+    UPDATE requests SET (acknowledged_at, acknowledged_by, acknowledged_by_name) = (
+        SELECT h.at, h.actor_id, h.actor_name FROM history h
+        JOIN users u ON u.id = h.actor_id AND u.role <> 'CLIENT'
+        WHERE h.request_id = requests.id AND h.action <> 'created'
+        ORDER BY h.id LIMIT 1
+    ) WHERE kind = 'intervention';
+    UPDATE requests SET assignment_acknowledged_at = COALESCE(en_route_at, assigned_at)
+        WHERE kind = 'intervention' AND assignee_id IS NOT NULL;
+    "#,
 ];
 
 /// Brings the database to the newest version, one transaction per version.
