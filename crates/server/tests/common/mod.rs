@@ -6,6 +6,11 @@ use itv_server::store::User;
 use itv_server::testing::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub const PASSWORD: &str = "motdepasse-solide";
 
@@ -147,4 +152,39 @@ pub fn id_of(body: &Value) -> String {
         &body["ticket"]
     };
     r["_id"].as_str().expect("an _id").to_string()
+}
+
+// ---------------------------------------------------------------------------
+// The live feed, over a real WebSocket.
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn connect(server: &TestServer, user: &User, since: Option<i64>) -> Ws {
+    let url = match since {
+        Some(s) => format!("{}/api/feed?since={s}", server.ws_url()),
+        None => format!("{}/api/feed", server.ws_url()),
+    };
+    let mut req = url.into_client_request().unwrap();
+    let token = server.token_for(user);
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("feed connects");
+    ws
+}
+
+/// The next JSON text frame, skipping pings.
+pub async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("stream open")
+            .expect("frame ok");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
 }
