@@ -105,6 +105,7 @@ fn request(i: usize) -> Request {
         created_at: at.clone(),
         updated_at: at,
         version: 1,
+        tracking: Default::default(),
         extra,
     }
 }

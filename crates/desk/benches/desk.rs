@@ -109,6 +109,7 @@ fn synthetic(i: usize, rng: &mut fastrand::Rng) -> Request {
             rng.u8(0..60)
         ),
         version: 1,
+        tracking: Default::default(),
         extra: Default::default(),
     }
 }

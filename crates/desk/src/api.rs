@@ -201,6 +201,22 @@ impl Api {
         Ok(serde_json::from_value(v)?)
     }
 
+    /// `POST /api/requests/{id}/ack`: takes the intervention (a second time changes nothing).
+    pub async fn acknowledge(&self, id: &str, idempotency_key: &str) -> Result<Request> {
+        let path = format!("/api/requests/{}/ack", encode_query(id));
+        let v = self
+            .call(
+                Method::POST,
+                &path,
+                Some(&serde_json::json!({})),
+                Some(idempotency_key),
+            )
+            .await?;
+        Ok(serde_json::from_value(
+            v.get("request").cloned().unwrap_or(Value::Null),
+        )?)
+    }
+
     /// Sends one staff action with its idempotency key.
     pub async fn perform(&self, action: &Action, idempotency_key: &str) -> Result<ActionAnswer> {
         let (method, path, body) = action.endpoint();

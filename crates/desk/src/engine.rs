@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use crate::api::Api;
 use crate::cache::{Cache, StoredAccount};
 use crate::error::{Error, Result};
-use crate::notify::{DesktopNotifier, Notifier};
+use crate::notify::{DesktopNotifier, NoticeAction, Notifier};
 use crate::outbox::{Action, OutboxEntry, OutboxState, PerformOutcome};
 use crate::secrets::{Secrets, account_key};
 use crate::settings::Settings;
@@ -31,7 +31,7 @@ pub struct EngineConfig {
     pub use_keyring: bool,
     pub backoff: Backoff,
     pub liveness: Liveness,
-    /// How often reminders of unacknowledged urgent interventions are checked.
+    /// How often reminders of urgent interventions nobody has taken are checked.
     pub reminder_tick: Duration,
     /// Seconds per reminder "minute" (60; tests shorten it).
     pub seconds_per_minute: i64,
@@ -86,7 +86,7 @@ pub(crate) struct Inner {
     pub outbox_kick: Notify,
     pub outbox_lock: tokio::sync::Mutex<()>,
     pub deliver_lock: tokio::sync::Mutex<()>,
-    pub clicks: mpsc::UnboundedSender<Option<String>>,
+    pub clicks: mpsc::UnboundedSender<NoticeAction>,
 }
 
 impl Inner {
@@ -222,9 +222,17 @@ impl Engine {
         tasks.push(tokio::spawn(crate::runner::outbox_loop(inner.clone())));
         let inner2 = inner.clone();
         tasks.push(tokio::spawn(async move {
-            while let Some(request_id) = clicks_rx.recv().await {
-                tracing::info!(?request_id, "notification clicked");
-                inner2.emit(EngineEvent::NotificationClicked { request_id });
+            while let Some(action) = clicks_rx.recv().await {
+                tracing::info!(?action, "notification action");
+                match action {
+                    NoticeAction::Open(request_id) => {
+                        inner2.emit(EngineEvent::NotificationClicked { request_id });
+                    }
+                    // In a task of its own: a slow server must not hold back other clicks.
+                    NoticeAction::Acknowledge(id) => {
+                        tokio::spawn(crate::acknowledge::from_notification(inner2.clone(), id));
+                    }
+                }
             }
         }));
         Ok(Engine { inner, tasks })
@@ -319,9 +327,9 @@ impl Engine {
     }
 
     /// A request with its history and messages: from the server when reachable
-    /// (and then cached), otherwise from the cache. Opening it acknowledges it.
+    /// (and then cached), otherwise from the cache. Reading it takes nothing: a keyboard
+    /// preview must not silence anyone's reminders; only `acknowledge` does.
     pub async fn request_detail(&self, id: &str) -> Result<RequestDetail> {
-        self.inner.cache().acknowledge(id)?;
         let mut fresh = false;
         if let Some(ctx) = self.inner.ctx() {
             match tokio::time::timeout(Duration::from_secs(5), ctx.api.request_detail(id)).await {
@@ -349,16 +357,22 @@ impl Engine {
             }
         }
         let cache = self.inner.cache();
-        let (request, unread) = cache
+        let (mut request, unread) = cache
             .request(id)?
             .ok_or_else(|| Error::NotFound(id.to_owned()))?;
+        // The cached states are as of the server's read; the countdown needs them now.
+        request.tracking.sla = request.sla_at(chrono::Utc::now().timestamp_millis());
+        let can_acknowledge = self
+            .session()
+            .is_some_and(|s| request.can_acknowledge(&s.user));
         Ok(RequestDetail {
-            request,
             history: cache.history(id)?,
             messages: cache.messages(id)?,
             quote: cache.quote(id)?,
+            request,
             unread,
             fresh,
+            can_acknowledge,
         })
     }
 

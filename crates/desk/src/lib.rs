@@ -3,6 +3,7 @@
 //! the outbox of staff actions. A UI shell drives it through [`Engine`].
 
 pub mod accounts;
+mod acknowledge;
 pub mod api;
 pub mod cache;
 pub mod engine;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod feed;
 pub mod notify;
 pub mod outbox;
+pub mod ownership;
 pub mod quote;
 mod runner;
 pub mod secrets;
@@ -21,7 +23,7 @@ pub mod types;
 pub use accounts::{Account, AccountPatch, NewAccount, SessionEnd, SessionInfo, SignOutOutcome};
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, Result, ServerRefusal, UiError};
-pub use notify::{DesktopNotifier, Notice, Notifier};
+pub use notify::{DesktopNotifier, Notice, NoticeAction, Notifier};
 pub use outbox::{Action, OutboxEntry, OutboxState, PerformOutcome};
 pub use settings::Settings;
 pub use types::*;

@@ -12,7 +12,8 @@ use crate::engine::{Inner, SessionCtx, unix_now};
 use crate::error::{Error, Result};
 use crate::feed::{self, FeedEnd};
 use crate::notify::{
-    Notice, due_reminders, notices_for_event, notices_for_missed, plan_delivery, urgent_notice,
+    Notice, due_reminders, is_moot, notices_for_event, notices_for_missed, plan_delivery,
+    reminder_notice,
 };
 use crate::outbox::{SendVerdict, verdict_for_error};
 use crate::sync::{self, Phase, REPLAY_CHUNK, Step, plan_start};
@@ -206,6 +207,14 @@ fn apply(
         "applied"
     );
     inner.emit_changed(report.changed);
+    // The latest copy of each request in the batch says whether its alerts still stand.
+    let mut latest: Vec<&crate::types::Request> = Vec::new();
+    for ev in events.iter().rev() {
+        if !latest.iter().any(|r| r.id == ev.request.id) {
+            latest.push(&ev.request);
+        }
+    }
+    crate::acknowledge::settle(inner, ctx, &latest);
     Ok(())
 }
 
@@ -254,6 +263,7 @@ async fn full_sync(inner: &Arc<Inner>, ctx: &SessionCtx, first: bool) -> Result<
     }
     let gone = inner.cache().finish_sync(generation, head)?;
     inner.emit_changed(gone);
+    crate::acknowledge::settle(inner, ctx, &[]);
     tracing::info!(done, head, "full sync done");
     Ok(head)
 }
@@ -268,8 +278,24 @@ pub(crate) async fn deliver_pending(inner: &Arc<Inner>, ctx: &SessionCtx) {
         if pending.is_empty() {
             return Ok(Vec::new());
         }
-        let plan = plan_delivery(&pending, threshold);
-        let keys: Vec<String> = pending.iter().map(|n| n.key.clone()).collect();
+        // An alert asking to take a request someone took meanwhile (both events in one
+        // catch-up) is settled unshown.
+        let mut live = Vec::new();
+        let mut moot = Vec::new();
+        for n in pending {
+            let current = match &n.request_id {
+                Some(id) => cache.request(id)?.map(|(r, _)| r),
+                None => None,
+            };
+            if is_moot(&n, current.as_ref(), &ctx.user) {
+                moot.push(n.key);
+            } else {
+                live.push(n);
+            }
+        }
+        cache.claim_notices(&moot, &[], unix_now())?;
+        let plan = plan_delivery(&live, threshold);
+        let keys: Vec<String> = live.iter().map(|n| n.key.clone()).collect();
         cache.claim_notices(&keys, &plan, unix_now())
     })();
     match result {
@@ -294,8 +320,8 @@ pub(crate) async fn show(inner: &Arc<Inner>, notice: Notice) {
     }
 }
 
-/// Every `reminder_tick`: alert again about urgent interventions nobody
-/// acknowledged.
+/// Every `reminder_tick`: alert again about urgent interventions the server says nobody
+/// has taken (or whose assignment this desk's technician has not acknowledged).
 pub(crate) async fn reminders(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(inner.config.reminder_tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -323,15 +349,17 @@ fn remind_due(inner: &Arc<Inner>, ctx: &SessionCtx) -> Result<Vec<Notice>> {
     let interval = minutes * inner.config.seconds_per_minute;
     let now = unix_now();
     let mut cache = inner.cache();
-    cache.drop_acknowledged_watches()?;
-    let watches = cache.urgent_watches()?;
+    let watches = cache.urgent_watches(&ctx.user)?;
     let mut out = Vec::new();
     for w in due_reminders(&watches, now, interval) {
-        let Some((request, _)) = cache.request(&w.request_id)? else {
+        let (Some((request, _)), Some(awaiting)) = (cache.request(&w.request_id)?, w.awaiting)
+        else {
             continue;
         };
-        let key = format!("remind:{}:{}", w.request_id, w.alerts + 1);
-        let notice = urgent_notice(key, &request, true);
+        // Keyed by time, not by count: a watch ends on acknowledgement and may start again
+        // (an urgent assignment), and a reused key would be deduplicated away.
+        let key = format!("remind:{}:{now}", w.request_id);
+        let notice = reminder_notice(key, &request, awaiting);
         let fresh = cache.claim_notices(&[], std::slice::from_ref(&notice), now)?;
         cache.bump_watch(&w.request_id, now)?;
         out.extend(fresh);

@@ -54,6 +54,7 @@ pub(crate) async fn session_lost(inner: &Arc<Inner>, ctx: &SessionCtx, end: Sess
             critical: true,
             summary,
             body,
+            acknowledge: false,
         };
         crate::runner::show(&inner, notice).await;
     });

@@ -51,9 +51,56 @@ pub struct Request {
     pub updated_at: String,
     #[ts(type = "number")]
     pub version: i64,
+    /// Declared before `extra`: serde hands the tracking keys to the first flattened field
+    /// that names them, so they are not kept (and written back) twice.
+    #[serde(flatten)]
+    pub tracking: Tracking,
     #[serde(flatten)]
     #[ts(skip)]
     pub extra: Map<String, Value>,
+}
+
+/// Someone named on a request (`{_id, name}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Person {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub name: String,
+}
+
+/// Who took an intervention and when, and its service-level timers: the server's
+/// (`itv_core::request::Tracking`), `null` on other kinds and until it happens.
+/// Acknowledgement is shared by every desk; this copy is what the server last said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Tracking {
+    /// The first staff acknowledgement: explicit, or implied by an assignment or by going en route.
+    pub acknowledged_at: Option<String>,
+    pub acknowledged_by: Option<Person>,
+    /// When the current technician was assigned.
+    pub assigned_at: Option<String>,
+    /// When the current technician acknowledged their assignment (or went en route).
+    pub assignment_acknowledged_at: Option<String>,
+    pub en_route_at: Option<String>,
+    /// When it first reached a final status.
+    pub finished_at: Option<String>,
+    /// Interventions only: the timers, as of when the copy was read (see `Request::sla_at`).
+    pub sla: Option<Sla>,
+}
+
+/// Where one service-level timer stands (`itv_core::sla::SlaState`).
+pub use itv_core::sla::SlaState;
+
+/// Both timers of an intervention: time to acknowledge and time to resolve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Sla {
+    pub ack_due_at: String,
+    pub resolve_due_at: String,
+    #[ts(type = "\"pending\" | \"at_risk\" | \"met\" | \"breached\"")]
+    pub ack: SlaState,
+    #[ts(type = "\"pending\" | \"at_risk\" | \"met\" | \"breached\"")]
+    pub resolve: SlaState,
 }
 
 /// Statuses after which a request needs nobody's attention any more.
@@ -156,7 +203,18 @@ pub struct FeedEvent {
     pub chat_message: Option<ChatMessage>,
     #[serde(default)]
     pub notification: Option<SeedNotification>,
+    /// `request.escalated`: the level reached (1, 2, …) and why.
+    #[serde(default)]
+    pub escalation_level: Option<u32>,
+    #[serde(default)]
+    pub escalation_reason: Option<EscalationReason>,
+    /// `request.sla_breached`: which timer was missed.
+    #[serde(default)]
+    pub sla_timer: Option<SlaTimer>,
 }
+
+/// Why the server escalated, and which service-level timer a breach names (the server's own).
+pub use itv_core::alerts::{EscalationReason, SlaTimer};
 
 /// What a feed text frame can be.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,6 +292,14 @@ pub struct InboxItem {
     pub assignee_name: Option<String>,
     pub updated_at: String,
     pub unread: bool,
+    /// "Pris par …": who acknowledged it, and when (interventions).
+    pub acknowledged_by_name: Option<String>,
+    pub acknowledged_at: Option<String>,
+    /// The intervention's timers with their states as of this read (not as cached).
+    pub sla: Option<Sla>,
+    /// The deadline still to meet, for a countdown: acknowledgement while nobody has
+    /// taken it, then resolution; `null` once final.
+    pub due_at: Option<String>,
 }
 
 /// The order of the inbox after the active urgent requests, which always come first.
@@ -249,6 +315,8 @@ pub enum InboxSort {
     Oldest,
     /// Urgent, high, medium, low; most recent activity first within each.
     Priority,
+    /// The deadline still to meet, soonest (overdue) first; those without one last.
+    Due,
 }
 
 /// Filters, sort and window of an inbox query.
@@ -262,6 +330,9 @@ pub struct InboxQuery {
     pub unread_only: bool,
     /// Leaves out requests in a final status (closed, rejected, declined...).
     pub active_only: bool,
+    /// *En retard*: interventions not final whose acknowledgement or resolution target is
+    /// missed (now, not as cached).
+    pub overdue_only: bool,
     pub sort: InboxSort,
     /// Full-text filter (same matching as `search`).
     pub text: Option<String>,
@@ -291,6 +362,9 @@ pub struct RequestDetail {
     pub unread: bool,
     /// True when the detail came from the server just now, false when only cached.
     pub fresh: bool,
+    /// Whether *Je prends* means something for this user: nobody has taken it yet, or it is
+    /// assigned to them and they have not acknowledged the assignment.
+    pub can_acknowledge: bool,
 }
 
 /// Live/offline indicator.

@@ -217,6 +217,7 @@ fn synthetic(seq: i64) -> FeedEvent {
         created_at: "2025-11-19T10:00:00Z".into(),
         updated_at: "2025-11-19T10:00:00Z".into(),
         version: 1,
+        tracking: Default::default(),
         extra: Default::default(),
     };
     FeedEvent {
@@ -229,6 +230,9 @@ fn synthetic(seq: i64) -> FeedEvent {
         request,
         chat_message: None,
         notification: None,
+        escalation_level: None,
+        escalation_reason: None,
+        sla_timer: None,
     }
 }
 
@@ -247,6 +251,7 @@ fn writer_loop(dir: &std::path::Path) {
                 critical: false,
                 summary: "s".into(),
                 body: "b".into(),
+                acknowledge: false,
             }]
         };
         cache

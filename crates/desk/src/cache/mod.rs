@@ -149,6 +149,28 @@ const MIGRATIONS: &[Migration] = &[
     sql(r#"
     CREATE TABLE quotes (request_id TEXT PRIMARY KEY, raw TEXT NOT NULL);
     "#),
+    // 5: acknowledgement and service levels are the server's (issue 10). The local `acked`
+    // flag goes: opening a request no longer takes it. The tracking fields the inbox filters
+    // and sorts on become columns, instants in unix ms (the server's RFC 3339 text varies in
+    // precision, so it does not compare as time). `due_ms` is the deadline still to meet
+    // (i64::MAX when none), so *Échéance* reads an index in order; *En retard* reads only
+    // the interventions that have timers.
+    Migration {
+        sql: r#"
+    ALTER TABLE requests DROP COLUMN acked;
+    ALTER TABLE requests ADD COLUMN acknowledged_by_name TEXT;
+    ALTER TABLE requests ADD COLUMN acknowledged_ms INTEGER;
+    ALTER TABLE requests ADD COLUMN finished_ms INTEGER;
+    ALTER TABLE requests ADD COLUMN ack_due_ms INTEGER;
+    ALTER TABLE requests ADD COLUMN resolve_due_ms INTEGER;
+    ALTER TABLE requests ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 9223372036854775807;
+    CREATE INDEX requests_due ON requests(pinned DESC, due_ms, id);
+    CREATE INDEX requests_kind_due ON requests(kind, pinned DESC, due_ms, id);
+    CREATE INDEX requests_timed ON requests(active, pinned DESC, updated_at DESC, id DESC)
+        WHERE ack_due_ms IS NOT NULL;
+    "#,
+        backfill: Some(requests::backfill_tracking_columns),
+    },
 ];
 
 /// The schema version this build writes.
@@ -343,15 +365,16 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-/// Queues a notice (dedupe by key); an urgent one is also watched for reminders.
+/// Queues a notice (dedupe by key). A critical one asking to take a request (the urgent
+/// alert, an urgent assignment) starts its reminders; an escalation counts as an alert.
 fn queue_notice(tx: &Transaction<'_>, n: &Notice, now: i64) -> Result<bool> {
     let queued = notifications::queue(tx, n, now)?;
-    if queued
-        && n.critical
-        && n.key.starts_with("urgent:")
-        && let Some(id) = &n.request_id
-    {
-        notifications::watch(tx, id, now)?;
+    if let (true, true, Some(id)) = (queued, n.critical, &n.request_id) {
+        if n.key.starts_with("escalated:") {
+            notifications::touch_watch(tx, id, now)?;
+        } else if n.acknowledge {
+            notifications::watch(tx, id, now)?;
+        }
     }
     Ok(queued)
 }
@@ -366,3 +389,5 @@ pub(crate) fn insert_message(tx: &Transaction<'_>, m: &ChatMessage) -> Result<bo
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_tracking;

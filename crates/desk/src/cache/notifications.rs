@@ -1,12 +1,14 @@
 //! The `notifications` and `urgent_watch` tables: every notice ever decided, by
 //! key, so that one event never notifies twice (across restarts and resyncs),
-//! the queue of those not shown yet, and urgent interventions awaiting acknowledgement.
+//! the queue of those not shown yet, and the urgent interventions this desk alerted
+//! about, watched until the server says someone took them.
 
 use rusqlite::{Transaction, params};
 
 use super::Cache;
 use crate::error::{Error, Result};
 use crate::notify::{Notice, UrgentWatch};
+use crate::types::{Request, User};
 
 /// A queued notice not shown yet.
 pub type PendingNotice = Notice;
@@ -21,9 +23,21 @@ pub(crate) fn queue(tx: &Transaction<'_>, n: &Notice, now: i64) -> Result<bool> 
     Ok(inserted > 0)
 }
 
+/// Starts watching `request_id`, or (an assignment, an escalation) counts a new alert
+/// now, so the next reminder comes one interval after it rather than at once.
 pub(crate) fn watch(tx: &Transaction<'_>, request_id: &str, now: i64) -> Result<()> {
     tx.execute(
-        "INSERT OR IGNORE INTO urgent_watch(request_id, last_alert_at, alerts) VALUES (?1, ?2, 1)",
+        "INSERT INTO urgent_watch(request_id, last_alert_at, alerts) VALUES (?1, ?2, 1)
+         ON CONFLICT(request_id) DO UPDATE SET last_alert_at = MAX(last_alert_at, excluded.last_alert_at)",
+        params![request_id, now],
+    )?;
+    Ok(())
+}
+
+/// An escalation is an alert too: a watched request's next reminder waits an interval.
+pub(crate) fn touch_watch(tx: &Transaction<'_>, request_id: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE urgent_watch SET last_alert_at = MAX(last_alert_at, ?2) WHERE request_id = ?1",
         params![request_id, now],
     )?;
     Ok(())
@@ -103,24 +117,35 @@ impl Cache {
         Ok(rows)
     }
 
-    /// Urgent interventions alerted at least once, with whether someone acknowledged them.
-    pub fn urgent_watches(&self) -> Result<Vec<UrgentWatch>> {
+    /// Urgent interventions alerted at least once, with whose acknowledgement each still
+    /// waits for (from the cached copy, for `me`).
+    pub fn urgent_watches(&self, me: &User) -> Result<Vec<UrgentWatch>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT w.request_id, w.last_alert_at, w.alerts,
-                    COALESCE(r.acked = 1 OR r.status <> 'open', 1)
+            "SELECT w.request_id, w.last_alert_at, w.alerts, r.raw
              FROM urgent_watch w LEFT JOIN requests r ON r.id = w.request_id",
         )?;
         let rows = stmt
             .query_map([], |r| {
-                Ok(UrgentWatch {
-                    request_id: r.get(0)?,
-                    last_alert_at: r.get(1)?,
-                    alerts: r.get(2)?,
-                    acknowledged: r.get(3)?,
-                })
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|(request_id, last_alert_at, alerts, raw)| {
+                let request = raw.and_then(|raw| serde_json::from_str::<Request>(&raw).ok());
+                UrgentWatch {
+                    request_id,
+                    last_alert_at,
+                    alerts,
+                    awaiting: request.and_then(|r| r.awaiting(me)),
+                }
+            })
+            .collect())
     }
 
     /// Records a reminder shown; returns its number (2 for the first reminder...).
@@ -136,12 +161,18 @@ impl Cache {
         )?)
     }
 
-    /// Stops watching acknowledged interventions.
-    pub fn drop_acknowledged_watches(&mut self) -> Result<usize> {
-        Ok(self.conn().execute(
-            "DELETE FROM urgent_watch WHERE request_id NOT IN
-                (SELECT id FROM requests WHERE status = 'open' AND acked = 0)",
-            [],
-        )?)
+    /// Stops watching these requests (someone took them); returns those that were watched.
+    pub fn drop_watches(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        let mut dropped = Vec::new();
+        for id in ids {
+            if self
+                .conn()
+                .execute("DELETE FROM urgent_watch WHERE request_id = ?1", [id])?
+                > 0
+            {
+                dropped.push(id.clone());
+            }
+        }
+        Ok(dropped)
     }
 }

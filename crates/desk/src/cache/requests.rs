@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::Cache;
 use crate::error::{Error, Result};
+use crate::ownership::{Timers, format_ms};
 use crate::quote::QuoteDoc;
 use crate::types::{
     ChatMessage, HistoryEntry, InboxItem, InboxPage, InboxQuery, InboxSort, Priority, Request,
@@ -13,7 +14,12 @@ use crate::types::{
 };
 
 const ITEM_COLUMNS: &str = "r.id, r.kind, r.ticket_number, r.title, r.site, r.client_name, \
-     r.status, r.priority, r.assignee_id, r.assignee_name, r.updated_at, r.unread";
+     r.status, r.priority, r.assignee_id, r.assignee_name, r.updated_at, r.unread, \
+     r.created_at, r.active, r.acknowledged_by_name, r.acknowledged_ms, r.finished_ms, \
+     r.ack_due_ms, r.resolve_due_ms";
+
+/// `due_ms` of a request with no deadline to meet: sorts last.
+const NO_DUE: i64 = i64::MAX;
 
 /// Default and maximum page size of an inbox window.
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -48,12 +54,14 @@ pub(crate) fn upsert(
     let active = !r.is_terminal();
     let pinned = r.priority == Priority::Urgent && active;
     let raw = serde_json::to_string(r)?;
+    let timers = Timers::of(r);
     tx.execute(
         "INSERT INTO requests(id, kind, ticket_number, title, description, site, status, priority,
             pinned, client_name, assignee_id, assignee_name, created_at, updated_at, version, raw,
-            unread, sync_gen, active, priority_rank)
+            unread, sync_gen, active, priority_rank, acknowledged_by_name, acknowledged_ms,
+            finished_ms, ack_due_ms, resolve_due_ms, due_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20)
+            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
          ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, ticket_number = excluded.ticket_number,
             title = excluded.title, description = excluded.description, site = excluded.site,
             status = excluded.status, priority = excluded.priority, pinned = excluded.pinned,
@@ -62,7 +70,11 @@ pub(crate) fn upsert(
             assignee_name = excluded.assignee_name, created_at = excluded.created_at,
             updated_at = excluded.updated_at, version = excluded.version, raw = excluded.raw,
             unread = MAX(requests.unread, excluded.unread),
-            sync_gen = MAX(requests.sync_gen, excluded.sync_gen)",
+            sync_gen = MAX(requests.sync_gen, excluded.sync_gen),
+            acknowledged_by_name = excluded.acknowledged_by_name,
+            acknowledged_ms = excluded.acknowledged_ms, finished_ms = excluded.finished_ms,
+            ack_due_ms = excluded.ack_due_ms, resolve_due_ms = excluded.resolve_due_ms,
+            due_ms = excluded.due_ms",
         params![
             r.id,
             r.kind.as_str(),
@@ -84,6 +96,12 @@ pub(crate) fn upsert(
             generation.unwrap_or(0),
             active,
             r.priority.rank(),
+            r.tracking.acknowledged_by.as_ref().map(|p| p.name.as_str()),
+            timers.acknowledged,
+            timers.finished,
+            timers.ack_due,
+            timers.resolve_due,
+            timers.next_due(active).unwrap_or(NO_DUE),
         ],
     )?;
     Ok(true)
@@ -118,8 +136,12 @@ fn store_quote(tx: &Transaction<'_>, request_id: &str, quote: Option<&QuoteDoc>)
     Ok(true)
 }
 
-/// The `WHERE` clause of an inbox query and its arguments.
-pub(crate) fn inbox_filter(q: &InboxQuery, me: Option<&str>) -> (String, Vec<Box<dyn ToSql>>) {
+/// The `WHERE` clause of an inbox query and its arguments; `now` in unix ms.
+pub(crate) fn inbox_filter(
+    q: &InboxQuery,
+    me: Option<&str>,
+    now: i64,
+) -> (String, Vec<Box<dyn ToSql>>) {
     let mut clauses: Vec<&str> = Vec::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
     if let Some(k) = q.kind {
@@ -144,6 +166,16 @@ pub(crate) fn inbox_filter(q: &InboxQuery, me: Option<&str>) -> (String, Vec<Box
     if q.active_only {
         clauses.push("r.active = 1");
     }
+    if q.overdue_only {
+        // A target missed: taken late or not yet taken past its due time, or not resolved
+        // past its due time. `ack_due_ms IS NOT NULL` lets the partial index serve it.
+        clauses.push(
+            "r.active = 1 AND r.ack_due_ms IS NOT NULL \
+             AND (r.ack_due_ms < COALESCE(r.acknowledged_ms, ?) OR r.resolve_due_ms < ?)",
+        );
+        args.push(Box::new(now));
+        args.push(Box::new(now));
+    }
     if let Some(text) = q.text.as_deref().and_then(fts_query) {
         clauses.push("r.rowid IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
         args.push(Box::new(text));
@@ -165,7 +197,39 @@ pub(crate) fn inbox_order(sort: InboxSort) -> &'static str {
         InboxSort::Oldest => "r.pinned DESC, r.created_at, r.id",
         // itv_core's rank: urgent 0 … low 3.
         InboxSort::Priority => "r.pinned DESC, r.priority_rank, r.updated_at DESC, r.id DESC",
+        // Migration 5's index: the deadline still to meet, overdue first, none last.
+        InboxSort::Due => "r.pinned DESC, r.due_ms, r.id",
     }
+}
+
+/// Migration 5: fills the tracking columns of rows cached before they existed. Only rows
+/// whose stored JSON has timers can have any (an older build kept the server's unknown
+/// fields verbatim), so the others are not parsed.
+pub(crate) fn backfill_tracking_columns(tx: &Transaction<'_>) -> Result<()> {
+    let rows: Vec<String> = tx
+        .prepare("SELECT raw FROM requests WHERE kind = 'intervention' AND raw LIKE '%\"sla\":{%'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = tx.prepare(
+        "UPDATE requests SET acknowledged_by_name = ?2, acknowledged_ms = ?3, finished_ms = ?4,
+            ack_due_ms = ?5, resolve_due_ms = ?6, due_ms = ?7 WHERE id = ?1",
+    )?;
+    for raw in rows {
+        let Ok(r) = serde_json::from_str::<Request>(&raw) else {
+            continue;
+        };
+        let t = Timers::of(&r);
+        update.execute(params![
+            r.id,
+            r.tracking.acknowledged_by.as_ref().map(|p| p.name.as_str()),
+            t.acknowledged,
+            t.finished,
+            t.ack_due,
+            t.resolve_due,
+            t.next_due(!r.is_terminal()).unwrap_or(NO_DUE),
+        ])?;
+    }
+    Ok(())
 }
 
 /// Migration 3: fills `active` and `priority_rank` for rows cached before they existed.
@@ -228,9 +292,19 @@ pub fn fts_query(text: &str) -> Option<String> {
     }
 }
 
-fn item(row: &Row<'_>) -> rusqlite::Result<InboxItem> {
+/// One inbox row; its timers' states are computed for `now` (unix ms).
+fn item(row: &Row<'_>, now: i64) -> rusqlite::Result<InboxItem> {
     let kind: String = row.get(1)?;
     let priority: String = row.get(7)?;
+    let created_at: String = row.get(12)?;
+    let active: bool = row.get(13)?;
+    let timers = Timers {
+        created: crate::ownership::parse_ms(&created_at),
+        acknowledged: row.get(15)?,
+        finished: row.get(16)?,
+        ack_due: row.get(17)?,
+        resolve_due: row.get(18)?,
+    };
     Ok(InboxItem {
         id: row.get(0)?,
         kind: parse_kind(&kind),
@@ -244,6 +318,10 @@ fn item(row: &Row<'_>) -> rusqlite::Result<InboxItem> {
         assignee_name: row.get(9)?,
         updated_at: row.get(10)?,
         unread: row.get(11)?,
+        acknowledged_by_name: row.get(14)?,
+        acknowledged_at: timers.acknowledged.map(format_ms),
+        sla: timers.sla_at(now),
+        due_at: timers.next_due(active).map(format_ms),
     })
 }
 
@@ -260,7 +338,12 @@ fn parse_priority(s: &str) -> Priority {
 impl Cache {
     /// One window of the inbox: filters, active urgent first, then the chosen order.
     pub fn inbox(&self, q: &InboxQuery, me: Option<&str>) -> Result<InboxPage> {
-        let (filter, args) = inbox_filter(q, me);
+        self.inbox_at(q, me, chrono::Utc::now().timestamp_millis())
+    }
+
+    /// `inbox` as of `now` (unix ms): *En retard* and the timers' states depend on it.
+    pub fn inbox_at(&self, q: &InboxQuery, me: Option<&str>, now: i64) -> Result<InboxPage> {
+        let (filter, args) = inbox_filter(q, me, now);
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
         let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
         let total: i64 = self.conn().query_row(
@@ -276,7 +359,7 @@ impl Cache {
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let items = stmt
-            .query_map(params.as_slice(), item)?
+            .query_map(params.as_slice(), |row| item(row, now))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(InboxPage {
             items,
@@ -296,8 +379,9 @@ impl Cache {
              ORDER BY bm25(requests_fts, 10.0, 4.0, 1.0, 3.0, 2.0), r.updated_at DESC LIMIT ?2"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
+        let now = chrono::Utc::now().timestamp_millis();
         let items = stmt
-            .query_map(params![query, limit.min(MAX_LIMIT)], item)?
+            .query_map(params![query, limit.min(MAX_LIMIT)], |row| item(row, now))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(items)
     }
@@ -424,13 +508,6 @@ impl Cache {
         }
         tx.commit()?;
         Ok(changed)
-    }
-
-    /// Records that this user opened the request (acknowledges an urgent one).
-    pub fn acknowledge(&mut self, id: &str) -> Result<()> {
-        self.conn()
-            .execute("UPDATE requests SET acked = 1 WHERE id = ?1", [id])?;
-        Ok(())
     }
 
     pub fn unread_count(&self) -> Result<u64> {

@@ -22,6 +22,7 @@ pub(crate) fn req(id: &str, kind: RequestKind, version: i64, updated: &str) -> R
         created_at: "2025-11-01T10:00:00Z".into(),
         updated_at: updated.into(),
         version,
+        tracking: Default::default(),
         extra: Default::default(),
     }
 }
@@ -37,6 +38,9 @@ fn ev(seq: i64, t: &str, r: Request) -> FeedEvent {
         request: r,
         chat_message: None,
         notification: None,
+        escalation_level: None,
+        escalation_reason: None,
+        sla_timer: None,
     }
 }
 
@@ -47,6 +51,7 @@ fn notice_for(e: &FeedEvent) -> Vec<Notice> {
         critical: e.request.priority == Priority::Urgent,
         summary: "s".into(),
         body: "b".into(),
+        acknowledge: false,
     }]
 }
 
@@ -337,6 +342,7 @@ fn every_sort_reads_an_index_in_order_alone_or_after_the_kind_filter() {
         InboxSort::Newest,
         InboxSort::Oldest,
         InboxSort::Priority,
+        InboxSort::Due,
     ];
     for sort in sorts {
         for kind in [None, Some(RequestKind::Quote)] {
@@ -345,7 +351,7 @@ fn every_sort_reads_an_index_in_order_alone_or_after_the_kind_filter() {
                 kind,
                 ..Default::default()
             };
-            let (filter, args) = inbox_filter(&q, None);
+            let (filter, args) = inbox_filter(&q, None, 0);
             let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
             let sql = format!(
                 "EXPLAIN QUERY PLAN SELECT r.id FROM requests r {filter} ORDER BY {} LIMIT 100",

@@ -1,17 +1,27 @@
 //! Native notifications: who is told what for which feed event (pure rules),
-//! how a catch-up burst becomes one summary, when an unacknowledged urgent
-//! intervention alerts again, and the `Notifier` that shows them (notify-rust).
+//! how a catch-up burst becomes one summary, when an urgent intervention nobody has
+//! taken alerts again, and the `Notifier` trait that shows them (`desktop` delivers
+//! them over D-Bus with notify-rust).
+
+mod desktop;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
+pub use desktop::{DesktopNotifier, escape_body_markup};
+
+use crate::ownership::Awaiting;
 use crate::settings::Settings;
-use crate::types::{FeedEvent, Request, RequestKind, Role, User};
+use crate::types::{EscalationReason, FeedEvent, Request, RequestKind, Role, SlaTimer, User};
 
 /// Label of the action that opens the request.
 pub const OPEN_LABEL: &str = "Ouvrir";
 /// Action key sent with `OPEN_LABEL`.
 pub const OPEN_ACTION: &str = "open";
+/// Label of the action that takes the intervention (acknowledges it on the server).
+pub const ACK_LABEL: &str = "Je prends";
+/// Action key sent with `ACK_LABEL`.
+pub const ACK_ACTION: &str = "ack";
 
 /// One notification to show. `key` identifies it forever (dedupe across restarts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,14 +32,36 @@ pub struct Notice {
     pub critical: bool,
     pub summary: String,
     pub body: String,
+    /// Offers *Je prends* beside *Ouvrir*: it asks the user to take the request. Such a
+    /// notice is dropped unshown once the request no longer needs them (someone took it
+    /// first), and withdrawn from the screen when that happens later. Absent from notices
+    /// queued by older builds.
+    #[serde(default)]
+    pub acknowledge: bool,
 }
 
-/// Receives `Some(request_id)` (or `None` for a summary) when the user clicks `Ouvrir`.
-pub type ClickSender = UnboundedSender<Option<String>>;
+/// What the user did with a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeAction {
+    /// *Ouvrir* (or a click on the body): the request, `None` for a summary.
+    Open(Option<String>),
+    /// *Je prends* on this request.
+    Acknowledge(String),
+}
+
+/// Where a notifier reports the actions the user invokes.
+pub type ClickSender = UnboundedSender<NoticeAction>;
 
 /// Shows notifications. Blocking: the engine calls it off the async runtime.
 pub trait Notifier: Send + Sync + 'static {
     fn show(&self, notice: &Notice, clicks: ClickSender) -> Result<(), String>;
+
+    /// Takes off the screen what is still shown for this request, because nobody needs to
+    /// act on it any more (someone took it). Critical notifications never expire by
+    /// themselves, so without this they would stay on every desk.
+    fn withdraw(&self, request_id: &str) {
+        let _ = request_id;
+    }
 }
 
 fn client_and_site(r: &Request) -> String {
@@ -45,6 +77,10 @@ fn client_and_site(r: &Request) -> String {
     }
 }
 
+fn reference(r: &Request) -> String {
+    r.ticket_number.clone().unwrap_or_else(|| r.title.clone())
+}
+
 fn label(r: &Request) -> String {
     match &r.ticket_number {
         Some(t) => format!("{t} · {}", r.title),
@@ -52,7 +88,7 @@ fn label(r: &Request) -> String {
     }
 }
 
-/// The critical notice of an urgent intervention.
+/// The critical notice of an urgent intervention, with *Je prends*.
 pub fn urgent_notice(key: String, r: &Request, reminder: bool) -> Notice {
     let prefix = if reminder { "🚨 Rappel : " } else { "🚨 " };
     Notice {
@@ -61,18 +97,92 @@ pub fn urgent_notice(key: String, r: &Request, reminder: bool) -> Notice {
         critical: true,
         summary: format!("{prefix}Intervention urgente"),
         body: format!("{}\n{}", client_and_site(r), label(r)),
+        acknowledge: true,
+    }
+}
+
+/// The reminder of an urgent intervention still waiting for `awaiting`.
+pub fn reminder_notice(key: String, r: &Request, awaiting: Awaiting) -> Notice {
+    match awaiting {
+        Awaiting::Anyone => urgent_notice(key, r, true),
+        Awaiting::Me => Notice {
+            summary: "🚨 Rappel : intervention urgente assignée".into(),
+            ..urgent_notice(key, r, true)
+        },
     }
 }
 
 /// What a request first seen by a resync (the feed log no longer held its events) deserves:
-/// an urgent intervention still active alerts staff as if the feed had brought it (same key,
-/// so never twice); anything else waits in the inbox, marked unread.
+/// an urgent intervention still waiting for someone to take it alerts staff as if the feed
+/// had brought it (same key, so never twice); anything else waits in the inbox, marked unread.
 pub fn notices_for_missed(r: &Request, me: &User) -> Vec<Notice> {
-    let staff = matches!(me.role, Role::Admin | Role::Technician);
-    if staff && r.is_urgent_intervention() && !r.is_terminal() {
-        vec![urgent_notice(format!("urgent:{}", r.id), r, false)]
-    } else {
-        Vec::new()
+    match r.awaiting(me) {
+        Some(Awaiting::Anyone) => vec![urgent_notice(format!("urgent:{}", r.id), r, false)],
+        _ => Vec::new(),
+    }
+}
+
+/// The server's own title and message of an event, when it sent them.
+fn seed_text(ev: &FeedEvent) -> Option<(String, String)> {
+    ev.notification
+        .as_ref()
+        .map(|n| (n.title.clone(), n.message.clone()))
+}
+
+/// `request.escalated`: critical, naming the level and the minutes waited (the server's
+/// title and message say both). *Je prends* while nobody has taken it; an assignment its
+/// technician ignores reaches admins, who cannot acknowledge it for them.
+fn escalation_notice(ev: &FeedEvent) -> Notice {
+    let r = &ev.request;
+    let level = ev.escalation_level.unwrap_or(1);
+    let (summary, message) = seed_text(ev).unwrap_or_else(|| {
+        let minutes = ev
+            .notification
+            .as_ref()
+            .and_then(|n| n.data.get("minutesWaited"))
+            .and_then(serde_json::Value::as_i64);
+        let waited = minutes.map_or(String::new(), |m| format!(" depuis {m} min"));
+        (
+            format!("🚨 Escalade niveau {level} — {}", reference(r)),
+            format!("Personne n'a pris en charge « {} »{waited}", r.title),
+        )
+    });
+    let unacknowledged = ev.escalation_reason != Some(EscalationReason::Assignment);
+    Notice {
+        key: format!("escalated:{}:{}", r.id, ev.seq),
+        request_id: Some(r.id.clone()),
+        critical: true,
+        summary,
+        body: format!("{message}\n{}", client_and_site(r)),
+        acknowledge: unacknowledged,
+    }
+}
+
+/// `request.sla_breached` (admins): a normal warning, once per timer.
+fn breach_notice(ev: &FeedEvent) -> Notice {
+    let r = &ev.request;
+    let timer = ev.sla_timer.unwrap_or(SlaTimer::Ack);
+    let name = match timer {
+        SlaTimer::Ack => "ack",
+        SlaTimer::Resolve => "resolve",
+    };
+    let (summary, message) = seed_text(ev).unwrap_or_else(|| {
+        let what = match timer {
+            SlaTimer::Ack => "prise en charge",
+            SlaTimer::Resolve => "résolution",
+        };
+        (
+            format!("Délai de {what} dépassé — {}", reference(r)),
+            label(r),
+        )
+    });
+    Notice {
+        key: format!("sla_breached:{}:{name}", r.id),
+        request_id: Some(r.id.clone()),
+        critical: false,
+        summary,
+        body: format!("{message}\n{}", client_and_site(r)),
+        acknowledge: false,
     }
 }
 
@@ -96,6 +206,7 @@ pub fn notices_for_event(ev: &FeedEvent, me: &User, s: &Settings) -> Vec<Notice>
                         critical: false,
                         summary: "Nouvelle demande d'intervention".into(),
                         body: format!("{}\n{}", client_and_site(r), label(r)),
+                        acknowledge: false,
                     });
                 }
             }
@@ -111,6 +222,7 @@ pub fn notices_for_event(ev: &FeedEvent, me: &User, s: &Settings) -> Vec<Notice>
                             client_and_site(r),
                             r.title
                         ),
+                        acknowledge: false,
                     });
                 }
             }
@@ -122,6 +234,7 @@ pub fn notices_for_event(ev: &FeedEvent, me: &User, s: &Settings) -> Vec<Notice>
                         critical: false,
                         summary: "Nouvelle demande de devis".into(),
                         body: format!("{}\n{}", client_and_site(r), label(r)),
+                        acknowledge: false,
                     });
                 }
             }
@@ -140,9 +253,17 @@ pub fn notices_for_event(ev: &FeedEvent, me: &User, s: &Settings) -> Vec<Notice>
                         "Intervention assignée".into()
                     },
                     body: format!("{}\n{}", client_and_site(r), label(r)),
+                    // The technician's own acknowledgement of the assignment.
+                    acknowledge: true,
                 });
             }
         }
+        "request.escalated" if staff => out.push(escalation_notice(ev)),
+        "request.sla_breached" if me.role == Role::Admin => out.push(breach_notice(ev)),
+        // Someone took it: reminders stop and what is on screen is withdrawn (the runner
+        // settles the watches after every batch). No pop-up: on every staff desk it would
+        // be as many notifications as the alerts it silences, and the inbox row already
+        // says who took it.
         _ => {}
     }
     out
@@ -188,89 +309,34 @@ pub fn plan_delivery(pending: &[Notice], threshold: usize) -> Vec<Notice> {
         critical: !urgent.is_empty(),
         summary,
         body: lines.join("\n"),
+        acknowledge: false,
     }]
 }
 
-/// An urgent intervention being watched until someone acknowledges it.
+/// An urgent intervention this desk alerted about, watched until the server says it is taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrgentWatch {
     pub request_id: String,
-    /// Unix seconds of the last alert shown.
+    /// Unix seconds of the last alert shown (escalations count).
     pub last_alert_at: i64,
     pub alerts: u32,
-    /// Opened locally, or no longer `open` (assigned, cancelled...).
-    pub acknowledged: bool,
+    /// Whose acknowledgement it still waits for, from the cached copy; `None` once taken
+    /// (or final, or out of this desk's sight): the watch ends.
+    pub awaiting: Option<Awaiting>,
 }
 
 /// The watches due for another alert at `now` (unix seconds).
 pub fn due_reminders(watches: &[UrgentWatch], now: i64, interval_secs: i64) -> Vec<&UrgentWatch> {
     watches
         .iter()
-        .filter(|w| !w.acknowledged && now - w.last_alert_at >= interval_secs)
+        .filter(|w| w.awaiting.is_some() && now - w.last_alert_at >= interval_secs)
         .collect()
 }
 
-/// A notification body for servers that read it as freedesktop body markup (a small
-/// HTML subset: `<b>`, `<i>`, `<a>`…): `&`, `<` and `>` become entities, so a client's
-/// "<b>Caméra</b> & NVR" shows as typed instead of bold text or a dropped body.
-/// Only the text handed to the notification server changes; the feed's payload does not.
-pub fn escape_body_markup(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The real notifier: freedesktop notifications over D-Bus through notify-rust.
-#[derive(Debug, Default, Clone)]
-pub struct DesktopNotifier {
-    pub app_name: String,
-}
-
-impl DesktopNotifier {
-    pub fn new(app_name: &str) -> Self {
-        DesktopNotifier {
-            app_name: app_name.to_owned(),
-        }
-    }
-}
-
-impl Notifier for DesktopNotifier {
-    fn show(&self, notice: &Notice, clicks: ClickSender) -> Result<(), String> {
-        use notify_rust::{Hint, Notification, Timeout, Urgency};
-        let mut n = Notification::new();
-        n.appname(&self.app_name)
-            .summary(&notice.summary)
-            .body(&escape_body_markup(&notice.body))
-            .action(OPEN_ACTION, OPEN_LABEL);
-        if notice.critical {
-            n.urgency(Urgency::Critical)
-                .timeout(Timeout::Never)
-                .hint(Hint::SoundName("alarm-clock-elapsed".into()))
-                .hint(Hint::Category("im.received".into()));
-        } else {
-            n.urgency(Urgency::Normal);
-        }
-        let handle = n.show().map_err(|e| e.to_string())?;
-        let request_id = notice.request_id.clone();
-        std::thread::Builder::new()
-            .name("itv-notif-action".into())
-            .spawn(move || {
-                handle.wait_for_action(|action| {
-                    if action == OPEN_ACTION || action == "default" {
-                        let _ = clicks.send(request_id);
-                    }
-                });
-            })
-            .map_err(|e| e.to_string())?;
-        Ok(())
-    }
+/// Whether a queued notice is moot by the time it would show: it asked the user to take a
+/// request that no longer needs them (taken by someone else meanwhile, or gone from sight).
+pub fn is_moot(n: &Notice, current: Option<&Request>, me: &User) -> bool {
+    n.acknowledge && n.request_id.is_some() && !current.is_some_and(|r| r.can_acknowledge(me))
 }
 
 #[cfg(test)]
@@ -306,6 +372,7 @@ mod tests {
             created_at: "2025-11-19T10:00:00Z".into(),
             updated_at: "2025-11-19T10:00:00Z".into(),
             version: 1,
+            tracking: Default::default(),
             extra,
         }
     }
@@ -321,6 +388,9 @@ mod tests {
             request: r,
             chat_message: None,
             notification: None,
+            escalation_level: None,
+            escalation_reason: None,
+            sla_timer: None,
         }
     }
 
@@ -391,6 +461,91 @@ mod tests {
         let planned = request(RequestKind::Intervention, "r10", false);
         assert!(notices_for_missed(&planned, &admin).is_empty());
         assert_eq!(notices_for_missed(&r, &user(Role::Technician)).len(), 1);
+        r.tracking.acknowledged_at = Some("2025-11-19T10:01:00Z".into());
+        assert!(
+            notices_for_missed(&r, &admin).is_empty(),
+            "someone already took it"
+        );
+    }
+
+    fn seed(title: &str, message: &str) -> Option<crate::types::SeedNotification> {
+        Some(crate::types::SeedNotification {
+            notification_type: "warning".into(),
+            title: title.into(),
+            message: message.into(),
+            data: serde_json::json!({"escalationLevel": 2, "minutesWaited": 10}),
+        })
+    }
+
+    #[test]
+    fn an_escalation_is_critical_for_staff_with_the_servers_level_and_minutes() {
+        let mut ev = event(
+            "request.escalated",
+            request(RequestKind::Intervention, "r3", true),
+        );
+        ev.seq = 41;
+        ev.escalation_level = Some(2);
+        ev.escalation_reason = Some(EscalationReason::Unacknowledged);
+        ev.notification = seed(
+            "🚨 Escalade niveau 2 — INT-202511-0001",
+            "Personne n'a pris en charge « Caméra HS » (Client XYZ) depuis 10 min",
+        );
+        for role in [Role::Admin, Role::Technician] {
+            let n = notices_for_event(&ev, &user(role), &Settings::default());
+            assert_eq!(n.len(), 1, "{role:?}");
+            assert!(n[0].critical && n[0].acknowledge);
+            assert!(n[0].summary.contains("niveau 2"), "{:?}", n[0]);
+            assert!(n[0].body.contains("depuis 10 min"), "{:?}", n[0]);
+            assert_eq!(n[0].key, "escalated:r3:41");
+        }
+        assert!(notices_for_event(&ev, &user(Role::Client), &Settings::default()).is_empty());
+        // Admins cannot acknowledge a technician's assignment for them.
+        ev.escalation_reason = Some(EscalationReason::Assignment);
+        let n = notices_for_event(&ev, &user(Role::Admin), &Settings::default());
+        assert!(n[0].critical && !n[0].acknowledge);
+        // Without the server's text, the level and minutes still show.
+        ev.notification = None;
+        ev.escalation_reason = None;
+        let n = notices_for_event(&ev, &user(Role::Admin), &Settings::default());
+        assert_eq!(n[0].summary, "🚨 Escalade niveau 2 — INT-202511-0001");
+    }
+
+    #[test]
+    fn a_breach_warns_admins_only_and_an_acknowledgement_pops_nothing() {
+        let mut ev = event(
+            "request.sla_breached",
+            request(RequestKind::Intervention, "r4", true),
+        );
+        ev.sla_timer = Some(SlaTimer::Resolve);
+        let n = notices_for_event(&ev, &user(Role::Admin), &Settings::default());
+        assert_eq!(n.len(), 1);
+        assert!(!n[0].critical);
+        assert_eq!(n[0].key, "sla_breached:r4:resolve");
+        assert!(n[0].summary.starts_with("Délai de résolution dépassé"));
+        assert!(notices_for_event(&ev, &user(Role::Technician), &Settings::default()).is_empty());
+        let ack = event(
+            "request.acknowledged",
+            request(RequestKind::Intervention, "r4", true),
+        );
+        for role in [Role::Admin, Role::Technician] {
+            assert!(notices_for_event(&ack, &user(role), &Settings::default()).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_notice_asking_to_take_a_request_someone_took_is_moot() {
+        let me = user(Role::Admin);
+        let mut r = request(RequestKind::Intervention, "r5", true);
+        let n = urgent_notice("urgent:r5".into(), &r, false);
+        assert!(!is_moot(&n, Some(&r), &me));
+        assert!(is_moot(&n, None, &me), "gone from the cache");
+        r.tracking.acknowledged_at = Some("2025-11-19T10:01:00Z".into());
+        assert!(is_moot(&n, Some(&r), &me));
+        let summary = Notice {
+            acknowledge: false,
+            ..n.clone()
+        };
+        assert!(!is_moot(&summary, Some(&r), &me));
     }
 
     #[test]
@@ -430,6 +585,7 @@ mod tests {
             critical,
             summary: "s".into(),
             body: format!("b{i}"),
+            acknowledge: false,
         };
         let few: Vec<Notice> = (0..5).map(|i| mk(i, false)).collect();
         assert_eq!(plan_delivery(&few, 5), few);
@@ -445,13 +601,17 @@ mod tests {
 
     #[test]
     fn reminders_every_interval_until_acknowledged() {
-        let w = |id: &str, last: i64, ack: bool| UrgentWatch {
+        let w = |id: &str, last: i64, awaiting: Option<Awaiting>| UrgentWatch {
             request_id: id.into(),
             last_alert_at: last,
             alerts: 1,
-            acknowledged: ack,
+            awaiting,
         };
-        let watches = vec![w("a", 1000, false), w("b", 1200, false), w("c", 0, true)];
+        let watches = vec![
+            w("a", 1000, Some(Awaiting::Anyone)),
+            w("b", 1200, Some(Awaiting::Me)),
+            w("c", 0, None),
+        ];
         let due: Vec<&str> = due_reminders(&watches, 1300, 300)
             .iter()
             .map(|w| w.request_id.as_str())
