@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "inbox_page",
     "request_detail",
     "mark_read",
+    "acknowledge",
     "perform",
     "quote_preview",
     "technicians",

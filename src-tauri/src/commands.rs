@@ -8,7 +8,7 @@ use itv_desk::error::{Error, UiError};
 use itv_desk::outbox::{Action, OutboxEntry, PerformOutcome};
 use itv_desk::quote::{QuoteLineDraft, QuotePreview};
 use itv_desk::settings::Settings;
-use itv_desk::types::{InboxPage, InboxQuery, RequestDetail, Session, User};
+use itv_desk::types::{InboxPage, InboxQuery, Request, RequestDetail, Session, User};
 use tauri::State;
 
 use crate::shell::Shell;
@@ -28,6 +28,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         inbox_page,
         request_detail,
         mark_read,
+        acknowledge,
         perform,
         quote_preview,
         technicians,
@@ -144,6 +145,13 @@ pub async fn request_detail(shell: State<'_, Shell>, id: String) -> Res<RequestD
 #[tauri::command]
 pub async fn mark_read(shell: State<'_, Shell>, id: String) -> Res<()> {
     shell.engine.mark_read(&[id]).await.map_err(ui)
+}
+
+/// *Je prends*: takes the intervention on the server, at once (never queued: offline it
+/// fails with `network` and every desk keeps reminding).
+#[tauri::command]
+pub async fn acknowledge(shell: State<'_, Shell>, id: String) -> Res<Request> {
+    shell.engine.acknowledge(&id).await.map_err(ui)
 }
 
 #[tauri::command]

@@ -1,5 +1,6 @@
 //! A notifier adapter for the tray's "pause non-urgent notifications": critical notices (urgent
-//! interventions) always go through, the others are dropped while paused.
+//! interventions, escalations) always go through, the others are dropped while paused.
+//! Withdrawals always reach the real notifier: taking an alert off the screen is never noise.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +26,10 @@ impl Notifier for PausableNotifier {
         }
         self.inner.show(notice, clicks)
     }
+
+    fn withdraw(&self, request_id: &str) {
+        self.inner.withdraw(request_id);
+    }
 }
 
 #[cfg(test)]
@@ -41,6 +46,13 @@ mod tests {
             self.0.lock().unwrap().push(notice.key.clone());
             Ok(())
         }
+
+        fn withdraw(&self, request_id: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("withdraw:{request_id}"));
+        }
     }
 
     fn notice(key: &str, critical: bool) -> Notice {
@@ -50,6 +62,7 @@ mod tests {
             critical,
             summary: "s".into(),
             body: "b".into(),
+            acknowledge: critical,
         }
     }
 
@@ -66,5 +79,13 @@ mod tests {
         paused.store(false, Ordering::Relaxed);
         n.show(&notice("c", false), tx).unwrap();
         assert_eq!(*rec.0.lock().unwrap(), ["a", "urgent", "c"]);
+    }
+
+    #[test]
+    fn withdrawals_go_through_even_while_paused() {
+        let rec = Arc::new(Recorder::default());
+        let n = PausableNotifier::new(rec.clone(), Arc::new(AtomicBool::new(true)));
+        n.withdraw("r1");
+        assert_eq!(*rec.0.lock().unwrap(), ["withdraw:r1"]);
     }
 }

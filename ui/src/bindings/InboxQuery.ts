@@ -10,7 +10,12 @@ export type InboxQuery = { kind: RequestKind | null, status: string | null, prio
 /**
  * Leaves out requests in a final status (closed, rejected, declined...).
  */
-activeOnly: boolean, sort: InboxSort, 
+activeOnly: boolean, 
+/**
+ * *En retard*: interventions not final whose acknowledgement or resolution target is
+ * missed (now, not as cached).
+ */
+overdueOnly: boolean, sort: InboxSort, 
 /**
  * Full-text filter (same matching as `search`).
  */

@@ -3,4 +3,4 @@
 /**
  * The order of the inbox after the active urgent requests, which always come first.
  */
-export type InboxSort = "updated" | "newest" | "oldest" | "priority";
+export type InboxSort = "updated" | "newest" | "oldest" | "priority" | "due";

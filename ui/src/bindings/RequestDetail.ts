@@ -15,4 +15,9 @@ quote: QuoteDoc | null, unread: boolean,
 /**
  * True when the detail came from the server just now, false when only cached.
  */
-fresh: boolean, };
+fresh: boolean, 
+/**
+ * Whether *Je prends* means something for this user: nobody has taken it yet, or it is
+ * assigned to them and they have not acknowledged the assignment.
+ */
+canAcknowledge: boolean, };
