@@ -59,17 +59,15 @@ pub struct Alert {
 impl Alert {
     /// Who hears it: technicians only for an unacknowledged call.
     pub fn reaches(&self, role: Role) -> bool {
-        match (self.kind, role) {
-            (_, Role::Admin) => true,
-            (
-                AlertKind::Escalated {
-                    reason: EscalationReason::Unacknowledged,
-                    ..
-                },
-                Role::Technician,
-            ) => true,
-            _ => false,
-        }
+        role == Role::Admin
+            || role == Role::Technician
+                && matches!(
+                    self.kind,
+                    AlertKind::Escalated {
+                        reason: EscalationReason::Unacknowledged,
+                        ..
+                    }
+                )
     }
 
     /// Whole minutes waited when level `level` is raised.

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod event;
 pub mod fields;
 pub mod kind;
+pub mod metrics;
 pub mod ownership;
 pub mod quote;
 pub mod request;

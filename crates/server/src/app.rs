@@ -12,6 +12,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::deliveries::Deliveries;
 use crate::error::ApiError;
 use crate::feed_guard::PendingSockets;
 use crate::ratelimit::RateLimiter;
@@ -119,6 +120,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         limits: Arc::new(RateLimiter::default()),
         pending_sockets: Arc::new(PendingSockets::default()),
         config: Arc::new(config.clone()),
+        deliveries: Deliveries::start(store.clone(), clock.clone(), stopping.clone()),
         clock,
         stopping,
     };

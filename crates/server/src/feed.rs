@@ -224,6 +224,7 @@ async fn replay(
             .map_err(|e| e.to_string())?;
         for e in &page {
             send_event(socket, e).await?;
+            state.deliveries.sent(e, reader.role);
             last = e.seq();
         }
         if page.len() < REPLAY_PAGE as usize {
@@ -299,6 +300,7 @@ async fn run(
                             .send(Message::Text(live_event.frame.clone()))
                             .await
                             .map_err(|e| e.to_string())?;
+                        state.deliveries.sent(e, user.role);
                     }
                     last = e.seq();
                 }

@@ -8,6 +8,7 @@ pub mod body;
 pub mod client_ip;
 pub mod clock;
 pub mod config;
+pub mod deliveries;
 pub mod demo;
 pub mod error;
 pub mod escalation;

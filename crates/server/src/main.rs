@@ -17,7 +17,7 @@ struct Cli {
 enum Command {
     /// Run the HTTP API, the live feed and the client portal.
     #[command(after_help = demo_help())]
-    Serve(Config),
+    Serve(Box<Config>),
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -44,7 +44,7 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve(config) => match itv_server::start(config).await {
+        Command::Serve(config) => match itv_server::start(*config).await {
             Ok(server) => {
                 println!("listening on http://{}", server.addr);
                 let _ = tokio::signal::ctrl_c().await;

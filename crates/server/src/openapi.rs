@@ -27,7 +27,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::feed::{self, AuthFrame, FeedErrorFrame, ReadyFrame, ResyncRequiredFrame};
-use crate::routes::{auth, client, quotes, requests, staff};
+use crate::routes::{auth, client, metrics, quotes, requests, staff};
 
 /// The document, built from the annotations of every handler.
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -91,6 +91,7 @@ pub async fn health() -> Json<Health> {
         quotes::send,
         quotes::pdf,
         staff::technicians,
+        metrics::metrics,
         staff::create_user,
         staff::users,
         staff::update_user,

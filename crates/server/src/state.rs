@@ -7,6 +7,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::deliveries::Deliveries;
 use crate::error::ApiError;
 use crate::feed_guard::PendingSockets;
 use crate::ratelimit::RateLimiter;
@@ -32,6 +33,8 @@ pub struct AppState {
     /// Feed sockets still waiting for their auth frame, per address.
     pub pending_sockets: Arc<PendingSockets>,
     pub config: Arc<Config>,
+    /// First deliveries of new requests to staff desks, for the metrics.
+    pub deliveries: Deliveries,
     /// The workflow's time (tests move it forward).
     pub clock: Clock,
     /// Flips to `true` when the server stops, so feed connections close.

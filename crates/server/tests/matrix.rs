@@ -131,6 +131,7 @@ const MATRIX: &[Row] = &[
     ("GET",    "/api/requests/{id}/quote.pdf",       Fx::SentQuote,         [401, 200, 404, 404, 404, 200, 401]),
 
     ("GET",    "/api/staff/technicians",             Fx::None,              ADMIN_ONLY),
+    ("GET",    "/api/staff/metrics",                 Fx::None,              ADMIN_ONLY),
     ("GET",    "/api/staff/users",                   Fx::None,              ADMIN_ONLY),
     ("POST",   "/api/staff/users",                   Fx::None,              [401, 403, 403, 403, 403, 201, 401]),
     ("PATCH",  "/api/staff/users/{id}",              Fx::Account,           ADMIN_ONLY),

@@ -140,9 +140,7 @@ async fn clients_are_refused_and_those_who_cannot_see_it_are_told_it_does_not_ex
         .post(&format!("/api/requests/{cancelled}/ack"), json!({}))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, _) = admin
-        .post(&format!("/api/requests/no-such-id/ack"), json!({}))
-        .await;
+    let (status, _) = admin.post("/api/requests/no-such-id/ack", json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod client;
+pub(crate) mod metrics;
 pub(crate) mod quotes;
 pub(crate) mod requests;
 pub(crate) mod staff;
@@ -48,6 +49,7 @@ pub fn api() -> Router<AppState> {
             get(requests::messages).post(requests::post_message),
         )
         .route("/api/staff/technicians", get(staff::technicians))
+        .route("/api/staff/metrics", get(metrics::metrics))
         .route(
             "/api/staff/users",
             get(staff::users).post(staff::create_user),

@@ -401,6 +401,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<Request>, u64), StoreError>;
     fn query_requests(&self, query: &RequestQuery) -> Result<RequestPage, StoreError>;
 
+    /// Records when staff desks first received events `(seq, request id, at)`.
+    fn record_deliveries(
+        &self,
+        delivered: &[(i64, String, DateTime<Utc>)],
+    ) -> Result<(), StoreError>;
+    /// What the metrics need about the requests created in `[from, to)`.
+    fn metrics_input(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<itv_core::metrics::MetricsInput, StoreError>;
+
     /// Open interventions that may have alerts to raise, each with the keys of the
     /// alerts it has raised already (`itv_core::alerts`).
     fn alert_candidates(&self) -> Result<Vec<(Request, Vec<String>)>, StoreError>;

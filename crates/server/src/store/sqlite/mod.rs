@@ -1,6 +1,7 @@
 //! The SQLite store: one file in the data dir, WAL mode, one writer and a few readers.
 
 mod events;
+mod metrics;
 mod requests;
 mod schema;
 mod sessions;
@@ -418,6 +419,21 @@ impl Store for SqliteStore {
 
     fn query_requests(&self, query: &RequestQuery) -> Result<RequestPage, StoreError> {
         self.read(|c| requests::query(c, query, self.clock.now()))
+    }
+
+    fn record_deliveries(
+        &self,
+        delivered: &[(i64, String, DateTime<Utc>)],
+    ) -> Result<(), StoreError> {
+        self.write(|tx| Ok((metrics::record_deliveries(tx, delivered)?, Vec::new())))
+    }
+
+    fn metrics_input(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<itv_core::metrics::MetricsInput, StoreError> {
+        self.read(|c| metrics::input(c, from, to, self.clock.now()))
     }
 
     fn alert_candidates(&self) -> Result<Vec<(Request, Vec<String>)>, StoreError> {

@@ -13,7 +13,7 @@ use itv_core::sla::SlaState;
 
 use crate::store::{Cursor, Draft, ListSort, RequestPage, RequestQuery, Scope, StoreError, Update};
 
-const COLUMNS: &str = "id, ticket_number, title, description, site, status, priority, client_id, client_name, \
+pub(super) const COLUMNS: &str = "id, ticket_number, title, description, site, status, priority, client_id, client_name, \
      assignee_id, assignee_name, created_at, updated_at, version, details, \
      acknowledged_at, acknowledged_by, acknowledged_by_name, assigned_at, assignment_acknowledged_at, \
      en_route_at, finished_at, ack_risk_at, ack_due_at, resolve_risk_at, resolve_due_at";
@@ -65,7 +65,7 @@ fn row_deadlines(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Deadlines>> {
 }
 
 /// A request as stored, its service levels as they stand at `now`.
-fn row_request(r: &rusqlite::Row<'_>, now: DateTime<Utc>) -> rusqlite::Result<Request> {
+pub(super) fn row_request(r: &rusqlite::Row<'_>, now: DateTime<Utc>) -> rusqlite::Result<Request> {
     let status: String = r.get(5)?;
     let priority: String = r.get(6)?;
     let details: String = r.get(14)?;
