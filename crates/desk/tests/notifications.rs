@@ -75,7 +75,7 @@ fn urgent_intervention_notifies_once_over_real_dbus() {
         assert!(n.body.contains("Hôtel Téranga"), "client in body: {n:?}");
         assert!(n.body.contains("Siège social"), "site in body: {n:?}");
         assert!(n.body.contains("INT-"), "ticket number in body: {n:?}");
-        assert_eq!(n.actions, vec!["open".to_string(), "Ouvrir".to_string()]);
+        assert_eq!(n.actions, ["open", "Ouvrir", "ack", "Je prends"]);
         assert_eq!(n.expire_timeout, 0, "critical never expires");
 
         // notify-rust subscribes to ActionInvoked late: click after a pause.
@@ -228,8 +228,12 @@ fn urgent_reminder_repeats_until_acknowledged() {
         let recs = notifd.wait_for(3, Duration::from_secs(10)).await;
         assert!(recs[1].summary.contains("Rappel"), "{recs:#?}");
         assert!(recs.iter().all(|r| r.urgency == Some(2)));
-        // Opening it acknowledges: no more reminders.
+        // Opening it takes nothing: the reminders go on.
         engine.request_detail(&id).await.unwrap();
+        let opened = notifd.recorded().len();
+        notifd.wait_for(opened + 1, Duration::from_secs(5)).await;
+        // The explicit action, on the server, stops them.
+        engine.acknowledge(&id).await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
         let after_ack = notifd.recorded().len();
         tokio::time::sleep(Duration::from_millis(2500)).await;

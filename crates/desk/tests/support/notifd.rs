@@ -1,6 +1,6 @@
 //! A recording notification server: owns `org.freedesktop.Notifications` on
-//! the (private) session bus, records every `Notify` call and can emit
-//! `ActionInvoked` as a click would.
+//! the (private) session bus, records every `Notify` and `CloseNotification` call
+//! (with when it arrived) and can emit `ActionInvoked` as a click would.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,10 +21,27 @@ pub struct Recorded {
     /// The `urgency` hint (0 low, 1 normal, 2 critical), when sent.
     pub urgency: Option<u8>,
     pub expire_timeout: i32,
+    /// When the call arrived.
+    pub at: Instant,
+}
+
+impl Recorded {
+    /// Whether it offers the action `key` (actions come as key, label pairs).
+    pub fn offers(&self, key: &str) -> bool {
+        self.actions.chunks(2).any(|pair| pair[0] == key)
+    }
+}
+
+/// One `CloseNotification` call: which notification, and when it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Closed {
+    pub id: u32,
+    pub at: Instant,
 }
 
 struct Recorder {
     log: Arc<Mutex<Vec<Recorded>>>,
+    closed: Arc<Mutex<Vec<Closed>>>,
     next: u32,
 }
 
@@ -52,6 +69,7 @@ impl Recorder {
             actions,
             urgency,
             expire_timeout,
+            at: Instant::now(),
         });
         self.next
     }
@@ -69,7 +87,19 @@ impl Recorder {
         )
     }
 
-    fn close_notification(&self, _id: u32) {}
+    /// Records the call and, as a daemon does, says the notification closed (reason 3: by a
+    /// call), which ends the sender's wait for an action.
+    async fn close_notification(
+        &self,
+        id: u32,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+    ) {
+        self.closed.lock().unwrap().push(Closed {
+            id,
+            at: Instant::now(),
+        });
+        let _ = Recorder::notification_closed(&emitter, id, 3).await;
+    }
 
     #[zbus(signal)]
     async fn action_invoked(
@@ -89,6 +119,7 @@ impl Recorder {
 pub struct NotificationServer {
     conn: zbus::Connection,
     log: Arc<Mutex<Vec<Recorded>>>,
+    closed: Arc<Mutex<Vec<Closed>>>,
 }
 
 impl NotificationServer {
@@ -97,6 +128,7 @@ impl NotificationServer {
         let address = std::env::var("DBUS_SESSION_BUS_ADDRESS")
             .expect("DBUS_SESSION_BUS_ADDRESS points at the private bus");
         let log = Arc::new(Mutex::new(Vec::new()));
+        let closed = Arc::new(Mutex::new(Vec::new()));
         let conn = zbus::connection::Builder::address(address.as_str())
             .unwrap()
             .name("org.freedesktop.Notifications")
@@ -105,6 +137,7 @@ impl NotificationServer {
                 PATH,
                 Recorder {
                     log: log.clone(),
+                    closed: closed.clone(),
                     next: 0,
                 },
             )
@@ -112,11 +145,68 @@ impl NotificationServer {
             .build()
             .await
             .expect("own org.freedesktop.Notifications");
-        NotificationServer { conn, log }
+        NotificationServer { conn, log, closed }
     }
 
     pub fn recorded(&self) -> Vec<Recorded> {
         self.log.lock().unwrap().clone()
+    }
+
+    /// What `app_name` (one engine's notifier) showed, oldest first.
+    pub fn recorded_by(&self, app_name: &str) -> Vec<Recorded> {
+        self.recorded()
+            .into_iter()
+            .filter(|r| r.app_name == app_name)
+            .collect()
+    }
+
+    /// Every `CloseNotification` call so far.
+    pub fn closed(&self) -> Vec<Closed> {
+        self.closed.lock().unwrap().clone()
+    }
+
+    /// Waits until notification `id` was closed by its sender; returns when.
+    pub async fn wait_closed(&self, id: u32, timeout: Duration) -> Instant {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(c) = self.closed().iter().find(|c| c.id == id) {
+                return c.at;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "notification {id} was not closed: {:?}",
+                self.closed()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until `app_name` showed at least `n` notifications matching `keep`.
+    pub async fn wait_for_by(
+        &self,
+        app_name: &str,
+        n: usize,
+        timeout: Duration,
+        keep: impl Fn(&Recorded) -> bool,
+    ) -> Vec<Recorded> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let r: Vec<Recorded> = self
+                .recorded_by(app_name)
+                .into_iter()
+                .filter(&keep)
+                .collect();
+            if r.len() >= n {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} notifications from {app_name}, got {}: {:#?}",
+                r.len(),
+                self.recorded()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Waits until at least `n` notifications were recorded.
