@@ -54,7 +54,7 @@ describe("App", () => {
     const { root, calls, storage } = await mount();
     const sort = root.querySelector<HTMLSelectElement>("[data-testid=filter-sort]")!;
     expect(sort.value).toBe("updated");
-    expect(sort.getAttribute("aria-label")).toBe("Trier par");
+    expect(sort.labels[0]?.textContent).toBe("Trier par");
     sort.value = "priority";
     sort.dispatchEvent(new Event("change"));
     const active = root.querySelector<HTMLInputElement>("[data-testid=filter-active]")!;

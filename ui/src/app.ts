@@ -8,10 +8,11 @@ import type { Settings } from "./bindings/Settings";
 import { nextInterventionStep, toEngineAction, type UiAction } from "./actions";
 import { h, replace } from "./dom";
 import { label, language, saveLanguage, savedLanguage, setLanguage, t, type Language, type MessageKey } from "./i18n";
+import { tick } from "./tracking";
 import type { Events, Ipc } from "./ipc";
 import { IpcError } from "./ipc";
 import { commandFor, isTextField, moveSelection, type Command } from "./keyboard";
-import { KINDS, PRIORITIES, SORTS, filtersKey, loadViewPrefs, saveViewPrefs, statusOptions, toInboxQuery, type Filters } from "./query";
+import { filtersKey, loadViewPrefs, saveViewPrefs, toInboxQuery, type Filters } from "./query";
 import { activeFilters, Store, type Screen } from "./state";
 import { PageCache } from "./virtual";
 import { renderDetail, type PendingMessage } from "./views/detail";
@@ -24,6 +25,9 @@ import { sessionsFieldset, sessionsList, type SessionsCallbacks } from "./views/
 import { settingsView } from "./views/settings";
 import { signInForm } from "./views/signin";
 import { renderStatus } from "./views/statusbar";
+import { renderFilters } from "./views/filters";
+import { outboxOverlay } from "./views/outbox";
+import { words } from "./views/sla";
 
 export class App {
   readonly store = new Store();
@@ -38,6 +42,7 @@ export class App {
   private navEl = h("nav", { class: "tabs" });
   private helpEl: HTMLElement | null = null;
   private toastTimer = 0;
+  private toastEl: HTMLElement | null = null;
   private searchTimer = 0;
   private eventsSeen = 0;
 
@@ -53,6 +58,8 @@ export class App {
     document.addEventListener("keydown", (e) => this.onKey(e));
     // "Synchronisé il y a …" ages even when nothing happens.
     window.setInterval(() => this.store.state.phase === "ready" && this.renderStatusBar(), 30_000);
+    // SLA countdowns tick in place (a few dozen spans at most), no list re-render.
+    window.setInterval(() => this.tickCountdowns(), 1000);
     // Before subscribing: the remembered view is the starting state, not a change.
     if (this.storage) this.store.dispatch({ type: "filters", patch: loadViewPrefs(this.storage) });
     this.store.subscribe((s, prev) => this.onState(s, prev));
@@ -209,6 +216,7 @@ export class App {
       void this.loadAccounts();
       return;
     }
+
     this.renderFilters();
     replace(this.mainEl, h("div", { class: "listpane" }, s.screen === "inbox" ? this.filtersEl : h("h2", { class: "mine-title" }, t("nav.mine"))), this.detailEl);
     this.ensureList();
@@ -266,30 +274,7 @@ export class App {
   }
 
   private renderFilters(): void {
-    const q = this.store.state.filters;
-    const patch = (p: Partial<Filters>) => this.patchFilters(p);
-    const select = (id: string, value: string | null, options: Array<[string, string]>, onChange: (v: string | null) => void) => {
-      const el = h(
-        "select",
-        { attrs: { "data-testid": `filter-${id}`, "aria-label": t(`filter.${id}` as MessageKey) }, on: { change: (e) => onChange((e.target as HTMLSelectElement).value || null) } },
-        ...(id === "sort" ? [] : [h("option", { value: "" }, t("filter.all"))]),
-        ...options.map(([v, text]) => h("option", { value: v }, text)),
-      );
-      el.value = value ?? "";
-      return el;
-    };
-    const check = (id: string, on: boolean, text: string, f: (v: boolean) => void) =>
-      h("label", { class: "check" }, h("input", { type: "checkbox", checked: on, attrs: { "data-testid": `filter-${id}` }, on: { change: (e) => f((e.target as HTMLInputElement).checked) } }), text);
-    replace(
-      this.filtersEl,
-      select("kind", q.kind, KINDS.map((k) => [k, label("kind", k)]), (v) => patch({ kind: v as typeof q.kind })),
-      select("status", q.status, statusOptions(q.kind).map((k) => [k, label("status", k)]), (v) => patch({ status: v })),
-      select("priority", q.priority, PRIORITIES.map((k) => [k, label("priority", k)]), (v) => patch({ priority: v as typeof q.priority })),
-      check("mine", q.assignedToMe, t("filter.mine"), (v) => patch({ assignedToMe: v })),
-      check("unread", q.unreadOnly, t("filter.unread"), (v) => patch({ unreadOnly: v })),
-      check("active", q.activeOnly, t("filter.active"), (v) => patch({ activeOnly: v })),
-      select("sort", q.sort, SORTS.map((k) => [k, t(`sort.${k}`)]), (v) => v && patch({ sort: v as typeof q.sort })),
-    );
+    renderFilters(this.filtersEl, this.store.state.filters, (p) => this.patchFilters(p));
   }
 
   private patchFilters(p: Partial<Filters>): void {
@@ -310,10 +295,12 @@ export class App {
   }
 
   private renderToast(): void {
-    document.querySelector(".toast")?.remove();
+    // Its own toast only: another window's (or an earlier test's) is not this one's to remove.
+    this.toastEl?.remove();
+    this.toastEl = null;
     const text = this.store.state.toast;
     if (!text) return;
-    document.body.appendChild(h("div", { class: "toast", attrs: { role: "status", "data-testid": "toast" } }, text));
+    this.toastEl = document.body.appendChild(h("div", { class: "toast", attrs: { role: "status", "data-testid": "toast" } }, text));
     clearTimeout(this.toastTimer);
     this.toastTimer = window.setTimeout(() => this.store.dispatch({ type: "toast", text: null }), 5000);
   }
@@ -351,7 +338,7 @@ export class App {
       const had = this.detailEl.querySelector<HTMLTextAreaElement>(".composer");
       const draft = had?.value ?? "";
       const focused = document.activeElement === had;
-      replace(this.detailEl, renderDetail(d, session.user, { onAction: (a) => void this.runAction(a), onSend: (b) => this.sendMessage(b) }, pendingMessages(outbox, openId)));
+      replace(this.detailEl, renderDetail(d, session.user, { onAction: (a) => void this.runAction(a), onSend: (b) => this.sendMessage(b), onAcknowledge: () => void this.acknowledge(d.request._id) }, pendingMessages(outbox, openId)));
       const composer = this.detailEl.querySelector<HTMLTextAreaElement>(".composer");
       if (composer && had && d.request._id === had.closest("[data-id]")?.getAttribute("data-id")) {
         composer.value = draft;
@@ -422,6 +409,28 @@ export class App {
     return this.perform({ type: "sendMessage", requestId: id, body });
   }
 
+  /** "Je prends", from the detail pane's button only (never from a list move or a preview).
+   *  Never queued: offline, the engine refuses and the message says why. */
+  private async acknowledge(id: string): Promise<void> {
+    try {
+      const r = await this.ipc.acknowledge(id);
+      const me = this.store.state.session?.user._id;
+      const by = r.acknowledgedBy;
+      // A second "Je prends" changes nothing on the server: say who was first.
+      const mine = !by || by._id === me || r.assigneeId === me;
+      this.store.dispatch({ type: "toast", text: mine ? t("ack.done") : t("ack.already", { name: by.name }) });
+    } catch (e) {
+      this.toastError(e);
+    }
+    if (this.store.state.openId === id) void this.loadDetail();
+    this.list?.refresh();
+  }
+
+  private tickCountdowns(): void {
+    if (this.store.state.phase !== "ready" || document.hidden) return;
+    tick(this.mainEl, Date.now(), words);
+  }
+
   /** Runs an action through the engine (sent now, or queued in the outbox when offline). */
   private async perform(action: Action): Promise<boolean> {
     try {
@@ -456,35 +465,7 @@ export class App {
       this.toastError(e);
       return;
     }
-    const close = () => overlay.remove();
-    const overlay = h(
-      "div",
-      { class: "overlay", attrs: { role: "dialog", "data-testid": "outbox-list" }, on: { keydown: (e) => e.key === "Escape" && (e.stopPropagation(), close()) } },
-      h(
-        "div",
-        { class: "dialog" },
-        h("h2", null, t("outbox.title")),
-        h(
-          "ul",
-          { class: "outbox-items" },
-          ...items.map((it) =>
-            h(
-              "li",
-              { class: `state-${it.state}`, attrs: { "data-testid": "outbox-entry" } },
-              h("strong", null, describeAction(it.action)),
-              ` · ${t(it.state === "refused" ? "outbox.refused" : "outbox.pending")}`,
-              it.refusal || it.lastError ? h("div", { class: "error" }, it.refusal?.message ?? it.lastError ?? "") : null,
-              it.state === "refused"
-                ? h("button", { on: { click: () => void this.ipc.outboxDiscard(Number(it.id)).then(() => (close(), this.showOutbox())) } }, t("outbox.dismiss"))
-                : null,
-            ),
-          ),
-        ),
-        h("button", { class: "primary", on: { click: close } }, t("help.close")),
-      ),
-    );
-    document.body.appendChild(overlay);
-    overlay.querySelector<HTMLElement>("button")?.focus();
+    outboxOverlay(items, (id) => this.ipc.outboxDiscard(id), () => void this.showOutbox());
   }
 
   // ---- commands ---------------------------------------------------------------------------
@@ -688,24 +669,4 @@ export function pendingMessages(outbox: OutboxEntry[], requestId: string): Pendi
     }
   }
   return out;
-}
-
-/** One line describing a queued action. */
-export function describeAction(a: Action): string {
-  switch (a.type) {
-    case "validateProject":
-      return t("action.validate");
-    case "rejectProject":
-      return `${t("action.reject")} ${a.reason}`;
-    case "setStatus":
-      return t("action.step", { status: label("status", a.status) });
-    case "assign":
-      return t("action.assign");
-    case "sendMessage":
-      return `${t("chat.send")} : ${a.body}`;
-    case "prepareQuote":
-      return t("action.prepareQuote");
-    case "sendQuote":
-      return t("action.sendQuote");
-  }
 }

@@ -15,6 +15,7 @@ import type { OutboxEntry } from "./bindings/OutboxEntry";
 import type { PerformOutcome } from "./bindings/PerformOutcome";
 import type { QuoteLineDraft } from "./bindings/QuoteLineDraft";
 import type { QuotePreview } from "./bindings/QuotePreview";
+import type { Request } from "./bindings/Request";
 import type { RequestDetail } from "./bindings/RequestDetail";
 import type { Session } from "./bindings/Session";
 import type { Settings } from "./bindings/Settings";
@@ -71,6 +72,11 @@ export const ipc = {
   requestDetail: (id: string) => call<RequestDetail>("request_detail", { id }),
   markRead: (id: string) => call<void>("mark_read", { id }),
   perform: (action: Action) => call<PerformOutcome>("perform", { action }),
+  /** "Je prends": acknowledges an intervention on the server, for everyone; never queued
+   *  (offline it fails). Answers the request as the server has it now. */
+  acknowledge: (id: string) => call<Request>("acknowledge", { id }),
+  /** Admins: the server's `/api/staff/metrics` JSON for [from, to] (`YYYY-MM-DD`), as is. */
+  metrics: (from: string, to: string) => call<unknown>("metrics", { from, to }),
   /** Totals of a quote being edited, by the engine (the server's arithmetic). */
   quotePreview: (lines: QuoteLineDraft[], discount: number) => call<QuotePreview>("quote_preview", { lines, discount }),
   technicians: () => call<User[]>("technicians"),

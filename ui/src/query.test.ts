@@ -26,17 +26,19 @@ describe("query", () => {
     expect(filtersKey({ ...f, unreadOnly: true })).not.toBe(filtersKey(f));
     expect(filtersKey({ ...f, activeOnly: true })).not.toBe(filtersKey(f));
     expect(filtersKey({ ...f, sort: "priority" })).not.toBe(filtersKey(f));
+    expect(filtersKey({ ...f, overdueOnly: true })).not.toBe(filtersKey(f));
   });
 
   it("builds the engine query with a window and no empty text", () => {
     expect(toInboxQuery({ ...defaultFilters(), text: "   " }, 200, 100)).toEqual({
-      kind: null, status: null, priority: null, assignedToMe: false, unreadOnly: false, activeOnly: false, sort: "updated", text: null, limit: 100, offset: 200,
+      kind: null, status: null, priority: null, assignedToMe: false, unreadOnly: false, activeOnly: false, overdueOnly: false, sort: "updated", text: null, limit: 100, offset: 200,
     });
+    expect(toInboxQuery({ ...defaultFilters(), overdueOnly: true }, 0, 50)).toMatchObject({ overdueOnly: true });
     expect(toInboxQuery({ ...defaultFilters(), text: " INT-2025 ", priority: "urgent" }, 0, 50)).toMatchObject({ text: "INT-2025", priority: "urgent" });
   });
 
   it("makes 'Mes interventions' my interventions still to do, oldest first", () => {
-    expect(mineFilters()).toMatchObject({ kind: "intervention", assignedToMe: true, activeOnly: true, sort: "oldest" });
+    expect(mineFilters()).toMatchObject({ kind: "intervention", assignedToMe: true, activeOnly: true, overdueOnly: false, sort: "oldest" });
   });
 
   it("remembers the sort and 'active only', and ignores what it does not know", () => {

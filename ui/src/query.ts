@@ -6,7 +6,7 @@ import type { RequestKind } from "./bindings/RequestKind";
 
 export const KINDS: RequestKind[] = ["project", "intervention", "quote"];
 export const PRIORITIES: Priority[] = ["urgent", "high", "medium", "low"];
-export const SORTS: InboxSort[] = ["updated", "newest", "oldest", "priority"];
+export const SORTS: InboxSort[] = ["updated", "newest", "oldest", "priority", "due"];
 
 export const STATUSES_BY_KIND: Record<RequestKind, string[]> = {
   project: ["pending", "active", "rejected", "completed"],
@@ -21,6 +21,8 @@ export interface Filters {
   assignedToMe: boolean;
   unreadOnly: boolean;
   activeOnly: boolean;
+  /** "En retard": interventions past an acknowledgement or resolution target, not final. */
+  overdueOnly: boolean;
   sort: InboxSort;
   text: string;
 }
@@ -40,7 +42,7 @@ export function statusOptions(kind: RequestKind | null): string[] {
 }
 
 export function defaultFilters(): Filters {
-  return { kind: null, status: null, priority: null, assignedToMe: false, unreadOnly: false, activeOnly: false, sort: "updated", text: "" };
+  return { kind: null, status: null, priority: null, assignedToMe: false, unreadOnly: false, activeOnly: false, overdueOnly: false, sort: "updated", text: "" };
 }
 
 /** Reads the remembered sort and "active only"; anything unknown falls back to the defaults. */
@@ -84,6 +86,7 @@ export function toInboxQuery(f: Filters, offset: number, limit: number): InboxQu
     assignedToMe: f.assignedToMe,
     unreadOnly: f.unreadOnly,
     activeOnly: f.activeOnly,
+    overdueOnly: f.overdueOnly,
     sort: f.sort,
     text: text ? text : null,
     limit,
@@ -93,5 +96,5 @@ export function toInboxQuery(f: Filters, offset: number, limit: number): InboxQu
 
 /** A stable key of filters: pages cached for one query are never shown for another. */
 export function filtersKey(f: Filters): string {
-  return JSON.stringify([f.kind, f.status, f.priority, f.assignedToMe, f.unreadOnly, f.activeOnly, f.sort, f.text.trim()]);
+  return JSON.stringify([f.kind, f.status, f.priority, f.assignedToMe, f.unreadOnly, f.activeOnly, f.overdueOnly, f.sort, f.text.trim()]);
 }

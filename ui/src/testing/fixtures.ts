@@ -20,6 +20,7 @@ import type { Settings } from "../bindings/Settings";
 import type { StatusSnapshot } from "../bindings/StatusSnapshot";
 import type { Ipc } from "../ipc";
 import { toIpcError } from "../ipc";
+import { canAcknowledge, runningTimer, trackingOf } from "../tracking";
 
 const n = (x: number) => x;
 
@@ -28,15 +29,22 @@ export function request(over: Partial<Request> & Record<string, unknown> = {}): 
     _id: "r1", kind: "project", ticketNumber: null, title: "Vidéosurveillance entrepôt", description: "12 caméras",
     site: "Zone industrielle, Dakar", status: "pending", priority: "high", clientId: "c1", clientName: "SARL Teranga",
     assigneeId: null, assigneeName: null, createdAt: "2025-11-19T10:00:00Z", updatedAt: "2025-11-19T11:00:00Z", version: n(1),
+    acknowledgedAt: null, acknowledgedBy: null, assignedAt: null, assignmentAcknowledgedAt: null, enRouteAt: null, finishedAt: null, sla: null,
     serviceType: "surveillance", estimatedBudget: 2500000, preferredStartDate: "2025-12-01", urgency: "high",
     ...over,
   } as Request;
 }
 
-export function itemOf(r: Request, unread = false): InboxItem {
+/** The row the engine makes of a request. `createdAt` rides along as an extra field: the UI
+ *  reads it for the amber threshold once the row binding carries it (asked of the desk). */
+export function itemOf(r: Request, unread = false, now = Date.now()): InboxItem {
+  const tr = trackingOf(r);
+  const running = runningTimer(tr, r.status, now);
   return {
     id: r._id, kind: r.kind, ticketNumber: r.ticketNumber, title: r.title, site: r.site, clientName: r.clientName, status: r.status,
     priority: r.priority, assigneeId: r.assigneeId, assigneeName: r.assigneeName, updatedAt: r.updatedAt, unread,
+    acknowledgedByName: r.acknowledgedBy?.name ?? null, acknowledgedAt: r.acknowledgedAt, sla: r.sla, dueAt: running?.due ?? null,
+    ...({ createdAt: r.createdAt } as object),
   };
 }
 
@@ -84,6 +92,8 @@ export function fakeIpc(
     /** Throws this (as the shell would) from passwordChange / account changes. */
     refuse?: { code: string; message: string; fields: Record<string, string> };
     signedOutOnServer?: boolean;
+    /** The metrics JSON the `metrics` command answers, or an Error it fails with. */
+    metrics?: unknown;
   } = {},
 ) {
   const log: Array<[string, unknown[]]> = [];
@@ -128,10 +138,22 @@ export function fakeIpc(
     }),
     requestDetail: rec("requestDetail", (id: string): RequestDetail => {
       const r = requests.find((x) => x._id === id) ?? request({ _id: id, title: `Demande ${id}` });
-      return { request: r, history: [], messages: [], quote: opts.quote ?? null, unread: false, fresh: true };
+      // The engine answers canAcknowledge from itv-core's rule; the UI's copy stands in here.
+      const user = (opts.session === undefined ? adminSession : opts.session)?.user ?? adminSession.user;
+      return { request: r, history: [], messages: [], quote: opts.quote ?? null, unread: false, fresh: true, canAcknowledge: canAcknowledge(user, r, trackingOf(r)) };
     }),
     markRead: rec("markRead", () => undefined),
     perform: rec("perform", (a: Action): PerformOutcome => (typeof opts.perform === "function" ? opts.perform(a) : (opts.perform ?? { outcome: "applied", request: null }))),
+    acknowledge: rec("acknowledge", (id: string): Request => {
+      if (opts.refuse) throw toIpcError(opts.refuse);
+      const r = requests.find((x) => x._id === id) ?? request({ _id: id });
+      if (!r.acknowledgedAt) Object.assign(r, { acknowledgedAt: "2026-12-01T10:05:00Z", acknowledgedBy: { _id: "admin", name: "Admin" } });
+      return r;
+    }),
+    metrics: rec("metrics", (from: string, to: string): unknown => {
+      if (opts.metrics instanceof Error) throw toIpcError({ code: "network", message: opts.metrics.message });
+      return opts.metrics ?? { success: true, from, to, sla: [], openByTechnician: [], weeks: [] };
+    }),
     // Stand-in arithmetic for view tests only; the real totals are the engine's (Rust tests).
     quotePreview: rec("quotePreview", (lines: QuoteLineDraft[], discount: number): QuotePreview => {
       const lineTotals = lines.map((l) => l.quantity * l.unitPrice);

@@ -14,6 +14,7 @@ describe("detail pane", () => {
         unread: false,
         fresh: true,
         quote: null,
+        canAcknowledge: false,
       },
       admin,
       { onAction: () => undefined, onSend: async () => true },
@@ -26,7 +27,7 @@ describe("detail pane", () => {
 
   it("shows the role's actions with their number keys", () => {
     const clicked: string[] = [];
-    const el = renderDetail({ request: request(), history: [], messages: [], quote: null, unread: false, fresh: true }, admin, {
+    const el = renderDetail({ request: request(), history: [], messages: [], quote: null, unread: false, fresh: true, canAcknowledge: false }, admin, {
       onAction: (a) => clicked.push(a.type),
       onSend: async () => true,
     });
@@ -47,7 +48,7 @@ describe("detail pane", () => {
   });
 
   it("shows chat messages still in the outbox after the sent ones", () => {
-    const el = renderDetail({ request: request(), history: [], messages: [], quote: null, unread: false, fresh: true }, admin, { onAction: () => undefined, onSend: async () => true }, [
+    const el = renderDetail({ request: request(), history: [], messages: [], quote: null, unread: false, fresh: true, canAcknowledge: false }, admin, { onAction: () => undefined, onSend: async () => true }, [
       { body: "Envoi hors ligne", createdAt: "2025-11-19T10:00:00Z", refused: null },
     ]);
     const msgs = el.querySelectorAll(".msg.pending");
@@ -57,7 +58,7 @@ describe("detail pane", () => {
 
   it("sends the chat message on Ctrl+Enter and clears the field once accepted", async () => {
     const sent: string[] = [];
-    const el = renderDetail({ request: request(), history: [], messages: [], quote: null, unread: false, fresh: true }, admin, {
+    const el = renderDetail({ request: request(), history: [], messages: [], quote: null, unread: false, fresh: true, canAcknowledge: false }, admin, {
       onAction: () => undefined,
       onSend: async (b) => (sent.push(b), true),
     });

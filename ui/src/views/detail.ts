@@ -7,10 +7,14 @@ import { h } from "../dom";
 import { formatDate, formatDateTime, formatXof } from "../format";
 import { label, language, t, type MessageKey } from "../i18n";
 import { renderQuote } from "./quote";
+import { ackButton, ownershipSection } from "./sla";
+import { trackingOf } from "../tracking";
 
 export interface DetailCallbacks {
   onAction(a: UiAction): void;
   onSend(body: string): Promise<boolean>;
+  /** "Je prends": the only way the detail pane acknowledges an intervention. */
+  onAcknowledge?(): void;
 }
 
 /** Chat messages still waiting in the outbox, shown greyed after the sent ones. */
@@ -87,6 +91,9 @@ export function renderDetail(d: RequestDetail, user: User, cb: DetailCallbacks, 
   const r = d.request;
   const lang = language();
   const actions = availableActions(user, r, d.quote !== null);
+  const tracking = trackingOf(r);
+  const now = Date.now();
+  const take = cb.onAcknowledge ? ackButton(d.canAcknowledge, r, tracking, cb.onAcknowledge) : null;
   const composer = h("textarea", {
     class: "composer",
     placeholder: t("chat.placeholder"),
@@ -129,6 +136,7 @@ export function renderDetail(d: RequestDetail, user: User, cb: DetailCallbacks, 
     h(
       "section",
       { class: "actions", attrs: { "aria-label": t("detail.actions") } },
+      take,
       ...(actions.length
         ? actions.map((a, i) =>
             h(
@@ -147,8 +155,11 @@ export function renderDetail(d: RequestDetail, user: User, cb: DetailCallbacks, 
               actionLabel(a),
             ),
           )
-        : [h("span", { class: "muted" }, t("detail.noActions"))]),
+        : take
+          ? []
+          : [h("span", { class: "muted" }, t("detail.noActions"))]),
     ),
+    r.kind === "intervention" ? ownershipSection(r, tracking, now) : null,
     h("p", { class: "description" }, r.description),
     d.quote ? renderQuote(d.quote) : r.kind === "quote" ? h("p", { class: "muted", attrs: { "data-testid": "quote-none" } }, t("quote.none")) : null,
     its.length ? h("section", null, h("h3", null, t("field.items")), h("ul", { class: "items" }, ...its.map((it) => h("li", null, `${it.quantity} × ${it.name}`, it.specifications ? ` — ${it.specifications}` : "")))) : null,

@@ -4,6 +4,8 @@ import { h, replace } from "../dom";
 import { formatShort } from "../format";
 import { label, language, t } from "../i18n";
 import { PageCache, scrollToReveal, visibleRange } from "../virtual";
+import { trackingOf } from "../tracking";
+import { rowChip } from "./sla";
 
 export const ROW_HEIGHT = 58;
 
@@ -136,6 +138,7 @@ export class VirtualList {
           { class: "line2" },
           h("span", { class: `prio prio-${r.priority}` }, label("priority", r.priority)),
           h("span", { class: "status" }, label("status", r.status)),
+          r.kind === "intervention" ? rowChip(trackingOf(r), r.status, Date.now()) : null,
           h("span", { class: "client" }, r.clientName),
           h("span", { class: "assignee" }, r.assigneeName ?? (r.kind === "intervention" ? t("list.unassigned") : "")),
         ),
