@@ -1,6 +1,7 @@
-// The app with issue 10's parts: Je prends, the countdowns ticking in place, En retard.
+// The app with issue 10's parts: Je prends, the countdowns ticking in place, En retard, the
+// Tableau de bord.
 import { App } from "./app";
-import { fakeIpc, memoryStorage, request } from "./testing/fixtures";
+import { adminSession, fakeIpc, memoryStorage, request } from "./testing/fixtures";
 
 class NoResize {
   observe() {}
@@ -122,5 +123,40 @@ describe("App — ownership and service levels", () => {
     box.dispatchEvent(new Event("change"));
     await flush();
     expect(calls("inboxPage").at(-1)![1][0]).toMatchObject({ overdueOnly: true });
+  });
+});
+
+describe("App — Tableau de bord", () => {
+  const metrics = {
+    success: true, from: "2026-09-14", to: "2026-12-01",
+    notificationDelivery: { count: 2, p50Seconds: 0.4, p95Seconds: 1.2 }, projectValidation: null, urgentEnRoute: null,
+    sla: [], openByTechnician: [{ _id: "t1", name: "Moussa Diop", open: 2, urgent: 1 }],
+    weeks: [{ weekStart: "2026-11-30", created: 3, urgentEnRouteMedianMinutes: 40, under2hShare: 1, slaMetShare: 0.5, notificationP50Seconds: 0.3 }],
+  };
+
+  it("is an admin screen (tab and key t) asking for the last 12 weeks", async () => {
+    const { root, calls } = await mount({ metrics });
+    const tab = root.querySelector<HTMLButtonElement>("[data-testid=nav-dashboard]")!;
+    expect(tab.textContent).toBe("Tableau de bord");
+    press("t");
+    await flush();
+    expect(root.querySelector("[data-testid=nav-dashboard]")?.getAttribute("aria-current")).toBe("true");
+    const [from, to] = calls("metrics")[0][1] as [string, string];
+    expect(to).toBe(new Date().toISOString().slice(0, 10));
+    expect(new Date(`${from}T00:00:00Z`).getUTCDay()).toBe(1);
+    expect(root.querySelector("[data-testid=chart-enroute]")).not.toBeNull();
+    expect(root.querySelector("[data-testid=figure-technicians] tbody th")?.textContent).toBe("Moussa Diop");
+  });
+
+  it("says why when the metrics cannot be read, and technicians have no dashboard", async () => {
+    const { root } = await mount({ metrics: new Error("hors ligne") });
+    press("t");
+    await flush();
+    expect(root.querySelector("[data-testid=dash-error]")?.textContent).toContain("hors ligne");
+    const tech = await mount({ session: { ...adminSession, user: { ...adminSession.user, role: "TECHNICIAN" } } });
+    expect(tech.root.querySelector("[data-testid=nav-dashboard]")).toBeNull();
+    press("t");
+    await flush();
+    expect(tech.calls("metrics").length).toBe(0);
   });
 });

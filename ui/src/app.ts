@@ -8,6 +8,7 @@ import type { Settings } from "./bindings/Settings";
 import { nextInterventionStep, toEngineAction, type UiAction } from "./actions";
 import { h, replace } from "./dom";
 import { label, language, saveLanguage, savedLanguage, setLanguage, t, type Language, type MessageKey } from "./i18n";
+import { defaultPeriod, readMetrics } from "./metrics";
 import { tick } from "./tracking";
 import type { Events, Ipc } from "./ipc";
 import { IpcError } from "./ipc";
@@ -25,6 +26,7 @@ import { sessionsFieldset, sessionsList, type SessionsCallbacks } from "./views/
 import { settingsView } from "./views/settings";
 import { signInForm } from "./views/signin";
 import { renderStatus } from "./views/statusbar";
+import { dashboardView, type DashboardState } from "./views/dashboard";
 import { renderFilters } from "./views/filters";
 import { outboxOverlay } from "./views/outbox";
 import { words } from "./views/sla";
@@ -163,7 +165,7 @@ export class App {
 
   private renderNav(): void {
     const s = this.store.state;
-    const tab = (screen: Screen, key: "nav.inbox" | "nav.mine" | "nav.settings" | "nav.accounts", hotkey: string) =>
+    const tab = (screen: Screen, key: "nav.inbox" | "nav.mine" | "nav.settings" | "nav.accounts" | "nav.dashboard", hotkey: string) =>
       h(
         "button",
         {
@@ -178,6 +180,7 @@ export class App {
       this.navEl,
       tab("inbox", "nav.inbox", "i"),
       admin ? null : tab("mine", "nav.mine", "m"),
+      admin ? tab("dashboard", "nav.dashboard", "t") : null,
       admin ? tab("accounts", "nav.accounts", "a") : null,
       tab("settings", "nav.settings", ","),
     );
@@ -216,7 +219,10 @@ export class App {
       void this.loadAccounts();
       return;
     }
-
+    if (s.screen === "dashboard") {
+      void this.loadDashboard();
+      return;
+    }
     this.renderFilters();
     replace(this.mainEl, h("div", { class: "listpane" }, s.screen === "inbox" ? this.filtersEl : h("h2", { class: "mine-title" }, t("nav.mine"))), this.detailEl);
     this.ensureList();
@@ -226,7 +232,7 @@ export class App {
   /** Builds the list for the current query, or keeps the current one when the query is the same. */
   private ensureList(): void {
     const s = this.store.state;
-    if (s.screen === "settings" || s.screen === "accounts") return;
+    if (s.screen === "settings" || s.screen === "accounts" || s.screen === "dashboard") return;
     const f = activeFilters(s);
     const key = `${s.screen}:${filtersKey(f)}`;
     if (this.list && key === this.listKey) return;
@@ -317,7 +323,7 @@ export class App {
   async openById(id: string): Promise<void> {
     if (this.store.state.phase !== "ready") return;
     const screen = this.store.state.screen;
-    if (screen === "settings" || screen === "accounts") this.store.dispatch({ type: "screen", screen: "inbox" });
+    if (screen === "settings" || screen === "accounts" || screen === "dashboard") this.store.dispatch({ type: "screen", screen: "inbox" });
     this.store.dispatch({ type: "open", id });
     const idx = this.list?.cache.indexOf(id) ?? -1;
     if (idx >= 0) this.list?.select(idx);
@@ -562,6 +568,28 @@ export class App {
     if (row && which) this.mainEl.querySelector<HTMLElement>(`[data-testid=account-row][data-id="${row}"] [data-testid=${which}]`)?.focus();
   }
 
+  private dashboard: Pick<DashboardState, "from" | "to"> | null = null;
+
+  /** The *Tableau de bord*: the last 12 weeks unless another period was asked for. */
+  private async loadDashboard(from?: string, to?: string): Promise<void> {
+    const period = from && to ? { from, to } : (this.dashboard ?? defaultPeriod(new Date()));
+    this.dashboard = period;
+    const show = (st: DashboardState) => {
+      const focused = document.activeElement?.closest("[data-testid=dashboard]") ? document.activeElement.getAttribute("data-testid") : null;
+      replace(this.mainEl, dashboardView(st, (f, t2) => void this.loadDashboard(f, t2)));
+      if (focused) this.mainEl.querySelector<HTMLElement>(`[data-testid=${focused}]`)?.focus();
+    };
+    show({ ...period, metrics: null, error: null });
+    let st: DashboardState;
+    try {
+      st = { ...period, metrics: readMetrics(await this.ipc.metrics(period.from, period.to)), error: null };
+    } catch (e) {
+      st = { ...period, metrics: null, error: e instanceof Error ? e.message : String(e) };
+    }
+    if (this.store.state.screen !== "dashboard" || this.dashboard !== period) return;
+    show(st);
+  }
+
   private async saveSettings(next: Settings): Promise<void> {
     try {
       const saved = await this.ipc.settingsSet(next);
@@ -615,7 +643,7 @@ export class App {
         return;
       case "screen":
         if (cmd.screen === "mine" && s.session?.user.role === "ADMIN") return;
-        if (cmd.screen === "accounts" && s.session?.user.role !== "ADMIN") return;
+        if ((cmd.screen === "accounts" || cmd.screen === "dashboard") && s.session?.user.role !== "ADMIN") return;
         this.store.dispatch({ type: "screen", screen: cmd.screen });
         return;
       case "toggleUnread":

@@ -10,7 +10,7 @@ export type Command =
   | { type: "search" }
   | { type: "escape" }
   | { type: "help" }
-  | { type: "screen"; screen: "inbox" | "mine" | "settings" | "accounts" }
+  | { type: "screen"; screen: "inbox" | "mine" | "settings" | "accounts" | "dashboard" }
   | { type: "toggleUnread" }
   | { type: "chat" }
   | { type: "action"; index: number };
@@ -57,6 +57,8 @@ export function commandFor(k: KeyInput): Command | null {
       return { type: "screen", screen: "settings" };
     case "a":
       return { type: "screen", screen: "accounts" };
+    case "t":
+      return { type: "screen", screen: "dashboard" };
     case "u":
       return { type: "toggleUnread" };
     case "c":
@@ -97,6 +99,7 @@ export const SHORTCUTS: Array<[string, MessageKey]> = [
   ["m", "key.mine"],
   [",", "key.settings"],
   ["a", "key.accounts"],
+  ["t", "key.dashboard"],
   ["Échap", "key.escape"],
   ["?", "key.help"],
 ];

@@ -7,7 +7,7 @@ import type { Settings } from "./bindings/Settings";
 import type { StatusSnapshot } from "./bindings/StatusSnapshot";
 import { defaultFilters, mineFilters, updateFilters, type Filters } from "./query";
 
-export type Screen = "inbox" | "mine" | "settings" | "accounts";
+export type Screen = "inbox" | "mine" | "settings" | "accounts" | "dashboard";
 export type Phase = "restoring" | "signin" | "ready";
 
 export interface Status {
