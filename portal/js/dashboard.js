@@ -14,8 +14,10 @@ import {
   SERVICE_LABELS,
   URGENCY_LABELS,
   day,
+  enRouteLine,
   stamp,
   statusLabel,
+  takenLine,
   xof,
 } from './format.js';
 import { openRequestForm } from './forms.js';
@@ -194,6 +196,7 @@ export function showDashboard(main, user, { onLive = () => {}, onRejected = () =
         `Créée le ${stamp(r.createdAt)}`,
         r.priority === 'urgent' ? h('span', { class: 'badge urgent' }, '🚨 Urgent') : null,
       ),
+      ownership(r),
       h('div', { class: 'card-actions' }, open),
     );
   }
@@ -279,6 +282,10 @@ export function showDashboard(main, user, { onLive = () => {}, onRejected = () =
       return;
     }
     const r = ev.request;
+    if (r && ev.type === 'request.acknowledged' && !before?.acknowledgedAt && takenLine(r)) {
+      toast(takenLine(r), { kind: 'info', title: `👷 ${r.ticketNumber ?? r.title}` });
+      return;
+    }
     if (!r || ev.type === 'request.created' || (before && before.status === r.status)) return;
     const style = STATUS_TOASTS[r.status];
     if (!style) return;
@@ -317,6 +324,16 @@ export function showDashboard(main, user, { onLive = () => {}, onRejected = () =
   return () => feed.stop();
 }
 
+const FINAL = ['resolved', 'closed', 'cancelled'];
+
+/** On an intervention's card: who took it and when, when the technician left. */
+function ownership(r) {
+  if (r.kind !== 'intervention') return null;
+  const lines = [takenLine(r), enRouteLine(r)].filter(Boolean);
+  if (!lines.length) return null;
+  return h('p', { class: 'card-ack', dataset: { testid: 'ownership' } }, lines.join(' · '));
+}
+
 function detailInfo(r, history = []) {
   const rows = [
     ['Statut', h('span', { class: `badge status-${r.status}` }, statusLabel(r.status))],
@@ -339,7 +356,9 @@ function detailInfo(r, history = []) {
       ['Site / Localisation', r.site],
       ['Date souhaitée', day(r.preferredDate)],
       ['Technicien', r.assigneeName ?? 'Pas encore assigné'],
+      ['Prise en charge', takenLine(r) ?? (FINAL.includes(r.status) ? '—' : 'En attente de prise en charge')],
     );
+    if (r.enRouteAt) rows.push(['Départ du technicien', enRouteLine(r)]);
   } else {
     rows.push(
       ['Catégorie', CATEGORY_LABELS[r.category] ?? r.category],
