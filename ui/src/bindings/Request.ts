@@ -26,6 +26,6 @@ assignmentAcknowledgedAt: string | null, enRouteAt: string | null,
  */
 finishedAt: string | null, 
 /**
- * Interventions only: the timers, as of when the copy was read (see `Sla::at`).
+ * Interventions only: the timers, as of when the copy was read (see `Request::sla_at`).
  */
 sla: Sla | null, };
