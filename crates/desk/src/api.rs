@@ -217,6 +217,24 @@ impl Api {
         )?)
     }
 
+    /// `GET /api/staff/metrics?from=&to=` (admins): the period's figures, as the server
+    /// words them. An empty date is left out, so the server picks its default (today, and
+    /// the Monday 11 weeks before `to`'s week).
+    pub async fn metrics(&self, from: &str, to: &str) -> Result<Value> {
+        let mut path = String::from("/api/staff/metrics");
+        let mut sep = '?';
+        for (name, value) in [("from", from.trim()), ("to", to.trim())] {
+            if !value.is_empty() {
+                path.push(sep);
+                path.push_str(name);
+                path.push('=');
+                path.push_str(&encode_query(value));
+                sep = '&';
+            }
+        }
+        self.call(Method::GET, &path, None, None).await
+    }
+
     /// Sends one staff action with its idempotency key.
     pub async fn perform(&self, action: &Action, idempotency_key: &str) -> Result<ActionAnswer> {
         let (method, path, body) = action.endpoint();

@@ -390,6 +390,15 @@ impl Engine {
         crate::sessions::checked(&self.inner, &ctx, ctx.api.technicians().await).await
     }
 
+    /// The *Tableau de bord*'s figures (admins): `GET /api/staff/metrics` for `from`..`to`
+    /// (`YYYY-MM-DD`, both inclusive; an empty string lets the server choose), the server's
+    /// JSON as is. Asked each time, never cached: offline it fails with `network`; a
+    /// technician gets the server's 403 (`forbidden`), and a bad date its 400 naming the field.
+    pub async fn metrics(&self, from: &str, to: &str) -> Result<serde_json::Value> {
+        let ctx = self.inner.ctx().ok_or(Error::NotSignedIn)?;
+        crate::sessions::checked(&self.inner, &ctx, ctx.api.metrics(from, to).await).await
+    }
+
     /// Queues a staff action in the outbox and, when live, sends it right away.
     pub async fn perform(&self, action: Action) -> Result<PerformOutcome> {
         action.validate()?;

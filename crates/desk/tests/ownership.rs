@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use itv_desk::notify::{ACK_ACTION, OPEN_ACTION};
-use itv_desk::{DesktopNotifier, Engine, InboxQuery, Settings};
-use serde_json::json;
+use itv_desk::{DesktopNotifier, Engine, Error, InboxQuery, Settings};
+use serde_json::{Value, json};
 use support::bus::{PrivateBus, is_child};
 use support::notifd::{NotificationServer, Recorded};
-use support::server::{PASSWORD, Stage, engine_config, id_of, wait_live};
+use support::server::{CountingNotifier, PASSWORD, Stage, engine_config, id_of, wait_live};
 
 const ADMIN_DESK: &str = "desk-admin";
 const TECH_DESK: &str = "desk-tech";
@@ -344,4 +344,96 @@ fn escalations_raise_critical_notifications_naming_level_and_minutes() {
             stage.srv.stop().await;
         },
     );
+}
+
+/// A signed-in, live engine whose notifications are only counted (no D-Bus needed).
+async fn quiet_desk(stage: &Stage, email: &str) -> (Engine, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let notifier = Arc::new(CountingNotifier::default());
+    let engine = Engine::open(data.path(), engine_config(Some(notifier)))
+        .await
+        .unwrap();
+    engine
+        .sign_in(&stage.srv.url, email, PASSWORD)
+        .await
+        .unwrap();
+    wait_live(&engine).await;
+    (engine, data)
+}
+
+fn refusal(e: Error) -> Box<itv_desk::ServerRefusal> {
+    match e {
+        Error::Server(r) => r,
+        other => panic!("expected the server's refusal, got {other:?}"),
+    }
+}
+
+/// The *Tableau de bord* reads `GET /api/staff/metrics` through the engine: an admin's engine
+/// gets the server's JSON as is (the server's default period for empty dates, or the one
+/// asked), a bad date is the server's 400 naming the field, and a technician's engine gets
+/// the server's 403 as a `forbidden` refusal, staying signed in and live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_for_admins_and_a_clear_refusal_for_technicians() {
+    use chrono::Datelike;
+    support::init_logs();
+    let stage = Stage::start().await;
+    stage
+        .http
+        .intervention(&stage.client, true, "Caméras hors ligne")
+        .await
+        .unwrap();
+    let (admin, _a) = quiet_desk(&stage, &stage.users.admin).await;
+    let (tech, _t) = quiet_desk(&stage, &stage.users.tech).await;
+
+    // Empty dates: the server's default, the 12 ISO weeks up to today.
+    let m = admin.metrics("", "").await.unwrap();
+    let today = stage.srv.state().clock.now().date_naive();
+    assert_eq!(m["success"], json!(true), "{m:#}");
+    assert_eq!(m["to"], json!(today.to_string()), "{m:#}");
+    let weeks = m["weeks"].as_array().expect("weeks");
+    assert_eq!(weeks.len(), 12, "{m:#}");
+    let from = chrono::NaiveDate::parse_from_str(m["from"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    assert_eq!(from.weekday(), chrono::Weekday::Mon, "{m:#}");
+    let created: u64 = weeks.iter().map(|w| w["created"].as_u64().unwrap()).sum();
+    assert_eq!(created, 1, "{m:#}");
+
+    // A period asked for: exactly what the server answers over HTTP.
+    let asked = admin.metrics("2025-01-06", "2025-01-19").await.unwrap();
+    let direct: Value = stage
+        .http
+        .get(
+            &stage.admin,
+            "/api/staff/metrics?from=2025-01-06&to=2025-01-19",
+        )
+        .await;
+    assert_eq!(asked, direct);
+    assert_eq!(asked["from"], json!("2025-01-06"));
+    assert_eq!(asked["weeks"].as_array().unwrap().len(), 2, "{asked:#}");
+
+    // A bad date: the server's 400, the field named, the session kept.
+    let bad = refusal(admin.metrics("hier", "").await.unwrap_err());
+    assert_eq!(bad.status, 400, "{bad:?}");
+    assert!(bad.fields.contains_key("from"), "{bad:?}");
+
+    // A technician: the server's 403, said plainly, and nothing else happens.
+    let err = tech.metrics("", "").await.unwrap_err();
+    let ui = err.to_ui();
+    assert_eq!(ui.code, "forbidden", "{ui:?}");
+    assert_eq!(ui.message, "Action non autorisée pour votre rôle", "{ui:?}");
+    assert_eq!(refusal(err).status, 403);
+    assert!(tech.session().is_some(), "a refusal is not a lost session");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(tech.connection(), itv_desk::ConnectionState::Live);
+
+    // Signed out, the engine does not ask.
+    let data = tempfile::tempdir().unwrap();
+    let quiet = Arc::new(CountingNotifier::default());
+    let signed_out = Engine::open(data.path(), engine_config(Some(quiet)))
+        .await
+        .unwrap();
+    assert!(matches!(
+        signed_out.metrics("", "").await,
+        Err(Error::NotSignedIn)
+    ));
+    stage.srv.stop().await;
 }
