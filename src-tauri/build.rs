@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "request_detail",
     "mark_read",
     "acknowledge",
+    "metrics",
     "perform",
     "quote_preview",
     "technicians",

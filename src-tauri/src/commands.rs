@@ -29,6 +29,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         request_detail,
         mark_read,
         acknowledge,
+        metrics,
         perform,
         quote_preview,
         technicians,
@@ -152,6 +153,13 @@ pub async fn mark_read(shell: State<'_, Shell>, id: String) -> Res<()> {
 #[tauri::command]
 pub async fn acknowledge(shell: State<'_, Shell>, id: String) -> Res<Request> {
     shell.engine.acknowledge(&id).await.map_err(ui)
+}
+
+/// The *Tableau de bord* (admins): the server's `/api/staff/metrics` JSON for `from`..`to`
+/// (`YYYY-MM-DD`; an empty string is the server's default), as is.
+#[tauri::command]
+pub async fn metrics(shell: State<'_, Shell>, from: String, to: String) -> Res<serde_json::Value> {
+    shell.engine.metrics(&from, &to).await.map_err(ui)
 }
 
 #[tauri::command]
