@@ -98,6 +98,8 @@ describe("App — ownership and service levels", () => {
     const c = root.querySelector<HTMLElement>('[data-testid=row][data-id="i1"] [data-testid=countdown]')!;
     expect(c.textContent).toBe("⏱ 05:00");
     expect(c.dataset.state).toBe("pending");
+    // The row's createdAt starts its timer: it turns amber by itself, not from a later read.
+    expect(c.dataset.start).toBe("2026-12-01T10:00:00.000Z");
     const pages = calls("inboxPage").length;
     const at = async (iso: string) => {
       vi.setSystemTime(new Date(iso));

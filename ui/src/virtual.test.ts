@@ -4,7 +4,7 @@ import { PageCache, scrollToReveal, visibleRange } from "./virtual";
 function row(i: number, tag = ""): InboxItem {
   return {
     id: `r${i}${tag}`, kind: "intervention", ticketNumber: `INT-202511-${String(i).padStart(4, "0")}`, title: `t${i}`,
-    status: "open", priority: "medium", clientName: "c", assigneeId: null, assigneeName: null, site: "s", updatedAt: "2025-11-19T10:00:00Z", unread: false,
+    status: "open", priority: "medium", clientName: "c", assigneeId: null, assigneeName: null, site: "s", createdAt: "2025-11-19T09:00:00Z", updatedAt: "2025-11-19T10:00:00Z", unread: false,
     acknowledgedByName: null, acknowledgedAt: null, sla: null, dueAt: null,
   };
 }

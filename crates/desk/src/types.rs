@@ -290,6 +290,9 @@ pub struct InboxItem {
     pub priority: Priority,
     pub assignee_id: Option<String>,
     pub assignee_name: Option<String>,
+    /// When the request was created (RFC 3339): the start of its timers, so a countdown
+    /// turns amber on its own (`due − 0.2 × (due − createdAt)`, as `Deadline::after`).
+    pub created_at: String,
     pub updated_at: String,
     pub unread: bool,
     /// "Pris par …": who acknowledged it, and when (interventions).

@@ -6,7 +6,12 @@ import type { Sla } from "./Sla";
 /**
  * One row of the inbox (a virtual list asks for pages of these).
  */
-export type InboxItem = { id: string, kind: RequestKind, ticketNumber: string | null, title: string, site: string, clientName: string, status: string, priority: Priority, assigneeId: string | null, assigneeName: string | null, updatedAt: string, unread: boolean, 
+export type InboxItem = { id: string, kind: RequestKind, ticketNumber: string | null, title: string, site: string, clientName: string, status: string, priority: Priority, assigneeId: string | null, assigneeName: string | null, 
+/**
+ * When the request was created (RFC 3339): the start of its timers, so a countdown
+ * turns amber on its own (`due − 0.2 × (due − createdAt)`, as `Deadline::after`).
+ */
+createdAt: string, updatedAt: string, unread: boolean, 
 /**
  * "Pris par …": who acknowledged it, and when (interventions).
  */

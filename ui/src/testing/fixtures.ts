@@ -35,16 +35,15 @@ export function request(over: Partial<Request> & Record<string, unknown> = {}): 
   } as Request;
 }
 
-/** The row the engine makes of a request. `createdAt` rides along as an extra field: the UI
- *  reads it for the amber threshold once the row binding carries it (asked of the desk). */
+/** The row the engine makes of a request; its `createdAt` starts the row's timers, so the
+ *  countdown turns amber on its own. */
 export function itemOf(r: Request, unread = false, now = Date.now()): InboxItem {
   const tr = trackingOf(r);
   const running = runningTimer(tr, r.status, now);
   return {
     id: r._id, kind: r.kind, ticketNumber: r.ticketNumber, title: r.title, site: r.site, clientName: r.clientName, status: r.status,
-    priority: r.priority, assigneeId: r.assigneeId, assigneeName: r.assigneeName, updatedAt: r.updatedAt, unread,
+    priority: r.priority, assigneeId: r.assigneeId, assigneeName: r.assigneeName, createdAt: r.createdAt, updatedAt: r.updatedAt, unread,
     acknowledgedByName: r.acknowledgedBy?.name ?? null, acknowledgedAt: r.acknowledgedAt, sla: r.sla, dueAt: running?.due ?? null,
-    ...({ createdAt: r.createdAt } as object),
   };
 }
 

@@ -316,6 +316,7 @@ fn item(row: &Row<'_>, now: i64) -> rusqlite::Result<InboxItem> {
         priority: parse_priority(&priority),
         assignee_id: row.get(8)?,
         assignee_name: row.get(9)?,
+        created_at,
         updated_at: row.get(10)?,
         unread: row.get(11)?,
         acknowledged_by_name: row.get(14)?,

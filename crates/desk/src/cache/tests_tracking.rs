@@ -97,6 +97,8 @@ fn overdue_and_due_order_follow_the_clock_not_the_cached_states() {
         Some("2026-12-01T10:15:00.000Z")
     );
     assert_eq!(row("fast").sla.unwrap().ack, SlaState::AtRisk);
+    // The timers' start rides along, so the row's countdown turns amber on its own.
+    assert_eq!(row("fast").created_at, T0);
     assert_eq!(
         row("taken").acknowledged_by_name.as_deref(),
         Some("Moussa Diop")
