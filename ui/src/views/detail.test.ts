@@ -70,4 +70,46 @@ describe("detail pane", () => {
     expect(sent).toEqual(["Nous passons demain"]);
     expect(area.value).toBe("");
   });
+
+  it("empties the field while sending, so a redraw meanwhile does not carry the message into the next one", async () => {
+    const seenDuringSend: string[] = [];
+    let area!: HTMLTextAreaElement;
+    const el = renderDetail({ request: request(), history: [], messages: [], quote: null, unread: false, fresh: true, canAcknowledge: false }, admin, {
+      onAction: () => undefined,
+      // What the app's redraw reads as the draft while the message is on its way.
+      onSend: async () => (seenDuringSend.push(area.value), true),
+    });
+    area = el.querySelector<HTMLTextAreaElement>(".composer")!;
+    area.value = "Premier message";
+    area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true }));
+    await Promise.resolve();
+    expect(seenDuringSend).toEqual([""]);
+  });
+
+  it("names history entries without a status move in words", () => {
+    const at = "2025-11-19T10:00:00Z";
+    const entry = (action: string) => ({ at, actorId: "a1", actorName: "Awa", action, fromStatus: null, toStatus: null, note: null, staffOnly: false });
+    const el = renderDetail(
+      { request: request(), history: [entry("acknowledged"), entry("something:new")], messages: [], quote: null, unread: false, fresh: true, canAcknowledge: false },
+      admin,
+      { onAction: () => undefined, onSend: async () => true },
+    );
+    const lines = [...el.querySelectorAll(".history li")].map((li) => li.textContent ?? "");
+    expect(lines[0]).toContain("Awa — a pris en charge");
+    // An action the UI does not know yet is shown as the server named it.
+    expect(lines[1]).toContain("something:new");
+  });
+
+  it("puts a refused message back into the field", async () => {
+    const el = renderDetail({ request: request(), history: [], messages: [], quote: null, unread: false, fresh: true, canAcknowledge: false }, admin, {
+      onAction: () => undefined,
+      onSend: async () => false,
+    });
+    const area = el.querySelector<HTMLTextAreaElement>(".composer")!;
+    area.value = "Refusé";
+    area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true }));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(area.value).toBe("Refusé");
+  });
 });

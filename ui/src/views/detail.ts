@@ -99,10 +99,18 @@ export function renderDetail(d: RequestDetail, user: User, cb: DetailCallbacks, 
     placeholder: t("chat.placeholder"),
     attrs: { rows: "2", "data-testid": "chat-input", "aria-label": t("detail.chat") },
   });
+  // Emptied as soon as it is sent: the pane may be redrawn while the send is under way
+  // (its own message.created arrives), and a redraw keeps whatever the field holds as the
+  // draft of the next message. Put back if refused, into the field shown by then.
   const send = async () => {
     const body = composer.value.trim();
     if (!body) return;
-    if (await cb.onSend(body)) composer.value = "";
+    composer.value = "";
+    if (await cb.onSend(body)) return;
+    // Ids are UUIDs: nothing in them needs escaping in the selector.
+    const redrawn = composer.isConnected ? null : document.querySelector<HTMLTextAreaElement>(`[data-id="${r._id}"] .composer`);
+    const live = redrawn ?? composer;
+    if (!live.value) live.value = body;
   };
   composer.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -191,7 +199,7 @@ export function renderDetail(d: RequestDetail, user: User, cb: DetailCallbacks, 
             " ",
             h("strong", null, e.actorName ?? "—"),
             " — ",
-            e.fromStatus || e.toStatus ? `${e.fromStatus ? label("status", e.fromStatus) : "∅"} → ${e.toStatus ? label("status", e.toStatus) : "∅"}` : e.action,
+            e.fromStatus || e.toStatus ? `${e.fromStatus ? label("status", e.fromStatus) : "∅"} → ${e.toStatus ? label("status", e.toStatus) : "∅"}` : label("history", e.action),
             e.note ? h("div", { class: "note" }, e.note) : null,
           ),
         ),
