@@ -42,6 +42,9 @@ const fr = {
   "status.rejected": "Refusé",
   "status.completed": "Terminé",
   "status.open": "Ouvert",
+  "history.acknowledged": "a pris en charge",
+  "history.assignment:acknowledged": "a confirmé son affectation",
+  "history.quote:prepared": "a préparé le devis",
   "status.assigned": "Assigné",
   "status.en_route": "En route",
   "status.on_site": "Sur site",
@@ -355,6 +358,9 @@ const en: Record<MessageKey, string> = {
   "status.rejected": "Rejected",
   "status.completed": "Completed",
   "status.open": "Open",
+  "history.acknowledged": "took it",
+  "history.assignment:acknowledged": "confirmed the assignment",
+  "history.quote:prepared": "prepared the quote",
   "status.assigned": "Assigned",
   "status.en_route": "On the way",
   "status.on_site": "On site",
@@ -661,7 +667,7 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
 }
 
 /** Label of a status, kind or priority code; falls back to the code itself. */
-export function label(prefix: "status" | "kind" | "priority", code: string): string {
+export function label(prefix: "status" | "kind" | "priority" | "history", code: string): string {
   const key = `${prefix}.${code}` as MessageKey;
   return key in fr ? t(key) : code;
 }

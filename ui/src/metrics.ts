@@ -103,17 +103,20 @@ export function formatNumber(v: number, lang: Language, digits = 1): string {
 
 export type Unit = "count" | "seconds" | "minutes" | "hours" | "share";
 
-/** A value with its unit: `0,4 s`, `42 min`, `5,5 h`, `75 %`; `—` when null. */
+/** A value with its unit: `350 ms`, `4,2 s`, `42 min`, `5,5 h`, `75 %`; `—` when null. Below
+ *  one unit the next smaller one says it, so a fast delivery never reads `0 s`. */
 export function formatValue(v: Num, unit: Unit, lang: Language): string {
   if (v === null) return "—";
   switch (unit) {
     case "count":
       return formatNumber(v, lang, 0);
     case "seconds":
+      if (v > 0 && v < 1) return `${formatNumber(Math.max(1, Math.round(v * 1000)), lang, 0)} ms`;
       return `${formatNumber(v, lang, v < 10 ? 2 : 1)} s`;
     case "minutes":
       return `${formatNumber(v, lang, 0)} min`;
     case "hours":
+      if (v > 0 && v < 1) return `${formatNumber(Math.max(1, Math.round(v * 60)), lang, 0)} min`;
       return `${formatNumber(v, lang)} h`;
     case "share":
       return new Intl.NumberFormat(locale(lang), { style: "percent", maximumFractionDigits: 0 }).format(v);

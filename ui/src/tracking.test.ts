@@ -126,6 +126,7 @@ describe("countdown text", () => {
   it("formats spans: mm:ss under an hour, h mm, then days", () => {
     expect(formatSpan(14 * 60_000 + 5_000, "fr")).toBe("14:05");
     expect(formatSpan(14 * 60_000 + 5_000, "fr", false)).toBe("14 min");
+    expect(formatSpan(45_000, "fr", false)).toBe("45 s");
     expect(formatSpan(3 * 3600_000 + 5 * 60_000, "fr")).toBe("3 h 05");
     expect(formatSpan(51 * 3600_000, "fr")).toBe("2 j 3 h");
     expect(formatSpan(51 * 3600_000, "en")).toBe("2 d 3 h");

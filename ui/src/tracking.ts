@@ -179,7 +179,9 @@ export function formatSpan(spanMs: number, lang: Language, seconds = true): stri
   const day = lang === "fr" ? "j" : "d";
   if (d > 0) return !seconds && h === 0 ? `${d} ${day}` : `${d} ${day} ${h} h`;
   if (h > 0) return !seconds && m === 0 ? `${h} h` : `${h} h ${two(m)}`;
-  return seconds ? `${two(m)}:${two(s)}` : `${m} min`;
+  if (seconds) return `${two(m)}:${two(s)}`;
+  // Whole minutes, but never "0 min" for a span that is not nothing.
+  return m === 0 && s > 0 ? `${s} s` : `${m} min`;
 }
 
 // ---- countdowns in the DOM ---------------------------------------------------------------

@@ -59,7 +59,9 @@ describe("metrics", () => {
   });
 
   it("formats values with their unit and rounds axes", () => {
-    expect(plain(formatValue(0.4, "seconds", "fr"))).toBe("0,4 s");
+    expect(plain(formatValue(0.4, "seconds", "fr"))).toBe("400 ms");
+    expect(plain(formatValue(0.0004, "seconds", "fr"))).toBe("1 ms");
+    expect(plain(formatValue(0.25, "hours", "fr"))).toBe("15 min");
     expect(formatValue(1.25, "seconds", "en")).toBe("1.25 s");
     expect(formatValue(42, "minutes", "fr")).toBe("42 min");
     expect(plain(formatValue(5.5, "hours", "fr"))).toBe("5,5 h");
@@ -76,7 +78,7 @@ describe("Tableau de bord", () => {
 
   it("gives the period's figures as text", () => {
     const el = view();
-    expect(plain(el.querySelector("[data-testid=tile-notification-value]")?.textContent)).toBe("p50 0,4 s · p95 1,2 s");
+    expect(plain(el.querySelector("[data-testid=tile-notification-value]")?.textContent)).toBe("p50 400 ms · p95 1,2 s");
     expect(plain(el.querySelector("[data-testid=tile-validation-value]")?.textContent)).toBe("5,5 h");
     expect(el.querySelector("[data-testid=tile-enroute-value]")?.textContent).toBe("42 min");
     expect(plain(el.querySelector("[data-testid=tile-enroute]")?.textContent)).toContain("75 % en route en moins de 2 h");
