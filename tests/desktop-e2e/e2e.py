@@ -24,6 +24,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import Select
 
+import ownership
 from notifications import Recorder
 from tray import TrayHost
 
@@ -176,7 +177,7 @@ class Harness:
             self.server_data = self.tmp / "server"
         self.server = self.spawn(
             "server",
-            [str(SERVER), "serve", "--demo", "--addr", f"127.0.0.1:{self.port}", "--data-dir", str(self.server_data)],
+            [str(SERVER), "serve", "--demo", "--addr", f"127.0.0.1:{self.port}", "--data-dir", str(self.server_data), "--sla", ownership.SLA],
         )
         self.api = Api(f"http://127.0.0.1:{self.port}")
 
@@ -451,7 +452,16 @@ def run_checks(h):
             _, msgs = h.api.call("GET", f"/api/requests/{state['urgent']}/messages", client_token)
             return any(m["body"] == offline_text for m in msgs["messages"])
 
-        wait_for(delivered, 30, "the queued message on the server")
+        try:
+            wait_for(delivered, 30, "the queued message on the server")
+        except AssertionError:
+            # Say where it went, if anywhere: the failure is then a wrong target, not a loss.
+            _, everything = h.api.call("GET", "/api/requests?limit=100", admin_token)
+            where = []
+            for r in everything["requests"]:
+                _, msgs = h.api.call("GET", f"/api/requests/{r['_id']}/messages", admin_token)
+                where += [(r["_id"], m["body"]) for m in msgs["messages"] if offline_text in m["body"]]
+            raise AssertionError(f"not on {state['urgent']}; found on {where}; detail shows {h.q('[data-testid=detail]').get_attribute('data-id')}")
         wait_for(lambda: not h.qs("[data-testid=outbox]"), 30, "the outbox to empty")
         wait_for(lambda: not h.qs(".msg.pending"), 10, "the chat to show it sent")
 
@@ -577,12 +587,15 @@ def run_checks(h):
         h.shot("session-ended")
         return f"sign-in screen {1000 * took:.0f} ms after the server ended the session"
 
+    owned = ownership.checks(h, wait_for, admin_token, client_token, state)
     checks = [
         ("sign in", sign_in),
         ("demo requests are listed", demo_listed),
         ("an urgent intervention appears within a second", urgent_appears),
         ("one critical notification is recorded", one_critical_notification),
         ("Ouvrir on the notification opens that request", click_opens),
+        owned["left_alone"],
+        owned["take"],
         ("validate a project", validate_project),
         ("prepare a quote in the editor and send it", prepare_and_send_quote),
         ("assign a technician", assign_technician),
@@ -593,6 +606,8 @@ def run_checks(h):
         ("settings list the sessions, this device marked", settings_sessions),
         ("Comptes: deactivate the second technician", accounts_deactivate),
         ("tray: unread label, pause from its menu, menu in the UI language", tray_menu_and_pause),
+        owned["late"],
+        owned["dashboard"],
         ("a restart signs in again from the keyring", restart_restores),
         ("the session ended from the server shows the sign-in screen and alerts once", session_ended_from_server),
     ]
