@@ -138,38 +138,14 @@ fn breach(timer: SlaTimer, due: DateTime<Utc>) -> Alert {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{Details, InterventionType, Person, Tracking};
+    use crate::fixtures::at;
+    use crate::request::Person;
     use crate::sla::{Deadlines, SlaTargets};
     use crate::status::Status;
-    use chrono::Duration;
 
-    fn at(min: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_764_000_000, 0).unwrap() + Duration::minutes(min)
-    }
-
+    /// The urgent fixture with its default timers as they stand at `now`.
     fn urgent(now: DateTime<Utc>) -> Request {
-        let mut r = Request {
-            id: "r1".into(),
-            ticket_number: None,
-            title: "Alarme".into(),
-            description: "Sirène".into(),
-            site: "Almadies".into(),
-            status: Status::Open,
-            priority: Priority::Urgent,
-            client_id: "c1".into(),
-            client_name: "Client".into(),
-            assignee_id: None,
-            assignee_name: None,
-            created_at: at(0),
-            updated_at: at(0),
-            version: 1,
-            details: Details::Intervention {
-                intervention_type: InterventionType::Urgent,
-                preferred_date: None,
-                project_id: None,
-            },
-            tracking: Tracking::default(),
-        };
+        let mut r = crate::fixtures::urgent();
         let d = Deadlines::of(&SlaTargets::default(), Priority::Urgent, at(0));
         r.tracking.sla = Some(d.sla(None, None, now));
         r

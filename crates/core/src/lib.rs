@@ -7,6 +7,8 @@ pub mod account;
 pub mod alerts;
 pub mod event;
 pub mod fields;
+#[cfg(test)]
+mod fixtures;
 pub mod kind;
 pub mod metrics;
 pub mod ownership;

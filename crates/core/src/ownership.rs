@@ -124,42 +124,13 @@ pub fn follow_move(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{Details, InterventionType, Tracking};
-    use crate::status::Priority;
-
-    fn at(min: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_764_000_000 + min * 60, 0).unwrap()
-    }
+    use crate::fixtures::{at, urgent};
+    use crate::request::Details;
 
     fn person(id: &str) -> Person {
         Person {
             id: id.into(),
             name: format!("Nom {id}"),
-        }
-    }
-
-    fn urgent() -> Request {
-        Request {
-            id: "r1".into(),
-            ticket_number: Some("INT-202612-0001".into()),
-            title: "Caméras hors ligne".into(),
-            description: "Plus d'image".into(),
-            site: "Plateau".into(),
-            status: Status::Open,
-            priority: Priority::Urgent,
-            client_id: "c1".into(),
-            client_name: "Client".into(),
-            assignee_id: None,
-            assignee_name: None,
-            created_at: at(0),
-            updated_at: at(0),
-            version: 1,
-            details: Details::Intervention {
-                intervention_type: InterventionType::Urgent,
-                preferred_date: None,
-                project_id: None,
-            },
-            tracking: Tracking::default(),
         }
     }
 

@@ -20,19 +20,6 @@ fn minutes(n: i64) -> chrono::Duration {
     chrono::Duration::minutes(n)
 }
 
-/// Events of `type` in the log, oldest first.
-fn logged(server: &TestServer, event_type: &str) -> Vec<Value> {
-    server
-        .state()
-        .store
-        .events_after(0, 10_000, None)
-        .unwrap()
-        .into_iter()
-        .map(|e| serde_json::to_value(&e.event).unwrap())
-        .filter(|e| e["type"] == event_type)
-        .collect()
-}
-
 /// Waits for the scheduler (one pass a second) to have logged `n` events of `type`.
 async fn until_logged(server: &TestServer, event_type: &str, n: usize) -> Vec<Value> {
     for _ in 0..50 {
@@ -52,14 +39,6 @@ async fn until_logged(server: &TestServer, event_type: &str, n: usize) -> Vec<Va
 async fn stays_at(server: &TestServer, event_type: &str, n: usize) {
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     assert_eq!(logged(server, event_type).len(), n, "{event_type}");
-}
-
-async fn urgent_call(client: &Api) -> String {
-    let (status, body) = client
-        .post("/api/client/requests/intervention", seed_intervention())
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    id_of(&body)
 }
 
 fn at(v: &Value) -> DateTime<chrono::Utc> {

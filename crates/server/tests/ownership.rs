@@ -9,27 +9,6 @@ use itv_server::testing::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn urgent_call(client: &Api) -> String {
-    let (status, body) = client
-        .post("/api/client/requests/intervention", seed_intervention())
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    id_of(&body)
-}
-
-/// Events of `type` in the log, oldest first.
-fn logged(server: &TestServer, event_type: &str) -> Vec<Value> {
-    server
-        .state()
-        .store
-        .events_after(0, 10_000, None)
-        .unwrap()
-        .into_iter()
-        .map(|e| serde_json::to_value(&e.event).unwrap())
-        .filter(|e| e["type"] == event_type)
-        .collect()
-}
-
 #[tokio::test]
 async fn the_first_acknowledgement_is_everyones_and_a_second_changes_nothing() {
     let server = TestServer::start().await;

@@ -154,6 +154,28 @@ pub fn id_of(body: &Value) -> String {
     r["_id"].as_str().expect("an _id").to_string()
 }
 
+/// An urgent intervention created by `client` (the seed's example); its `_id`.
+pub async fn urgent_call(client: &Api) -> String {
+    let (status, body) = client
+        .post("/api/client/requests/intervention", seed_intervention())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    id_of(&body)
+}
+
+/// Events of `type` in the server's log, oldest first.
+pub fn logged(server: &TestServer, event_type: &str) -> Vec<Value> {
+    server
+        .state()
+        .store
+        .events_after(0, 10_000, None)
+        .unwrap()
+        .into_iter()
+        .map(|e| serde_json::to_value(&e.event).unwrap())
+        .filter(|e| e["type"] == event_type)
+        .collect()
+}
+
 // ---------------------------------------------------------------------------
 // The live feed, over a real WebSocket.
 
