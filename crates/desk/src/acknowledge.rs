@@ -80,7 +80,7 @@ pub(crate) async fn from_notification(inner: Arc<Inner>, id: String) {
         body: format!("{label}\n{why}"),
         acknowledge: true,
     };
-    crate::runner::show(&inner, notice).await;
+    crate::delivery::show(&inner, notice).await;
 }
 
 /// After the cache took in new copies of requests (`seen`, from the feed or an answer):

@@ -218,8 +218,8 @@ impl Engine {
 
         let mut tasks = Vec::new();
         tasks.push(tokio::spawn(crate::runner::run(inner.clone())));
-        tasks.push(tokio::spawn(crate::runner::reminders(inner.clone())));
-        tasks.push(tokio::spawn(crate::runner::outbox_loop(inner.clone())));
+        tasks.push(tokio::spawn(crate::delivery::reminders(inner.clone())));
+        tasks.push(tokio::spawn(crate::outbox_send::outbox_loop(inner.clone())));
         let inner2 = inner.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(action) = clicks_rx.recv().await {
@@ -438,7 +438,9 @@ impl Engine {
     /// Sends what the outbox holds now (also done on every reconnection). When an entry gets
     /// no verdict, the outbox loop takes over and retries with backoff.
     pub async fn flush_outbox(&self) {
-        if crate::runner::flush_outbox(&self.inner).await == crate::runner::Flushed::Stalled {
+        if crate::outbox_send::flush_outbox(&self.inner).await
+            == crate::outbox_send::Flushed::Stalled
+        {
             self.inner.outbox_kick.notify_one();
         }
     }

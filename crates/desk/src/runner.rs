@@ -1,6 +1,6 @@
 //! The engine's background work: keep the cache in step with the server (full
-//! sync, feed resume, reconnect with backoff), deliver queued notifications,
-//! remind about unacknowledged urgent interventions, and drain the outbox.
+//! sync, feed resume, reconnect with backoff), handing what it brings to the cache and to
+//! the notices queue.
 
 use std::sync::Arc;
 
@@ -11,13 +11,9 @@ use crate::api::feed_url;
 use crate::engine::{Inner, SessionCtx, unix_now};
 use crate::error::{Error, Result};
 use crate::feed::{self, FeedEnd};
-use crate::notify::{
-    Notice, due_reminders, is_moot, notices_for_event, notices_for_missed, plan_delivery,
-    reminder_notice,
-};
-use crate::outbox::{SendVerdict, verdict_for_error};
+use crate::notify::{notices_for_event, notices_for_missed};
 use crate::sync::{self, Phase, REPLAY_CHUNK, Step, plan_start};
-use crate::types::{ConnectionState, EngineEvent, FeedEvent, Role};
+use crate::types::{ConnectionState, EngineEvent, FeedEvent};
 
 /// How one feed session ended.
 enum Ended {
@@ -148,7 +144,7 @@ async fn connect_once(
                 if let Err(e) = apply(inner, ctx, vec![*ev], None) {
                     return Ended::Lost(e.to_string());
                 }
-                deliver_pending(inner, ctx).await;
+                crate::delivery::deliver_pending(inner, ctx).await;
             }
             Step::GoLive { seq } => {
                 if let Err(e) = apply(inner, ctx, std::mem::take(&mut buffer), Some(seq)) {
@@ -159,7 +155,7 @@ async fn connect_once(
                 *attempt = 0;
                 let _ = inner.cache().touch_last_sync();
                 inner.set_connection(ConnectionState::Live);
-                deliver_pending(inner, ctx).await;
+                crate::delivery::deliver_pending(inner, ctx).await;
                 inner.outbox_kick.notify_one();
             }
             Step::Resync { .. } => {
@@ -266,215 +262,4 @@ async fn full_sync(inner: &Arc<Inner>, ctx: &SessionCtx, first: bool) -> Result<
     crate::acknowledge::settle(inner, ctx, &[]);
     tracing::info!(done, head, "full sync done");
     Ok(head)
-}
-
-/// Shows the queued notices: each one, or one summary after a catch-up burst.
-pub(crate) async fn deliver_pending(inner: &Arc<Inner>, ctx: &SessionCtx) {
-    let _guard = inner.deliver_lock.lock().await;
-    let threshold = inner.settings_for(&ctx.user.id).summary_threshold as usize;
-    let result = (|| -> Result<Vec<Notice>> {
-        let mut cache = inner.cache();
-        let pending = cache.pending_notices()?;
-        if pending.is_empty() {
-            return Ok(Vec::new());
-        }
-        // An alert asking to take a request someone took meanwhile (both events in one
-        // catch-up) is settled unshown.
-        let mut live = Vec::new();
-        let mut moot = Vec::new();
-        for n in pending {
-            let current = match &n.request_id {
-                Some(id) => cache.request(id)?.map(|(r, _)| r),
-                None => None,
-            };
-            if is_moot(&n, current.as_ref(), &ctx.user) {
-                moot.push(n.key);
-            } else {
-                live.push(n);
-            }
-        }
-        cache.claim_notices(&moot, &[], unix_now())?;
-        let plan = plan_delivery(&live, threshold);
-        let keys: Vec<String> = live.iter().map(|n| n.key.clone()).collect();
-        cache.claim_notices(&keys, &plan, unix_now())
-    })();
-    match result {
-        Ok(notices) => {
-            for n in notices {
-                show(inner, n).await;
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "could not read queued notifications"),
-    }
-}
-
-pub(crate) async fn show(inner: &Arc<Inner>, notice: Notice) {
-    let notifier = inner.notifier.clone();
-    let clicks = inner.clicks.clone();
-    let key = notice.key.clone();
-    let shown = tokio::task::spawn_blocking(move || notifier.show(&notice, clicks)).await;
-    match shown {
-        Ok(Ok(())) => tracing::info!(%key, "notification shown"),
-        Ok(Err(e)) => tracing::warn!(%key, error = %e, "notification failed"),
-        Err(e) => tracing::warn!(%key, error = %e, "notification task failed"),
-    }
-}
-
-/// Every `reminder_tick`: alert again about urgent interventions the server says nobody
-/// has taken (or whose assignment this desk's technician has not acknowledged).
-pub(crate) async fn reminders(inner: Arc<Inner>) {
-    let mut tick = tokio::time::interval(inner.config.reminder_tick);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(ctx) = inner.ctx() else { continue };
-        if !matches!(ctx.user.role, Role::Admin | Role::Technician) {
-            continue;
-        }
-        let due = match remind_due(&inner, &ctx) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "reminders");
-                continue;
-            }
-        };
-        for n in due {
-            show(&inner, n).await;
-        }
-    }
-}
-
-fn remind_due(inner: &Arc<Inner>, ctx: &SessionCtx) -> Result<Vec<Notice>> {
-    let minutes = inner.settings_for(&ctx.user.id).urgent_reminder_minutes as i64;
-    let interval = minutes * inner.config.seconds_per_minute;
-    let now = unix_now();
-    let mut cache = inner.cache();
-    let watches = cache.urgent_watches(&ctx.user)?;
-    let mut out = Vec::new();
-    for w in due_reminders(&watches, now, interval) {
-        let (Some((request, _)), Some(awaiting)) = (cache.request(&w.request_id)?, w.awaiting)
-        else {
-            continue;
-        };
-        // Keyed by time, not by count: a watch ends on acknowledgement and may start again
-        // (an urgent assignment), and a reused key would be deduplicated away.
-        let key = format!("remind:{}:{now}", w.request_id);
-        let notice = reminder_notice(key, &request, awaiting);
-        let fresh = cache.claim_notices(&[], std::slice::from_ref(&notice), now)?;
-        cache.bump_watch(&w.request_id, now)?;
-        out.extend(fresh);
-    }
-    Ok(out)
-}
-
-/// The outbox's retries: drains it when kicked (action queued, feed live) and,
-/// while the server gives no verdict, tries again with backoff as long as the
-/// feed stays live. Going live again kicks it, so nothing waits for a timer.
-pub(crate) async fn outbox_loop(inner: Arc<Inner>) {
-    let mut attempt: u32 = 0;
-    loop {
-        if attempt == 0 {
-            inner.outbox_kick.notified().await;
-        } else {
-            let delay = inner.config.backoff.delay(attempt, fastrand::f64());
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = inner.outbox_kick.notified() => {}
-            }
-        }
-        if inner.connection() != ConnectionState::Live {
-            attempt = 0;
-            continue;
-        }
-        attempt = match flush_outbox(&inner).await {
-            Flushed::Settled => 0,
-            Flushed::Stalled => attempt.saturating_add(1),
-        };
-    }
-}
-
-/// How a pass over the outbox ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flushed {
-    /// Every entry has a verdict (applied or refused), or none can be sent now.
-    Settled,
-    /// An entry got no verdict (network, 5xx, 429): it and those after it wait.
-    Stalled,
-}
-
-/// Sends pending outbox entries in order, each with its idempotency key.
-/// Stops at the first one without a verdict (offline); refused ones stay, with the reason.
-pub(crate) async fn flush_outbox(inner: &Arc<Inner>) -> Flushed {
-    let _guard = inner.outbox_lock.lock().await;
-    let Some(ctx) = inner.ctx() else {
-        return Flushed::Settled;
-    };
-    let mut flushed = Flushed::Settled;
-    let mut lost: Option<SessionEnd> = None;
-    loop {
-        let next = match inner.cache().outbox_next() {
-            Ok(Some(e)) => e,
-            Ok(None) => break,
-            Err(e) => {
-                tracing::error!(error = %e, "outbox unreadable");
-                break;
-            }
-        };
-        let sent = ctx.api.perform(&next.action, &next.idempotency_key).await;
-        let verdict = match &sent {
-            Ok(_) => SendVerdict::Done,
-            Err(e) => verdict_for_error(e),
-        };
-        let mut cache = inner.cache();
-        let step: Result<bool> = (|| match verdict {
-            SendVerdict::Done => {
-                let answer = sent.as_ref().ok().cloned().unwrap_or_default();
-                cache.outbox_done(next.id)?;
-                let changed = cache.store_action_result(
-                    next.action.request_id(),
-                    answer.request.as_ref(),
-                    answer.chat_message.as_ref(),
-                    answer.quote.as_ref(),
-                )?;
-                inner.emit_changed(changed);
-                tracing::info!(id = next.id, "outbox: applied");
-                Ok(true)
-            }
-            SendVerdict::Refused(r) => {
-                tracing::warn!(id = next.id, code = %r.code, "outbox: refused by the server");
-                cache.outbox_refused(next.id, &r)?;
-                Ok(true)
-            }
-            SendVerdict::RetryLater(why) => {
-                tracing::warn!(id = next.id, %why, "outbox: no verdict, will retry");
-                cache.outbox_failed_attempt(next.id, &why)?;
-                Ok(false)
-            }
-            SendVerdict::AuthLost => {
-                tracing::warn!(id = next.id, "outbox: session refused, waits for sign-in");
-                lost = sent.as_ref().err().and_then(SessionEnd::from_error);
-                Ok(false)
-            }
-        })();
-        drop(cache);
-        match step {
-            Ok(true) => continue,
-            Ok(false) => {
-                flushed = Flushed::Stalled;
-                break;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "outbox write failed");
-                flushed = Flushed::Stalled;
-                break;
-            }
-        }
-    }
-    inner.emit_outbox();
-    if let Some(end) = lost {
-        // The entry stays queued for the next sign-in; this session is over.
-        crate::sessions::session_lost(inner, &ctx, end).await;
-        return Flushed::Settled;
-    }
-    flushed
 }

@@ -56,7 +56,7 @@ pub(crate) async fn session_lost(inner: &Arc<Inner>, ctx: &SessionCtx, end: Sess
             body,
             acknowledge: false,
         };
-        crate::runner::show(&inner, notice).await;
+        crate::delivery::show(&inner, notice).await;
     });
     let _ = finish.await;
 }
