@@ -17,7 +17,8 @@ use crate::secrets::{Secrets, account_key};
 use crate::settings::Settings;
 use crate::sync::{Backoff, Liveness};
 use crate::types::{
-    ConnectionState, EngineEvent, InboxItem, InboxPage, InboxQuery, RequestDetail, Session, User,
+    ConnectionState, EngineEvent, Health, InboxItem, InboxPage, InboxQuery, RequestDetail, Session,
+    User,
 };
 
 /// Knobs of an engine; `Default` is what the desktop app uses.
@@ -81,6 +82,7 @@ pub(crate) struct Inner {
     pub session_tx: watch::Sender<Option<SessionCtx>>,
     pub session: Mutex<Option<Session>>,
     pub connection: Mutex<ConnectionState>,
+    pub health: Mutex<Health>,
     pub wake: Notify,
     /// Wakes the outbox loop: an action was queued, or the feed went live.
     pub outbox_kick: Notify,
@@ -119,6 +121,22 @@ impl Inner {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    pub fn health(&self) -> Health {
+        *self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the health figures; the UI hears of it only when they moved.
+    pub fn update_health(&self, change: impl FnOnce(&mut Health)) {
+        let mut cur = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        let before = *cur;
+        change(&mut cur);
+        let health = *cur;
+        drop(cur);
+        if health != before {
+            self.emit(EngineEvent::Health { health });
+        }
     }
 
     pub fn ctx(&self) -> Option<SessionCtx> {
@@ -190,6 +208,7 @@ impl Engine {
             session_tx,
             session: Mutex::new(None),
             connection: Mutex::new(ConnectionState::SignedOut),
+            health: Mutex::new(Health::default()),
             wake: Notify::new(),
             outbox_kick: Notify::new(),
             outbox_lock: tokio::sync::Mutex::new(()),
@@ -291,6 +310,11 @@ impl Engine {
 
     pub fn connection(&self) -> ConnectionState {
         self.inner.connection()
+    }
+
+    /// Failing notices and quarantined events, for the status bar.
+    pub fn health(&self) -> Health {
+        self.inner.health()
     }
 
     /// The event stream for the UI shell.

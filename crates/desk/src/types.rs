@@ -384,6 +384,16 @@ pub enum ConnectionState {
     },
 }
 
+/// What the status bar owns up to besides the connection: notices the notification server
+/// has not accepted yet (they are retried), and feed events or rows this build could not
+/// read (kept aside, retried after an update). Zero and zero when all is well.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub notices_failing: u32,
+    pub quarantined: u32,
+}
+
 /// Where the session secret lives for this run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", tag = "kind")]
@@ -436,5 +446,8 @@ pub enum EngineEvent {
     /// secret is forgotten, the user must sign in again. Sent once per ending.
     SessionEnded {
         end: crate::accounts::SessionEnd,
+    },
+    Health {
+        health: Health,
     },
 }

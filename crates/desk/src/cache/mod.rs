@@ -5,6 +5,7 @@
 pub(crate) mod meta;
 mod notifications;
 mod outbox;
+mod quarantine;
 mod requests;
 
 use std::path::Path;
@@ -171,6 +172,12 @@ const MIGRATIONS: &[Migration] = &[
     "#,
         backfill: Some(requests::backfill_tracking_columns),
     },
+    // 6: notices are done only once the notification server showed them (issue 11).
+    sql(notifications::DELIVERY_SCHEMA),
+    // 7: the outbox is kept per account and survives a cache reset (issue 11).
+    sql(outbox::PER_ACCOUNT_SCHEMA),
+    // 8: feed events and rows this build could not decode (issue 11).
+    sql(quarantine::SCHEMA),
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 use crate::notify::{Notice, UrgentWatch};
 use crate::types::{Request, User};
 
+/// Schema of migration 6.
+pub(super) const DELIVERY_SCHEMA: &str = "";
+
 /// A queued notice not shown yet.
 pub type PendingNotice = Notice;
 

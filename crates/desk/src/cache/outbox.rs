@@ -7,6 +7,9 @@ use super::Cache;
 use crate::error::{Result, ServerRefusal};
 use crate::outbox::{Action, OutboxEntry, OutboxState};
 
+/// Schema of migration 7.
+pub(super) const PER_ACCOUNT_SCHEMA: &str = "";
+
 fn entry(row: &Row<'_>) -> rusqlite::Result<(OutboxEntry, String, Option<String>)> {
     let state: String = row.get(3)?;
     Ok((
