@@ -14,7 +14,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::deliveries::Deliveries;
 use crate::error::ApiError;
-use crate::feed_guard::PendingSockets;
+use crate::feed_guard::{FeedAdmission, PendingSockets};
+use crate::log_identity::{self, MarkerWriter};
 use crate::ratelimit::RateLimiter;
 use crate::sessions::Sessions;
 use crate::state::{AppState, LiveEvent};
@@ -43,16 +44,22 @@ pub struct RunningServer {
     pub state: AppState,
     stop_tx: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    marker: Arc<MarkerWriter>,
 }
 
 impl RunningServer {
-    /// Closes feed connections, lets in-flight requests finish, and waits.
+    /// Closes feed connections, lets in-flight requests finish, waits, and records the
+    /// log's last head as a clean stop (`log_identity.rs`).
     pub async fn stop(self) {
         let _ = self.stop_tx.send(true);
         let _ = self.task.await;
+        if let Err(e) = log_identity::record_head(&self.state, &self.marker, false).await {
+            tracing::warn!(error = %e, "event log marker not written at stop");
+        }
     }
 
-    /// Stops accepting and drops every connection at once, as a crash would.
+    /// Stops accepting and drops every connection at once, as a crash would (the
+    /// marker still says running).
     pub fn abort(self) {
         let _ = self.stop_tx.send(true);
         self.task.abort();
@@ -105,8 +112,15 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     })
     .await
     .map_err(|e| StartError::Demo(e.to_string()))??;
-    let (stop_tx, stopping) = watch::channel(false);
     let store: Arc<dyn Store> = Arc::new(store);
+    let marker = {
+        let (store, dir, forced) = (store.clone(), dir.clone(), config.new_epoch);
+        tokio::task::spawn_blocking(move || log_identity::settle(store.as_ref(), &dir, forced))
+            .await
+            .map_err(|e| StartError::Demo(e.to_string()))??
+    };
+    let marker = Arc::new(marker);
+    let (stop_tx, stopping) = watch::channel(false);
     let sessions = Arc::new(Sessions::new(
         store.clone(),
         config.session_policy(),
@@ -119,6 +133,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         events,
         limits: Arc::new(RateLimiter::default()),
         pending_sockets: Arc::new(PendingSockets::default()),
+        feed_admission: Arc::new(FeedAdmission::new(
+            config.feed_max_sockets,
+            config.feed_accept_per_sec,
+        )),
+        epoch: Arc::from(marker.epoch()),
         config: Arc::new(config.clone()),
         deliveries: Deliveries::start(store.clone(), clock.clone(), stopping.clone()),
         clock,
@@ -136,6 +155,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(config.addr, e))?;
     spawn_pruner(state.clone());
+    log_identity::spawn_keeper(state.clone(), marker.clone());
     tokio::spawn(crate::escalation::run(state.clone()));
     tokio::spawn(crate::sessions::watch_ended(
         sessions,
@@ -161,6 +181,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         state,
         stop_tx,
         task,
+        marker,
     })
 }
 

@@ -44,6 +44,20 @@ pub struct Config {
     /// Feed sockets one address may hold open before signing in.
     #[arg(long, env = "ITV_FEED_PENDING_PER_ADDRESS", default_value_t = 20)]
     pub feed_pending_per_address: usize,
+    /// Feed sockets open at once, across every address (0: no bound); an upgrade
+    /// beyond it is refused with 503 and `Retry-After`.
+    #[arg(long, env = "ITV_FEED_MAX_SOCKETS", default_value_t = 10_000)]
+    pub feed_max_sockets: usize,
+    /// Feed upgrades accepted per second, as many at once at most (0: no bound); the
+    /// others are refused with 503 and a `Retry-After` that spreads them over the
+    /// seconds to come, so that desks reconnecting together after a restart do not
+    /// all come in at the same instant.
+    #[arg(long, env = "ITV_FEED_ACCEPT_PER_SEC", default_value_t = 100)]
+    pub feed_accept_per_sec: u32,
+    /// Start a new event-log epoch: every desk resynchronises. Give it once, after
+    /// restoring the data dir from a backup (a restored database alone is detected).
+    #[arg(long)]
+    pub new_epoch: bool,
     /// Largest accepted request body, in bytes (413 above).
     #[arg(long, env = "ITV_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,
@@ -108,6 +122,9 @@ impl Config {
             session_max_days: 90,
             session_cache_ms: 1000,
             feed_pending_per_address: 20,
+            feed_max_sockets: 10_000,
+            feed_accept_per_sec: 100,
+            new_epoch: false,
             body_limit: 64 * 1024,
             rate_create_per_account: 20,
             rate_create_per_address: 60,

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// The database stayed locked longer than its busy timeout: nothing was written.
     #[error("database busy")]
     Busy,
+    /// The feed takes no more sockets for now (`feed_guard::FeedAdmission`).
+    #[error("feed overloaded, retry in {retry_after}s")]
+    Overloaded { retry_after: u64 },
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -149,6 +152,11 @@ impl IntoResponse for ApiError {
                 "busy",
                 "Le service est momentanément occupé, veuillez réessayer",
             ),
+            ApiError::Overloaded { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Le serveur reçoit trop de connexions en ce moment, nouvel essai dans quelques secondes",
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (
@@ -164,11 +172,14 @@ impl IntoResponse for ApiError {
             ApiError::InvalidTransition { current } => body["currentStatus"] = json!(current),
             ApiError::SessionEnded(reason) => body["reason"] = json!(reason),
             ApiError::QuoteExpired(e) => body["validUntil"] = json!(e.valid_until),
+            ApiError::Overloaded { retry_after } => body["retryAfter"] = json!(retry_after),
             _ => {}
         }
         let mut response = (status, axum::Json(body)).into_response();
         let retry_after = match self {
-            ApiError::RateLimited { retry_after } => Some(retry_after),
+            ApiError::RateLimited { retry_after } | ApiError::Overloaded { retry_after } => {
+                Some(retry_after)
+            }
             ApiError::Busy => Some(1),
             _ => None,
         };
@@ -216,6 +227,10 @@ pub enum ErrorCode {
     /// 503: the database stayed locked past its busy timeout; nothing was written;
     /// `Retry-After: 1`.
     Busy,
+    /// 503: the feed takes no more sockets for now (too many open, or too many
+    /// upgrades this second); come back after `Retry-After` seconds, as `retryAfter`
+    /// in the body says too.
+    Overloaded,
     /// 500: a bug; the message says nothing more.
     Internal,
 }
@@ -246,6 +261,9 @@ pub struct ErrorBody {
     /// `quote_expired` only: the last day the quote could be accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<chrono::NaiveDate>,
+    /// `overloaded` only: the seconds of the `Retry-After` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 /// 400 of an operation with a JSON body, when no more needs saying.
@@ -345,6 +363,7 @@ mod tests {
             ApiError::TooLarge,
             ApiError::RateLimited { retry_after: 1 },
             ApiError::Busy,
+            ApiError::Overloaded { retry_after: 3 },
             ApiError::Internal(String::new()),
         ];
         for e in errors {

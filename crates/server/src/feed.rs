@@ -5,6 +5,15 @@
 //! committed during the replay is seen twice at worst, never missed; `seq` drops the
 //! second copy. A slow subscriber that falls behind the broadcast reads the log again.
 //!
+//! Every `ready` and `resync_required` frame carries the log's epoch
+//! (`log_identity.rs`): a position means something only with the epoch it was read
+//! in. A subscriber that sends the epoch of its position (`?epoch=`) and finds another
+//! is told to resynchronise before any replay. Event frames do not carry it: the epoch
+//! changes only when the server starts, and a start begins every socket anew.
+//!
+//! Upgrades are admitted at a bounded pace and up to a bounded number of open sockets
+//! (`feed_guard::FeedAdmission`); beyond, 503 with a spread `Retry-After`.
+//!
 //! A socket lives only as long as its session: when the session ends (sign-out, an
 //! admin's change, a password change, expiry) the socket gets a `session_ended` error
 //! frame and is closed.
@@ -27,6 +36,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{AuthUser, MSG_BAD_TOKEN, MSG_NO_TOKEN, authenticate, bearer};
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, BadQuery400, Busy503, ErrorBody, ErrorCode, Unauthorized401};
+use crate::feed_guard::{FeedPermit, PendingSlot, random_u64};
 use crate::sessions::{Ended, LiveSession};
 use crate::state::AppState;
 use crate::store::{LoggedEvent, Reader};
@@ -41,9 +51,12 @@ pub const MAX_INCOMING_FRAME: usize = 4 * 1024;
 #[derive(Debug, Deserialize)]
 pub struct FeedParams {
     since: Option<String>,
+    epoch: Option<String>,
 }
 
-/// `GET /api/feed/head`: the log's last and oldest `seq`, to resynchronise.
+/// `GET /api/feed/head`: the log's last and oldest `seq` and its epoch, to
+/// resynchronise: a full sync that starts here resumes the feed with `since=seq` and
+/// `epoch`.
 #[utoipa::path(
     get,
     path = "/api/feed/head",
@@ -58,7 +71,7 @@ pub struct FeedParams {
 pub async fn head(State(state): State<AppState>, _user: AuthUser) -> Result<Json<Value>, ApiError> {
     let (oldest, head) = state.db(|s| s.event_bounds()).await?;
     Ok(Json(
-        json!({ "success": true, "seq": head, "oldestSeq": oldest }),
+        json!({ "success": true, "seq": head, "oldestSeq": oldest, "epoch": &*state.epoch }),
     ))
 }
 
@@ -75,7 +88,7 @@ pub async fn head(State(state): State<AppState>, _user: AuthUser) -> Result<Json
         BadQuery400,
         (status = 401, description = "`unauthorized`: a bad token in the header; `session_ended`: its session was ended (`reason`)", body = ErrorBody),
         (status = 429, description = "`rate_limited`: this address already holds its share of sockets waiting for their auth frame", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        Busy503,
+        (status = 503, description = "`overloaded`: the feed takes no more sockets for now (`--feed-max-sockets` open, or `--feed-accept-per-sec` upgrades this second); come back after `Retry-After` seconds (also `retryAfter` in the body), spread so that refused desks do not return together. `busy`: the database stayed locked; `Retry-After: 1`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security((), ("bearer" = []))
 )]
@@ -101,6 +114,20 @@ pub async fn subscribe(
         },
         None => None,
     };
+    // Past authentication (so that no token, no place): bounded sockets and pace.
+    let permit = match state
+        .feed_admission
+        .admit(std::time::Instant::now(), random_u64())
+    {
+        Ok(permit) => permit,
+        Err(refused) => {
+            tracing::debug!(?refused, "feed upgrade refused");
+            return ApiError::Overloaded {
+                retry_after: refused.retry_after(),
+            }
+            .into_response();
+        }
+    };
     // Without it, the socket waits for its auth frame holding one of a few places
     // per address, so nobody can pile up unauthenticated sockets.
     let pending = match session {
@@ -122,7 +149,14 @@ pub async fn subscribe(
     ws.max_message_size(MAX_INCOMING_FRAME)
         .max_frame_size(MAX_INCOMING_FRAME)
         .on_upgrade(move |socket| async move {
-            if let Err(reason) = run(socket, state, session, pending, since).await {
+            let start = Start {
+                session,
+                pending,
+                since,
+                epoch: params.epoch,
+                _permit: permit,
+            };
+            if let Err(reason) = run(socket, state, start).await {
                 tracing::debug!(%reason, "feed connection ended");
             }
         })
@@ -233,13 +267,26 @@ async fn replay(
     }
 }
 
-async fn run(
-    mut socket: WebSocket,
-    state: AppState,
+/// What an accepted upgrade starts its socket with.
+struct Start {
+    /// Checked before the upgrade (the header's token); `None`: an auth frame comes.
     session: Option<LiveSession>,
-    pending: Option<crate::feed_guard::PendingSlot>,
+    pending: Option<PendingSlot>,
     since: Option<i64>,
-) -> Result<(), String> {
+    /// The epoch the subscriber's `since` was read in, if it says.
+    epoch: Option<String>,
+    /// Held for the socket's life.
+    _permit: FeedPermit,
+}
+
+async fn run(mut socket: WebSocket, state: AppState, start: Start) -> Result<(), String> {
+    let Start {
+        session,
+        pending,
+        since,
+        epoch,
+        _permit,
+    } = start;
     // Listen for session ends before checking the session, so none is missed.
     let mut ended = state.sessions.subscribe();
     let mut session = match session {
@@ -265,10 +312,16 @@ async fn run(
         .db(|s| s.event_bounds())
         .await
         .map_err(|e| e.to_string())?;
+    let other_epoch = epoch.is_some_and(|e| *e != *state.epoch);
     let mut last = match since {
         // The log no longer reaches back to `since`, or `since` is from another log.
-        Some(s) if s < oldest - 1 || s > head => {
-            let msg = json!({"type": "resync_required", "oldestSeq": oldest, "headSeq": head});
+        Some(s) if s < oldest - 1 || s > head || other_epoch => {
+            let msg = json!({
+                "type": "resync_required",
+                "oldestSeq": oldest,
+                "headSeq": head,
+                "epoch": &*state.epoch,
+            });
             let _ = socket.send(frame(msg)).await;
             let _ = socket.send(Message::Close(None)).await;
             return Ok(());
@@ -277,7 +330,9 @@ async fn run(
         None => head,
     };
     socket
-        .send(frame(json!({"type": "ready", "seq": last})))
+        .send(frame(
+            json!({"type": "ready", "seq": last, "epoch": &*state.epoch}),
+        ))
         .await
         .map_err(|e| e.to_string())?;
     tracing::debug!(user = %user.id, last, "feed subscriber live");
@@ -367,13 +422,17 @@ fn until(at: chrono::DateTime<Utc>) -> Duration {
 // Shapes of the feed's query, head and frames, for the OpenAPI document
 // (`openapi.rs`); the events themselves are `itv_core::FeedEvent`.
 
-/// `?since=` of the feed.
+/// `?since=&epoch=` of the feed.
 #[derive(Debug, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// Replay the events with `seq > since` first; without it, only live events.
     #[param(minimum = 0)]
     pub since: Option<i64>,
+    /// The epoch `since` was read in (from a `ready` frame or the head). Another
+    /// epoch than the log's answers `resync_required` at once, before any replay;
+    /// without it, the epoch is known only at `ready`, after the replay.
+    pub epoch: Option<String>,
 }
 
 /// `GET /api/feed/head`.
@@ -385,6 +444,8 @@ pub struct FeedHead {
     pub seq: i64,
     /// The oldest `seq` the log still holds.
     pub oldest_seq: i64,
+    /// The log's epoch: `seq` means something only with it.
+    pub epoch: String,
 }
 
 /// Browser → server, first frame when the upgrade carried no token.
@@ -404,9 +465,13 @@ pub struct ReadyFrame {
     pub frame_type: String,
     /// The last seq sent or known.
     pub seq: i64,
+    /// The log's epoch: a position kept from another epoch is worthless (the log was
+    /// restored and reuses seqs); resynchronise.
+    pub epoch: String,
 }
 
-/// Server → subscriber when `since` is older than the log holds; then closes.
+/// Server → subscriber when `since` is older than the log holds, ahead of its head,
+/// or from another epoch (`?epoch=`); then closes.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResyncRequiredFrame {
@@ -415,6 +480,8 @@ pub struct ResyncRequiredFrame {
     pub frame_type: String,
     pub oldest_seq: i64,
     pub head_seq: i64,
+    /// The log's epoch now.
+    pub epoch: String,
 }
 
 /// Server → subscriber before a close: `unauthorized` (a bad token in the auth

@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::deliveries::Deliveries;
 use crate::error::ApiError;
-use crate::feed_guard::PendingSockets;
+use crate::feed_guard::{FeedAdmission, PendingSockets};
 use crate::ratelimit::RateLimiter;
 use crate::sessions::Sessions;
 use crate::store::{LoggedEvent, Store, StoreError};
@@ -32,6 +32,11 @@ pub struct AppState {
     pub limits: Arc<RateLimiter>,
     /// Feed sockets still waiting for their auth frame, per address.
     pub pending_sockets: Arc<PendingSockets>,
+    /// Bounds on open feed sockets and on upgrades per second.
+    pub feed_admission: Arc<FeedAdmission>,
+    /// The event log's epoch, settled at start (`log_identity.rs`); fixed while the
+    /// server runs.
+    pub epoch: Arc<str>,
     pub config: Arc<Config>,
     /// First deliveries of new requests to staff desks, for the metrics.
     pub deliveries: Deliveries,

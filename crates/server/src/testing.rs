@@ -82,6 +82,13 @@ impl TestServer {
             .expect("token")
     }
 
+    /// Drops every connection at once, as a crash of the process would: the server
+    /// records no clean stop.
+    pub fn crash(self) -> Option<tempfile::TempDir> {
+        self.server.abort();
+        self._temp
+    }
+
     /// Stops the server, keeping the data dir if the caller owns it.
     pub async fn stop(self) -> Option<tempfile::TempDir> {
         self.server.stop().await;

@@ -219,9 +219,10 @@ async fn resuming_from_before_the_log_asks_for_a_resync() {
     assert_eq!(removed, 4);
     let mut ws = connect(&server, &cast.admin, Some(1)).await;
     let v = next_json(&mut ws).await;
+    let epoch = server.state().epoch.to_string();
     assert_eq!(
         v,
-        json!({"type": "resync_required", "oldestSeq": 5, "headSeq": 6})
+        json!({"type": "resync_required", "oldestSeq": 5, "headSeq": 6, "epoch": epoch})
     );
 
     // From the head the log still holds, resuming works.
@@ -233,6 +234,7 @@ async fn resuming_from_before_the_log_asks_for_a_resync() {
     let (_, head) = admin.get("/api/feed/head").await;
     assert_eq!(head["seq"], 6);
     assert_eq!(head["oldestSeq"], 5);
+    assert_eq!(head["epoch"], epoch.as_str());
 }
 
 #[tokio::test]

@@ -437,6 +437,12 @@ pub trait Store: Send + Sync + 'static {
     fn event_bounds(&self) -> Result<(i64, i64), StoreError>;
     /// Drops the oldest events, keeping the newest `keep`; returns how many went.
     fn prune_events(&self, keep: u64) -> Result<u64, StoreError>;
+    /// The log's epoch: an opaque id made with the log and again whenever the log
+    /// may have handed out seqs it no longer holds (`log_identity.rs`). A `seq` means
+    /// something only together with the epoch it was read in.
+    fn log_epoch(&self) -> Result<String, StoreError>;
+    /// Starts a new random epoch at the current head, recording `reason`; returns it.
+    fn new_log_epoch(&self, reason: &str) -> Result<String, StoreError>;
 
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;

@@ -139,3 +139,25 @@ pub fn prune(conn: &Connection, keep: u64) -> Result<u64, StoreError> {
     )?;
     Ok(removed as u64)
 }
+
+/// The log's current epoch: the last one started.
+pub fn epoch(conn: &Connection) -> Result<String, StoreError> {
+    Ok(conn.query_row(
+        "SELECT epoch FROM log_epochs ORDER BY id DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Starts a new epoch at the current head, recorded with why; returns it.
+pub fn new_epoch(conn: &Connection, reason: &str) -> Result<String, StoreError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Io(e.to_string()))?;
+    let epoch: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let (_, head) = bounds(conn)?;
+    conn.execute(
+        "INSERT INTO log_epochs (epoch, started_at, head_seq, reason) VALUES (?1, ?2, ?3, ?4)",
+        params![epoch, super::ts(chrono::Utc::now()), head, reason],
+    )?;
+    Ok(epoch)
+}

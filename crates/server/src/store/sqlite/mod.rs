@@ -481,6 +481,14 @@ impl Store for SqliteStore {
         self.write(|tx| Ok((events::prune(tx, keep)?, Vec::new())))
     }
 
+    fn log_epoch(&self) -> Result<String, StoreError> {
+        self.read(events::epoch)
+    }
+
+    fn new_log_epoch(&self, reason: &str) -> Result<String, StoreError> {
+        self.write(|tx| Ok((events::new_epoch(tx, reason)?, Vec::new())))
+    }
+
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.read(|c| {
             Ok(

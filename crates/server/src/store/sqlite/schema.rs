@@ -197,6 +197,26 @@ const MIGRATIONS: &[&str] = &[
     UPDATE requests SET assignment_acknowledged_at = COALESCE(en_route_at, assigned_at)
         WHERE kind = 'intervention' AND assignee_id IS NOT NULL;
     "#,
+    // 6: the event log's identity. An epoch is a random id; the last row is the log's
+    // current one. A new one starts when the log may have handed out a seq it no longer
+    // holds (a restored database, see `log_identity.rs`), so that a desk whose position
+    // came from the other history resynchronises instead of skipping the reused range.
+    // An existing log gets its first epoch here, as a new log does.
+    r#"
+    CREATE TABLE log_epochs (
+        id INTEGER PRIMARY KEY,
+        epoch TEXT NOT NULL UNIQUE,
+        started_at TEXT NOT NULL,
+        head_seq INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );
+    INSERT INTO log_epochs (epoch, started_at, head_seq, reason) VALUES (
+        lower(hex(randomblob(16))),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+        COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+        'created'
+    );
+    "#,
 ];
 
 /// Brings the database to the newest version, one transaction per version.
