@@ -95,6 +95,8 @@ async fn run(n_subs: usize, posts: usize, throughput_total: usize) {
     let mut config = Config::for_dir(temp.path().to_path_buf());
     config.rate_create_per_account = 0;
     config.rate_create_per_address = 0;
+    // Latency, not admission: the 1,000 subscribers connect as fast as they can.
+    config.feed_accept_per_sec = 0;
     let server = TestServer::start_with(config).await;
     let client = server.create_user(
         Role::Client,
