@@ -155,7 +155,7 @@ impl IntoResponse for ApiError {
             ApiError::Overloaded { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
-                "Le serveur reçoit trop de connexions en ce moment, nouvel essai dans quelques secondes",
+                crate::feed::MSG_OVERLOADED,
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

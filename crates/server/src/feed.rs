@@ -47,6 +47,9 @@ const REPLAY_PAGE: u32 = 500;
 /// A subscriber only ever sends its auth frame, pongs and close frames: anything
 /// bigger is refused by the WebSocket layer before it is buffered or parsed.
 pub const MAX_INCOMING_FRAME: usize = 4 * 1024;
+/// Said to a desk refused for the feed's bounds (the 503's body, or an error frame).
+pub const MSG_OVERLOADED: &str =
+    "Le serveur reçoit trop de connexions en ce moment, nouvel essai dans quelques secondes";
 
 #[derive(Debug, Deserialize)]
 pub struct FeedParams {
@@ -114,19 +117,14 @@ pub async fn subscribe(
         },
         None => None,
     };
-    // Past authentication (so that no token, no place): bounded sockets and pace.
-    let permit = match state
-        .feed_admission
-        .admit(std::time::Instant::now(), random_u64())
-    {
-        Ok(permit) => permit,
-        Err(refused) => {
-            tracing::debug!(?refused, "feed upgrade refused");
-            return ApiError::Overloaded {
-                retry_after: refused.retry_after(),
-            }
-            .into_response();
-        }
+    // Bounded sockets and pace, past authentication so that no token takes a place
+    // or a turn: here for the header's token, after the auth frame for the others.
+    let permit = match session {
+        Some(_) => match admit(&state) {
+            Ok(permit) => Some(permit),
+            Err(e) => return e.into_response(),
+        },
+        None => None,
     };
     // Without it, the socket waits for its auth frame holding one of a few places
     // per address, so nobody can pile up unauthenticated sockets.
@@ -154,10 +152,23 @@ pub async fn subscribe(
                 pending,
                 since,
                 epoch: params.epoch,
-                _permit: permit,
+                permit,
             };
             if let Err(reason) = run(socket, state, start).await {
                 tracing::debug!(%reason, "feed connection ended");
+            }
+        })
+}
+
+/// A place among the feed's sockets, or `overloaded` with when to come back.
+fn admit(state: &AppState) -> Result<FeedPermit, ApiError> {
+    state
+        .feed_admission
+        .admit(std::time::Instant::now(), random_u64())
+        .map_err(|refused| {
+            tracing::debug!(?refused, "feed upgrade refused");
+            ApiError::Overloaded {
+                retry_after: refused.retry_after(),
             }
         })
 }
@@ -205,6 +216,12 @@ async fn authenticate_frame(
 fn error_frame(e: &ApiError) -> Value {
     match e {
         ApiError::SessionEnded(reason) => ended_frame(*reason),
+        ApiError::Overloaded { retry_after } => json!({
+            "type": "error",
+            "code": "overloaded",
+            "retryAfter": retry_after,
+            "message": MSG_OVERLOADED,
+        }),
         ApiError::Unauthorized(m) => json!({"type": "error", "code": "unauthorized", "message": m}),
         _ => json!({"type": "error", "code": "unauthorized", "message": MSG_BAD_TOKEN}),
     }
@@ -275,8 +292,8 @@ struct Start {
     since: Option<i64>,
     /// The epoch the subscriber's `since` was read in, if it says.
     epoch: Option<String>,
-    /// Held for the socket's life.
-    _permit: FeedPermit,
+    /// Held for the socket's life; `None` until an auth frame is accepted.
+    permit: Option<FeedPermit>,
 }
 
 async fn run(mut socket: WebSocket, state: AppState, start: Start) -> Result<(), String> {
@@ -285,7 +302,7 @@ async fn run(mut socket: WebSocket, state: AppState, start: Start) -> Result<(),
         pending,
         since,
         epoch,
-        _permit,
+        mut permit,
     } = start;
     // Listen for session ends before checking the session, so none is missed.
     let mut ended = state.sessions.subscribe();
@@ -302,6 +319,17 @@ async fn run(mut socket: WebSocket, state: AppState, start: Start) -> Result<(),
         None => authenticate_frame(&mut socket, &state).await?,
     };
     drop(pending);
+    if permit.is_none() {
+        match admit(&state) {
+            Ok(p) => permit = Some(p),
+            Err(e) => {
+                let _ = socket.send(frame(error_frame(&e))).await;
+                let _ = socket.send(Message::Close(None)).await;
+                return Ok(());
+            }
+        }
+    }
+    let _permit = permit;
     let user = session.user.clone();
     let reader = Reader {
         role: user.role,
@@ -485,7 +513,8 @@ pub struct ResyncRequiredFrame {
 }
 
 /// Server → subscriber before a close: `unauthorized` (a bad token in the auth
-/// frame) or `session_ended` (with `reason`).
+/// frame), `session_ended` (with `reason`), or `overloaded` (an auth frame accepted
+/// past the feed's bounds, with `retryAfter`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedErrorFrame {
     /// `"error"`.
@@ -495,5 +524,8 @@ pub struct FeedErrorFrame {
     /// `session_ended` only: why the session ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<EndReason>,
+    /// `overloaded` only: seconds to wait before opening the feed again.
+    #[serde(rename = "retryAfter", skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
     pub message: String,
 }

@@ -211,3 +211,55 @@ async fn a_storm_of_desks_honouring_retry_after_all_get_in_at_the_pace() {
     );
     assert!(total >= f64::from(DESKS as u32 / PACE - 1), "{total:.2} s");
 }
+
+/// A browser's socket (token in its first frame) takes a turn only once signed in:
+/// sockets without a token cannot use up the pace; past it, an `overloaded` frame.
+#[tokio::test]
+async fn a_browser_is_admitted_after_its_auth_frame() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let (server, _temp) = server_with(1, 0).await;
+    let cast = cast(&server);
+    let url = format!("{}/api/feed", server.ws_url());
+    // Anonymous upgrades, however many, take no turn.
+    let mut anonymous = Vec::new();
+    for _ in 0..5 {
+        anonymous.push(
+            tokio_tungstenite::connect_async(url.as_str())
+                .await
+                .unwrap()
+                .0,
+        );
+    }
+    let auth = |token: String| {
+        Message::Text(
+            serde_json::json!({"type": "auth", "token": token})
+                .to_string()
+                .into(),
+        )
+    };
+    let (mut first, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    first
+        .send(auth(server.token_for(&cast.client)))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut first).await["type"], "ready");
+    // The pace's one turn is used: the next signed-in browser is told to come back.
+    let (mut second, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    second
+        .send(auth(server.token_for(&cast.client)))
+        .await
+        .unwrap();
+    let v = next_json(&mut second).await;
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["code"], "overloaded");
+    assert!((1..=3).contains(&v["retryAfter"].as_u64().unwrap()), "{v}");
+    assert_eq!(
+        v["message"],
+        "Le serveur reçoit trop de connexions en ce moment, nouvel essai dans quelques secondes"
+    );
+}
