@@ -26,6 +26,10 @@ const COMMANDS: &[&str] = &[
     "account_create",
     "account_update",
     "account_reset_password",
+    "autostart_get",
+    "autostart_set",
+    "quit_prompted",
+    "quit_confirmed",
 ];
 
 fn main() {

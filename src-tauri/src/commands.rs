@@ -12,7 +12,7 @@ use itv_desk::types::{InboxPage, InboxQuery, Request, RequestDetail, Session, Us
 use tauri::State;
 
 use crate::shell::Shell;
-use crate::snapshot::StatusSnapshot;
+use crate::snapshot::{Figures, StatusSnapshot, now_rfc3339};
 
 type Res<T> = Result<T, UiError>;
 
@@ -47,6 +47,10 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         account_create,
         account_update,
         account_reset_password,
+        autostart_get,
+        autostart_set,
+        quit_prompted,
+        quit_confirmed,
     ]
 }
 
@@ -185,9 +189,14 @@ pub async fn status(shell: State<'_, Shell>) -> Res<StatusSnapshot> {
     let unread = shell.engine.unread_count().await.map_err(ui)?;
     Ok(StatusSnapshot::new(
         shell.engine.connection(),
-        &outbox,
-        unread,
-        shell.paused(),
+        outbox.iter().map(|e| e.state),
+        Figures {
+            unread,
+            paused: shell.paused(),
+            health: shell.engine.health(),
+            seen_sync_at: shell.clock.get(),
+            now: now_rfc3339(),
+        },
     ))
 }
 
@@ -233,4 +242,29 @@ pub fn inbox_painted(shell: State<'_, Shell>) {
             tracing::warn!(error = %e, "timing file");
         }
     }
+}
+
+/// Whether the OS starts the app (in the tray) at login.
+#[tauri::command]
+pub fn autostart_get(app: tauri::AppHandle) -> Res<bool> {
+    crate::autostart::enabled(&app)
+}
+
+/// Writes or removes the autostart entry; answers what the OS now says.
+#[tauri::command]
+pub fn autostart_set(app: tauri::AppHandle, shell: State<'_, Shell>, enabled: bool) -> Res<bool> {
+    crate::autostart::set(&app, &shell.data_dir, enabled)
+}
+
+/// The window shows the "quit?" question the tray's *Quitter* asked for.
+#[tauri::command]
+pub fn quit_prompted(app: tauri::AppHandle) {
+    crate::quit::shown(&app);
+}
+
+/// The user confirmed *Quitter*: the app ends, and its alerts with it.
+#[tauri::command]
+pub fn quit_confirmed(app: tauri::AppHandle) {
+    tracing::info!("quit confirmed in the window");
+    app.exit(0);
 }

@@ -1,24 +1,36 @@
 //! IT Vision Desk's Tauri shell: wires plugins, the engine, the tray and the commands together.
 //! Behaviour lives in `itv-desk`; each module here adapts one part of it to Tauri.
 
+pub mod autostart;
 mod commands;
 pub mod notifier;
+pub mod quit;
 pub mod shell;
 pub mod snapshot;
 mod tray;
 
 use tauri::WindowEvent;
+use tauri_plugin_window_state::StateFlags;
 
 /// Starts the app; returns when it quits.
 pub fn run() {
     let started = std::time::Instant::now();
     shell::init_tracing();
     tauri::Builder::default()
-        // First, so a second launch only brings the running window forward.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            shell::show_main(app)
+        // First, so a second launch only brings the running window forward (unless it is the
+        // autostart entry's, which asks for the tray).
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            if !autostart::wants_hidden(&args) {
+                shell::show_main(app)
+            }
         }))
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Size and place only: whether the window shows is `--hidden`'s call (shell::setup).
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(StateFlags::all() - StateFlags::VISIBLE)
+                .build(),
+        )
+        .plugin(autostart::plugin())
         .setup(move |app| shell::setup(app, started))
         .on_window_event(|window, event| {
             // Closing the window keeps the app in the tray; "Quitter" in the tray menu quits.

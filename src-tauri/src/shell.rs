@@ -1,5 +1,6 @@
 //! The shell's state and start-up: opens the engine on the app's data directory, forwards its
-//! events to the window (and the tray), and brings the window forward when asked.
+//! events to the window (and the tray), shows the window unless started in the tray, and
+//! brings it forward when asked.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +14,9 @@ use tauri::{App, AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::notifier::PausableNotifier;
-use crate::tray;
+use crate::quit::QuitPrompt;
+use crate::snapshot::{SyncClock, now_rfc3339};
+use crate::{autostart, tray};
 
 /// The event every engine event is forwarded on.
 pub const ENGINE_EVENT: &str = "desk://engine";
@@ -25,6 +28,10 @@ pub struct Shell {
     pub paused: Arc<AtomicBool>,
     /// When `run()` began, for the start-up measurement.
     pub started: Instant,
+    /// Where the cache (and the autostart marker) live.
+    pub data_dir: PathBuf,
+    /// The last sync seen, for the status snapshot.
+    pub clock: Arc<SyncClock>,
 }
 
 impl Shell {
@@ -64,17 +71,34 @@ pub fn setup(app: &mut App, started: Instant) -> Result<(), Box<dyn std::error::
     };
     // The engine serves the cache as soon as it is open; sync runs in the background.
     let engine = tauri::async_runtime::block_on(Engine::open(&dir, config))?;
-    sign_in_from_env(&engine);
+    // Before signing in, so the clock sees the first sync end.
     let events = engine.subscribe();
+    let clock = Arc::new(SyncClock::default());
+    clock.observe(
+        &EngineEvent::Connection {
+            state: engine.connection(),
+        },
+        false,
+        &now_rfc3339(),
+    );
+    sign_in_from_env(&engine);
+    autostart::apply_default(app.handle(), &dir);
     app.manage(Shell {
         engine,
         paused: paused.clone(),
         started,
+        data_dir: dir.clone(),
+        clock: clock.clone(),
     });
+    app.manage(QuitPrompt::default());
     tray::build(app.handle(), paused)?;
     software_rendering(app);
-    forward_events(app.handle().clone(), events);
-    tracing::info!(data_dir = %dir.display(), "engine open");
+    forward_events(app.handle().clone(), events, clock);
+    let hidden = autostart::started_hidden();
+    if !hidden {
+        show_main(app.handle());
+    }
+    tracing::info!(data_dir = %dir.display(), hidden, "engine open");
     Ok(())
 }
 
@@ -132,7 +156,11 @@ pub fn show_main(app: &AppHandle) {
     }
 }
 
-fn forward_events(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<EngineEvent>) {
+fn forward_events(
+    app: AppHandle,
+    mut rx: tokio::sync::broadcast::Receiver<EngineEvent>,
+    clock: Arc<SyncClock>,
+) {
     tauri::async_runtime::spawn(async move {
         loop {
             let event = match rx.recv().await {
@@ -144,6 +172,10 @@ fn forward_events(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<Engin
                 }
                 Err(RecvError::Closed) => break,
             };
+            if let Some(shell) = app.try_state::<Shell>() {
+                let live = shell.engine.connection() == itv_desk::ConnectionState::Live;
+                clock.observe(&event, live, &now_rfc3339());
+            }
             if let EngineEvent::NotificationClicked { .. } = event {
                 show_main(&app);
             }

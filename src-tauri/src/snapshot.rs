@@ -1,45 +1,107 @@
 //! The status a window needs when it opens (events then keep it current), and the export of
 //! every IPC type to TypeScript with ts-rs, checked for drift by a test.
 
+use std::sync::Mutex;
+
 use serde::Serialize;
 use ts_rs::TS;
 
 use itv_desk::outbox::{OutboxEntry, OutboxState};
-use itv_desk::types::ConnectionState;
+use itv_desk::types::{ConnectionState, EngineEvent, Health};
 
-/// Connection, outbox and unread counts, as the status bar and the tray show them.
+/// Connection, outbox, unread and health counts, as the status bar and the tray show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusSnapshot {
     pub connection: ConnectionState,
+    /// When the cache was last in step with the server (RFC 3339); `None` only if never.
     pub last_sync_at: Option<String>,
     pub outbox_pending: u32,
     pub outbox_refused: u32,
     pub unread: u32,
     pub notifications_paused: bool,
+    /// Notices not shown yet (retried) and events this build could not read.
+    pub health: Health,
+}
+
+/// What goes into a snapshot besides the connection and the outbox.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub unread: u64,
+    pub paused: bool,
+    pub health: Health,
+    /// The last sync the shell saw (see `SyncClock`), for the states that do not carry one.
+    pub seen_sync_at: Option<String>,
+    /// Now, RFC 3339: a live connection is in step with the server at this moment.
+    pub now: String,
 }
 
 impl StatusSnapshot {
+    /// `outbox`: the state of each outbox entry.
     pub fn new(
         connection: ConnectionState,
-        outbox: &[OutboxEntry],
-        unread: u64,
-        paused: bool,
+        outbox: impl IntoIterator<Item = OutboxState>,
+        f: Figures,
     ) -> Self {
+        // Live means the first sync is done and the feed is streaming: in step now. Offline
+        // carries the cache's own time; connecting or syncing again, the last one seen.
         let last_sync_at = match &connection {
-            ConnectionState::Offline { last_sync_at } => last_sync_at.clone(),
-            _ => None,
+            ConnectionState::Live => Some(f.now),
+            ConnectionState::Offline { last_sync_at } => last_sync_at.clone().or(f.seen_sync_at),
+            _ => f.seen_sync_at,
         };
-        let count = |s: OutboxState| outbox.iter().filter(|e| e.state == s).count() as u32;
+        let (mut pending, mut refused) = (0, 0);
+        // Not a match: the other states are the outbox list's to show.
+        for state in outbox {
+            pending += u32::from(state == OutboxState::Pending);
+            refused += u32::from(state == OutboxState::Refused);
+        }
         StatusSnapshot {
             connection,
             last_sync_at,
-            outbox_pending: count(OutboxState::Pending),
-            outbox_refused: count(OutboxState::Refused),
-            unread: u32::try_from(unread).unwrap_or(u32::MAX),
-            notifications_paused: paused,
+            outbox_pending: pending,
+            outbox_refused: refused,
+            unread: u32::try_from(f.unread).unwrap_or(u32::MAX),
+            notifications_paused: f.paused,
+            health: f.health,
         }
     }
+}
+
+/// The last time the shell saw the cache in step with the server: the engine's connection
+/// state says it only while offline, so the shell keeps it for the snapshot's other states.
+#[derive(Debug, Default)]
+pub struct SyncClock(Mutex<Option<String>>);
+
+impl SyncClock {
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Follows one engine event; `live` is the connection at that moment.
+    pub fn observe(&self, event: &EngineEvent, live: bool, now: &str) {
+        let at = match event {
+            EngineEvent::Connection {
+                state: ConnectionState::Live,
+            } => Some(now.to_owned()),
+            EngineEvent::Connection {
+                state:
+                    ConnectionState::Offline {
+                        last_sync_at: Some(t),
+                    },
+            } => Some(t.clone()),
+            EngineEvent::RequestsChanged { .. } if live => Some(now.to_owned()),
+            _ => None,
+        };
+        if let Some(at) = at {
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(at);
+        }
+    }
+}
+
+/// Now, as the snapshot and the clock write times.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339()
 }
 
 /// Writes the TypeScript of every type crossing the IPC boundary into `dir`.
@@ -118,40 +180,95 @@ mod tests {
         );
     }
 
+    fn figures(seen: Option<&str>) -> Figures {
+        Figures {
+            seen_sync_at: seen.map(str::to_owned),
+            now: "2025-11-19T12:00:00Z".into(),
+            ..Figures::default()
+        }
+    }
+
     #[test]
-    fn snapshot_counts_outbox_states_and_keeps_the_offline_sync_time() {
-        let entry = |id, state| OutboxEntry {
-            id,
-            action: itv_desk::outbox::Action::ValidateProject {
-                request_id: "p".into(),
-            },
-            idempotency_key: "k".into(),
-            state,
-            created_at: "2025-11-19T10:00:00Z".into(),
-            attempts: 0,
-            last_error: None,
-            refusal: None,
-        };
+    fn snapshot_counts_outbox_states_and_carries_the_health() {
         let outbox = [
-            entry(1, OutboxState::Pending),
-            entry(2, OutboxState::Refused),
-            entry(3, OutboxState::Pending),
+            OutboxState::Pending,
+            OutboxState::Refused,
+            OutboxState::Pending,
         ];
-        let at = Some("2025-11-19T10:00:00Z".to_owned());
+        let health = Health {
+            notices_failing: 2,
+            quarantined: 1,
+        };
         let s = StatusSnapshot::new(
-            ConnectionState::Offline {
-                last_sync_at: at.clone(),
+            ConnectionState::Live,
+            outbox,
+            Figures {
+                unread: 7,
+                paused: true,
+                health,
+                ..figures(None)
             },
-            &outbox,
-            7,
-            true,
         );
         assert_eq!((s.outbox_pending, s.outbox_refused, s.unread), (2, 1, 7));
-        assert_eq!(s.last_sync_at, at);
         assert!(s.notifications_paused);
+        assert_eq!(s.health, health);
+    }
+
+    /// The status bar said "jamais synchronisé" right after the first sync: live carried no time.
+    #[test]
+    fn live_is_synced_now_and_other_states_keep_the_last_sync_seen() {
+        let at = |c, seen| StatusSnapshot::new(c, [], figures(seen)).last_sync_at;
         assert_eq!(
-            StatusSnapshot::new(ConnectionState::Live, &[], 0, false).last_sync_at,
-            None
+            at(ConnectionState::Live, None).as_deref(),
+            Some("2025-11-19T12:00:00Z")
         );
+        let offline = |t: Option<&str>| ConnectionState::Offline {
+            last_sync_at: t.map(str::to_owned),
+        };
+        assert_eq!(
+            at(
+                offline(Some("2025-11-19T10:00:00Z")),
+                Some("2025-11-19T11:00:00Z")
+            )
+            .as_deref(),
+            Some("2025-11-19T10:00:00Z")
+        );
+        assert_eq!(
+            at(offline(None), Some("2025-11-19T11:00:00Z")).as_deref(),
+            Some("2025-11-19T11:00:00Z")
+        );
+        assert_eq!(
+            at(ConnectionState::Syncing, Some("2025-11-19T11:00:00Z")).as_deref(),
+            Some("2025-11-19T11:00:00Z")
+        );
+        assert_eq!(at(ConnectionState::Connecting, None), None);
+    }
+
+    #[test]
+    fn the_clock_follows_live_offline_and_live_changes() {
+        let clock = SyncClock::default();
+        let changed = EngineEvent::RequestsChanged {
+            ids: vec!["r".into()],
+        };
+        clock.observe(&changed, false, "t0");
+        assert_eq!(clock.get(), None, "a change while not live is no sync");
+        clock.observe(
+            &EngineEvent::Connection {
+                state: ConnectionState::Live,
+            },
+            true,
+            "t1",
+        );
+        assert_eq!(clock.get().as_deref(), Some("t1"));
+        clock.observe(&changed, true, "t2");
+        assert_eq!(clock.get().as_deref(), Some("t2"));
+        clock.observe(
+            &EngineEvent::Connection {
+                state: ConnectionState::Connecting,
+            },
+            false,
+            "t3",
+        );
+        assert_eq!(clock.get().as_deref(), Some("t2"));
     }
 }

@@ -1,6 +1,6 @@
 //! The tray icon: unread count in its title and tooltip, and a menu to open the window, pause
-//! non-urgent notifications, or quit (closing the window only hides it). Its words follow the
-//! UI's language (French unless the user chose English).
+//! non-urgent notifications, or quit (closing the window only hides it; quitting asks first,
+//! see quit.rs). Its words follow the UI's language (French unless the user chose English).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -98,7 +98,7 @@ pub fn build(app: &AppHandle, paused: Arc<AtomicBool>) -> tauri::Result<()> {
                 let _ = app.emit(PAUSED_EVENT, now);
                 tracing::info!(paused = now, "non-urgent notifications");
             }
-            "quit" => app.exit(0),
+            "quit" => crate::quit::requested(app),
             _ => {}
         })
         .on_tray_icon_event(|tray, event| {

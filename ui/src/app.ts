@@ -29,6 +29,8 @@ import { renderStatus } from "./views/statusbar";
 import { dashboardView, type DashboardState } from "./views/dashboard";
 import { renderFilters } from "./views/filters";
 import { outboxOverlay } from "./views/outbox";
+import { quitHandler } from "./views/quit";
+import { mountStartup } from "./views/startup";
 import { words } from "./views/sla";
 
 export class App {
@@ -70,6 +72,7 @@ export class App {
     this.renderRoot();
     await this.ev.onEngine((e) => this.onEngine(e));
     await this.ev.onPaused((paused) => this.store.dispatch({ type: "paused", paused }));
+    await this.ev.onQuitRequested(quitHandler(this.ipc));
     try {
       const session = await this.ipc.sessionRestore();
       if (session) await this.signedIn(session);
@@ -196,6 +199,7 @@ export class App {
     this.listKey = "";
     if (s.screen === "settings") {
       const host = h("div", { class: "sessions-host" }, sessionsList(null, null, this.sessionsCallbacks));
+      const startup = h("div", { class: "startup-host" });
       replace(
         this.mainEl,
         s.settings && s.session
@@ -209,10 +213,12 @@ export class App {
                 onSignOut: () => void this.signOut(),
               },
               sessionsFieldset(host, this.sessionsCallbacks),
+              startup,
             )
           : h("p", { class: "muted" }, "…"),
       );
       void this.loadSessions(host);
+      void mountStartup(startup, this.ipc, (text) => this.store.dispatch({ type: "toast", text }));
       return;
     }
     if (s.screen === "accounts") {

@@ -89,6 +89,14 @@ export const ipc = {
   inboxPainted: () => call<void>("inbox_painted"),
   /** The UI's language, so the tray menu speaks it too. */
   uiLanguage: (lang: string) => call<void>("ui_language", { lang }),
+  /** Whether the OS starts the app (in the tray) at login. */
+  autostartGet: () => call<boolean>("autostart_get"),
+  /** Writes or removes the autostart entry; answers what the OS now says. */
+  autostartSet: (enabled: boolean) => call<boolean>("autostart_set", { enabled }),
+  /** The quit question is on screen (without it, the shell quits after a few seconds). */
+  quitPrompted: () => call<void>("quit_prompted"),
+  /** Quits the app: alerts stop until it runs again. */
+  quitConfirmed: () => call<void>("quit_confirmed"),
 };
 
 export type Ipc = typeof ipc;
@@ -98,6 +106,8 @@ export const events = {
   onEngine: (f: (e: EngineEvent) => void): Promise<UnlistenFn> => listen<EngineEvent>("desk://engine", (e) => f(e.payload)),
   /** The tray's "pause non-urgent notifications" switch changed. */
   onPaused: (f: (paused: boolean) => void): Promise<UnlistenFn> => listen<boolean>("desk://paused", (e) => f(e.payload)),
+  /** The tray's "Quitter": the shell asks the window to confirm. */
+  onQuitRequested: (f: () => void): Promise<UnlistenFn> => listen<null>("desk://quit-requested", () => f()),
 };
 
 export type Events = typeof events;

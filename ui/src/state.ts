@@ -1,5 +1,5 @@
 //! The UI's state and the pure reducers that change it: user messages, and engine events folded
-//! into the always-visible status (connection, last sync, sync progress, outbox, unread).
+//! into the always-visible status (connection, last sync, sync progress, outbox, unread, health).
 import type { ConnectionState } from "./bindings/ConnectionState";
 import type { EngineEvent } from "./bindings/EngineEvent";
 import type { Session } from "./bindings/Session";
@@ -19,6 +19,10 @@ export interface Status {
   outboxRefused: number;
   unread: number;
   paused: boolean;
+  /** Notices the desktop's notification server did not show yet (retried). */
+  noticesFailing: number;
+  /** Events this build could not read (kept aside until an update). */
+  quarantined: number;
 }
 
 export interface State {
@@ -55,7 +59,7 @@ export type Msg =
   | { type: "toast"; text: string | null };
 
 export function initialStatus(): Status {
-  return { connection: "connecting", lastSyncAt: null, sync: null, outboxPending: 0, outboxRefused: 0, unread: 0, paused: false };
+  return { connection: "connecting", lastSyncAt: null, sync: null, outboxPending: 0, outboxRefused: 0, unread: 0, paused: false, noticesFailing: 0, quarantined: 0 };
 }
 
 export function initialState(): State {
@@ -99,6 +103,8 @@ export function reduceStatus(st: Status, ev: EngineEvent, now: string): Status {
       return { ...st, outboxPending: Number(ev.pending), outboxRefused: Number(ev.refused) };
     case "requestsChanged":
       return st.connection === "live" ? { ...st, lastSyncAt: now } : st;
+    case "health":
+      return { ...st, noticesFailing: ev.health.noticesFailing, quarantined: ev.health.quarantined };
     default:
       return st;
   }
@@ -136,11 +142,14 @@ export function reduce(s: State, m: Msg): State {
         status: {
           ...s.status,
           connection: x.connection.state,
-          lastSyncAt: x.lastSyncAt,
+          // A snapshot never forgets a sync this window already saw.
+          lastSyncAt: x.lastSyncAt ?? s.status.lastSyncAt,
           outboxPending: x.outboxPending,
           outboxRefused: x.outboxRefused,
           unread: x.unread,
           paused: x.notificationsPaused,
+          noticesFailing: x.health.noticesFailing,
+          quarantined: x.health.quarantined,
         },
       };
     }

@@ -93,6 +93,10 @@ export function fakeIpc(
     signedOutOnServer?: boolean;
     /** The metrics JSON the `metrics` command answers, or an Error it fails with. */
     metrics?: unknown;
+    /** Whether autostart at login is on (the OS entry), or an Error reading it fails with. */
+    autostart?: boolean | Error;
+    /** What the status command answers, over a live default. */
+    status?: Partial<StatusSnapshot>;
   } = {},
 ) {
   const log: Array<[string, unknown[]]> = [];
@@ -100,7 +104,11 @@ export function fakeIpc(
   const total = opts.total ?? requests.length;
   const rowAt = (i: number): InboxItem =>
     i < requests.length ? itemOf(requests[i], i === 0) : itemOf(request({ _id: `gen${i}`, title: `Demande ${i}`, kind: "intervention", ticketNumber: `INT-202511-${i}` }));
-  const status: StatusSnapshot = { connection: { state: "live" }, lastSyncAt: new Date().toISOString(), outboxPending: 0, outboxRefused: 0, unread: 1, notificationsPaused: false };
+  const status: StatusSnapshot = {
+    connection: { state: "live" }, lastSyncAt: new Date().toISOString(), outboxPending: 0, outboxRefused: 0, unread: 1, notificationsPaused: false,
+    health: { noticesFailing: 0, quarantined: 0 }, ...opts.status,
+  };
+  let autostart = opts.autostart ?? true;
   const rec = <A extends unknown[], R>(name: string, f: (...a: A) => R) => (...a: A) => {
     log.push([name, a]);
     return Promise.resolve(f(...a));
@@ -169,9 +177,17 @@ export function fakeIpc(
     settingsSet: rec("settingsSet", (s: Settings) => s),
     inboxPainted: rec("inboxPainted", () => undefined),
     uiLanguage: rec("uiLanguage", () => undefined),
+    autostartGet: rec("autostartGet", () => {
+      if (autostart instanceof Error) throw toIpcError({ code: "autostart", message: autostart.message });
+      return autostart;
+    }),
+    autostartSet: rec("autostartSet", (on: boolean) => (autostart = on)),
+    quitPrompted: rec("quitPrompted", () => undefined),
+    quitConfirmed: rec("quitConfirmed", () => undefined),
   };
   let engine: (e: EngineEvent) => void = () => undefined;
   let paused: (p: boolean) => void = () => undefined;
+  let quit: () => void = () => undefined;
   const events = {
     onEngine: (f: (e: EngineEvent) => void) => {
       engine = f;
@@ -181,6 +197,10 @@ export function fakeIpc(
       paused = f;
       return Promise.resolve(() => undefined);
     },
+    onQuitRequested: (f: () => void) => {
+      quit = f;
+      return Promise.resolve(() => undefined);
+    },
   };
   return {
     ipc,
@@ -188,6 +208,8 @@ export function fakeIpc(
     log,
     emit: (e: EngineEvent) => engine(e),
     emitPaused: (p: boolean) => paused(p),
+    /** The tray's "Quitter". */
+    emitQuit: () => quit(),
     calls: (name: string) => log.filter(([x]) => x === name),
   };
 }

@@ -1,5 +1,6 @@
-//! The settings screen: notifications per kind, urgent re-alert delay, language, server, sign out,
-//! and the sessions part (`views/sessions.ts`) the app hands in.
+//! The settings screen: notifications per kind, urgent re-alert delay, start at login
+//! (`views/startup.ts`), language, server, sign out, and the sessions part (`views/sessions.ts`);
+//! the app hands both parts in.
 
 import type { Session } from "../bindings/Session";
 import type { Settings } from "../bindings/Settings";
@@ -12,7 +13,14 @@ export interface SettingsCallbacks {
   onSignOut(): void;
 }
 
-export function settingsView(s: Settings, lang: Language, session: Session, cb: SettingsCallbacks, sessions: HTMLElement | null = null): HTMLElement {
+export function settingsView(
+  s: Settings,
+  lang: Language,
+  session: Session,
+  cb: SettingsCallbacks,
+  sessions: HTMLElement | null = null,
+  startup: HTMLElement | null = null,
+): HTMLElement {
   const box = (key: "notifyProjects" | "notifyQuotes" | "notifyPlannedInterventions" | "notifyAssignments", text: MessageKey) =>
     h(
       "label",
@@ -57,6 +65,7 @@ export function settingsView(s: Settings, lang: Language, session: Session, cb: 
       box("notifyAssignments", "settings.notifyAssignments"),
       h("label", { class: "field" }, t("settings.realert"), realert),
     ),
+    startup,
     h("fieldset", null, h("legend", null, t("settings.language")), language),
     h(
       "fieldset",

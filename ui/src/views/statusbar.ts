@@ -1,5 +1,6 @@
 //! Always-visible status: live/offline with the last sync time, full-sync progress, outbox counts,
-//! and whether non-urgent notifications are paused from the tray.
+//! whether non-urgent notifications are paused from the tray, and what the engine owns up to:
+//! alerts not shown yet and events it could not read (each hidden at zero).
 import { h, replace } from "../dom";
 import { formatRelative } from "../format";
 import { language, t, type MessageKey } from "../i18n";
@@ -9,6 +10,16 @@ export function statusText(s: Status, now: Date): string {
   const conn = t(`status.${s.connection}` as MessageKey);
   const when = formatRelative(s.lastSyncAt, now, language());
   return `${conn} · ${when ? t("status.lastSync", { when }) : t("status.never")}`;
+}
+
+/** The health warnings, in words: [testid, text, hint], none when all is well. */
+export function healthWarnings(s: Pick<Status, "noticesFailing" | "quarantined">): Array<[string, string, string]> {
+  const out: Array<[string, string, string]> = [];
+  const n = s.noticesFailing;
+  if (n > 0) out.push(["health-notices", t(n === 1 ? "status.noticesFailing.one" : "status.noticesFailing.many", { n }), t("status.noticesFailingHint")]);
+  const q = s.quarantined;
+  if (q > 0) out.push(["health-quarantined", t(q === 1 ? "status.quarantined.one" : "status.quarantined.many", { n: q }), t("status.quarantinedHint")]);
+  return out;
 }
 
 /** Renders into `el`; `onOutbox` opens the list of waiting actions. */
@@ -32,6 +43,7 @@ export function renderStatus(el: HTMLElement, s: Status, onOutbox: () => void): 
         )
       : null,
     s.paused ? h("span", { class: "paused", attrs: { "data-testid": "paused", title: t("status.pausedHint") } }, t("status.paused")) : null,
+    ...healthWarnings(s).map(([id, text, hint]) => h("span", { class: "health", attrs: { "data-testid": id, role: "status", title: hint } }, `⚠ ${text}`)),
     s.outboxPending > 0 || s.outboxRefused > 0
       ? h(
           "button",
