@@ -136,6 +136,11 @@ impl Api {
             .await
             .map_err(|e| Error::Network(e.to_string()))?;
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = resp
             .bytes()
             .await
@@ -144,7 +149,11 @@ impl Api {
         if status.is_success() {
             return Ok(value);
         }
-        Err(refusal(status, &value))
+        let mut err = refusal(status, &value);
+        if let Error::Server(r) = &mut err {
+            r.retry_after = retry_after;
+        }
+        Err(err)
     }
 
     /// `POST /api/auth/login`, naming this device so the user recognises the session.
@@ -281,6 +290,7 @@ pub(crate) fn refusal(status: StatusCode, body: &Value) -> Error {
         current_status: s("currentStatus"),
         reason: s("reason"),
         fields,
+        retry_after: None,
     }))
 }
 

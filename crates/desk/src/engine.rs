@@ -144,8 +144,13 @@ impl Inner {
     }
 
     pub fn emit_outbox(&self) {
-        if let Ok((pending, refused)) = self.cache().outbox_counts() {
-            self.emit(EngineEvent::Outbox { pending, refused });
+        if let Ok(c) = self.cache().outbox_counts() {
+            self.emit(EngineEvent::Outbox {
+                pending: c.pending,
+                refused: c.refused,
+                held: c.held,
+                abandoned: c.abandoned,
+            });
         }
     }
 
@@ -423,7 +428,8 @@ impl Engine {
         crate::sessions::checked(&self.inner, &ctx, ctx.api.metrics(from, to).await).await
     }
 
-    /// Queues a staff action in the outbox and, when live, sends it right away.
+    /// Queues a staff action in the outbox and, when live, sends it right away; otherwise
+    /// the outbox's task tries it over HTTPS at once (the feed may be blocked, not HTTPS).
     pub async fn perform(&self, action: Action) -> Result<PerformOutcome> {
         action.validate()?;
         if self.inner.ctx().is_none() {
@@ -434,6 +440,8 @@ impl Engine {
         self.inner.emit_outbox();
         if self.inner.connection() == ConnectionState::Live {
             self.flush_outbox().await;
+        } else {
+            self.inner.outbox_kick.notify_one();
         }
         let cache = self.inner.cache();
         Ok(match cache.outbox_get(id)? {
@@ -454,26 +462,36 @@ impl Engine {
         })
     }
 
-    /// Everything waiting in (or refused by) the outbox, oldest first.
+    /// Everything in the outbox, oldest first: waiting, refused, held, and other accounts'
+    /// entries as abandoned (each with its reason).
     pub async fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         self.inner.cache().outbox_list()
     }
 
-    /// Sends what the outbox holds now (also done on every reconnection). When an entry gets
-    /// no verdict, the outbox loop takes over and retries with backoff.
+    /// Sends what may go now (also done on every reconnection); the outbox's task retries
+    /// the rest when their wait is over.
     pub async fn flush_outbox(&self) {
-        if crate::outbox_send::flush_outbox(&self.inner).await
-            == crate::outbox_send::Flushed::Stalled
-        {
-            self.inner.outbox_kick.notify_one();
-        }
+        crate::outbox_send::flush_outbox(&self.inner).await;
+        self.inner.outbox_kick.notify_one();
     }
 
-    /// Removes an entry the user gave up on (e.g. a refused one).
+    /// Removes an entry the user gave up on (refused, held or abandoned).
     pub async fn discard_outbox_entry(&self, id: i64) -> Result<bool> {
         let removed = self.inner.cache().outbox_remove(id)?;
         self.inner.emit_outbox();
         Ok(removed)
+    }
+
+    /// Sends a held or refused entry again (a refused one under a new idempotency key).
+    /// False when it is neither, or another account's.
+    pub async fn retry_outbox_entry(&self, id: i64) -> Result<bool> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let retried = self.inner.cache().outbox_retry(id, &key)?;
+        if retried {
+            self.inner.emit_outbox();
+            self.inner.outbox_kick.notify_one();
+        }
+        Ok(retried)
     }
 
     /// The signed-in user's settings (defaults otherwise).

@@ -19,6 +19,10 @@ pub struct ServerRefusal {
     /// The server's French message per faulty field (`errors`), e.g. `newPassword`.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// The `Retry-After` header of a 429 or 503, as sent (seconds or an HTTP date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(skip)]
+    pub retry_after: Option<String>,
 }
 
 impl ServerRefusal {

@@ -429,11 +429,16 @@ pub enum EngineEvent {
         #[ts(type = "number | null")]
         total: Option<u64>,
     },
+    /// The signed-in account's outbox counts; `abandoned`: other accounts' entries.
     Outbox {
         #[ts(type = "number")]
         pending: u64,
         #[ts(type = "number")]
         refused: u64,
+        #[ts(type = "number")]
+        held: u64,
+        #[ts(type = "number")]
+        abandoned: u64,
     },
     NotificationClicked {
         #[serde(rename = "requestId")]

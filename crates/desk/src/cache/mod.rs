@@ -336,12 +336,13 @@ impl Cache {
         Ok(gone)
     }
 
-    /// Forgets everything cached (another account signed in).
+    /// Forgets everything cached (another account signed in), but the outbox: its entries
+    /// are kept under the account that queued them, sent when it signs in again.
     pub fn clear(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute_batch(
             "DELETE FROM requests; DELETE FROM messages; DELETE FROM history;
-             DELETE FROM notifications; DELETE FROM urgent_watch; DELETE FROM outbox;
+             DELETE FROM notifications; DELETE FROM urgent_watch;
              DELETE FROM meta WHERE key IN ('feed_seq', 'last_sync_at', 'sync_gen');",
         )?;
         tx.commit()?;

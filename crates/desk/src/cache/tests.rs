@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::notify::Notice;
-use crate::outbox::{Action, OutboxState};
 use crate::types::{InboxQuery, InboxSort, Priority, RequestKind};
 
 pub(crate) fn req(id: &str, kind: RequestKind, version: i64, updated: &str) -> Request {
@@ -517,36 +516,3 @@ fn notices_are_claimed_once_and_summaries_recorded() {
     assert!(c.claim_notices(&keys, &plan, 3).unwrap().is_empty());
 }
 
-#[test]
-fn outbox_keeps_order_and_refusals() {
-    let mut c = Cache::open_in_memory().unwrap();
-    let a1 = Action::ValidateProject {
-        request_id: "p1".into(),
-    };
-    let a2 = Action::SendMessage {
-        request_id: "p1".into(),
-        body: "Bonjour".into(),
-    };
-    let id1 = c.outbox_push(&a1, "k1").unwrap();
-    let id2 = c.outbox_push(&a2, "k2").unwrap();
-    assert_eq!(c.outbox_next().unwrap().unwrap().id, id1);
-    let refusal = ServerRefusal {
-        status: 409,
-        code: "invalid_transition".into(),
-        message: "Déjà validé".into(),
-        current_status: Some("active".into()),
-        ..Default::default()
-    };
-    c.outbox_refused(id1, &refusal).unwrap();
-    let next = c.outbox_next().unwrap().unwrap();
-    assert_eq!(next.id, id2);
-    assert_eq!(next.action, a2);
-    assert_eq!(c.outbox_counts().unwrap(), (1, 1));
-    c.outbox_done(id2).unwrap();
-    let list = c.outbox_list().unwrap();
-    assert_eq!(list.len(), 1);
-    assert_eq!(list[0].state, OutboxState::Refused);
-    assert_eq!(list[0].refusal.as_ref(), Some(&refusal));
-}
-
-use crate::error::ServerRefusal;

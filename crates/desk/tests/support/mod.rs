@@ -1,8 +1,9 @@
 //! Support code shared by the system tests: real server, private D-Bus,
-//! recording notification server, TCP fault proxy.
+//! recording notification server, TCP fault proxy, HTTP fault proxy.
 #![allow(dead_code)]
 
 pub mod bus;
+pub mod http_faults;
 pub mod notifd;
 pub mod proxy;
 pub mod server;
