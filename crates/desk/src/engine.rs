@@ -154,6 +154,17 @@ impl Inner {
         }
     }
 
+    /// The OS says the machine sleeps or lost its network (`up` false): offline now, honestly.
+    /// It woke or the network is back (`up` true): reconnect at once, whatever the socket looks like.
+    pub fn network_changed(&self, up: bool) {
+        if up {
+            self.wake.notify_one();
+        } else if self.ctx().is_some() {
+            let last_sync_at = self.cache().last_sync_at().ok().flatten();
+            self.set_connection(ConnectionState::Offline { last_sync_at });
+        }
+    }
+
     pub fn settings_for(&self, user_id: &str) -> Settings {
         self.cache().settings(user_id).unwrap_or_default()
     }
@@ -259,6 +270,7 @@ impl Engine {
                 }
             }
         }));
+        tasks.push(tokio::spawn(crate::power::watch(inner.clone())));
         Ok(Engine { inner, tasks })
     }
 

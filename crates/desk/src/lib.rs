@@ -14,6 +14,7 @@ pub mod notify;
 pub mod outbox;
 mod outbox_send;
 pub mod ownership;
+mod power;
 pub mod quote;
 mod runner;
 pub mod secrets;

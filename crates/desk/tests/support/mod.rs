@@ -7,6 +7,7 @@ pub mod http_faults;
 pub mod notifd;
 pub mod proxy;
 pub mod server;
+pub mod system_bus;
 
 /// Logs for a test run (RUST_LOG=itv_desk=debug to see them).
 pub fn init_logs() {

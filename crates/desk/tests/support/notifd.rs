@@ -45,7 +45,8 @@ struct Recorder {
     next: u32,
 }
 
-#[zbus::interface(name = "org.freedesktop.Notifications")]
+// `crate`: the engine's own zbus 6 (renamed zbus6) would otherwise be the one the macro names.
+#[zbus::interface(name = "org.freedesktop.Notifications", crate = "zbus")]
 impl Recorder {
     #[allow(clippy::too_many_arguments)]
     async fn notify(
