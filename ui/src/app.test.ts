@@ -202,7 +202,7 @@ describe("App", () => {
     const n = (x: number) => x;
     emit({ type: "syncProgress", done: n(200), total: n(1000) });
     emit({ type: "connection", state: { state: "offline", lastSyncAt: null } });
-    emit({ type: "outbox", pending: n(2), refused: n(1) });
+    emit({ type: "outbox", pending: n(2), refused: n(1), held: n(0), abandoned: n(0) });
     expect(root.querySelector("[data-testid=connection]")?.getAttribute("data-state")).toBe("offline");
     expect(root.querySelector("[data-testid=connection]")?.textContent).toContain("Hors ligne");
     expect(root.querySelector("[data-testid=outbox]")?.textContent).toBe("2 en attente · 1 refusée(s)");

@@ -73,7 +73,7 @@ describe("status from engine events", () => {
   });
 
   it("counts waiting and refused outbox actions", () => {
-    const st = reduceStatus(initialStatus(), { type: "outbox", pending: 2, refused: 1 }, NOW);
+    const st = reduceStatus(initialStatus(), { type: "outbox", pending: 2, refused: 1, held: 0, abandoned: 0 }, NOW);
     expect(st).toMatchObject({ outboxPending: 2, outboxRefused: 1 });
   });
 

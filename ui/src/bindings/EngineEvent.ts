@@ -7,4 +7,4 @@ import type { SessionEnd } from "./SessionEnd";
 /**
  * Everything the engine tells the UI shell.
  */
-export type EngineEvent = { "type": "requestsChanged", ids: Array<string>, } | { "type": "connection", state: ConnectionState, } | { "type": "syncProgress", done: number, total: number | null, } | { "type": "outbox", pending: number, refused: number, } | { "type": "notificationClicked", requestId: string | null, } | { "type": "sessionChanged", session: Session | null, } | { "type": "sessionEnded", end: SessionEnd, } | { "type": "health", health: Health, };
+export type EngineEvent = { "type": "requestsChanged", ids: Array<string>, } | { "type": "connection", state: ConnectionState, } | { "type": "syncProgress", done: number, total: number | null, } | { "type": "outbox", pending: number, refused: number, held: number, abandoned: number, } | { "type": "notificationClicked", requestId: string | null, } | { "type": "sessionChanged", session: Session | null, } | { "type": "sessionEnded", end: SessionEnd, } | { "type": "health", health: Health, };

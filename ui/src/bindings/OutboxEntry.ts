@@ -10,4 +10,12 @@ export type OutboxEntry = { id: number, action: Action, idempotencyKey: string, 
 /**
  * The server's reason when it refused the action (kept, never dropped).
  */
-refusal: ServerRefusal | null, };
+refusal: ServerRefusal | null, 
+/**
+ * Why it is held or abandoned, in French, for the UI.
+ */
+reason: string | null, 
+/**
+ * When the next attempt is planned (RFC 3339), after a failed one.
+ */
+nextAttemptAt: string | null, };

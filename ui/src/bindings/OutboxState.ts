@@ -3,4 +3,4 @@
 /**
  * Where an outbox entry stands.
  */
-export type OutboxState = "pending" | "refused";
+export type OutboxState = "pending" | "refused" | "held" | "abandoned";

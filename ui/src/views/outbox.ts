@@ -1,4 +1,5 @@
-//! The outbox overlay (opened from the status bar): actions waiting for the server, or refused.
+//! The outbox overlay (opened from the status bar): actions waiting for the server, refused by it,
+//! held behind a refused one, or left by another account; each with its reason.
 import type { Action } from "../bindings/Action";
 import type { OutboxEntry } from "../bindings/OutboxEntry";
 import { h } from "../dom";
@@ -27,7 +28,14 @@ export function describeAction(a: Action): string {
   }
 }
 
-/** Shows the overlay; `discard(id)` removes a refused entry, then `reopen()` shows it again. */
+const STATE_KEY = { pending: "outbox.pending", refused: "outbox.refused", held: "outbox.held", abandoned: "outbox.abandoned" } as const;
+
+/** Why an entry is where it is: the engine's reason (held, abandoned), else the server's or the last error. */
+function why(it: OutboxEntry): string {
+  return it.reason ?? it.refusal?.message ?? it.lastError ?? "";
+}
+
+/** Shows the overlay; `discard(id)` removes a refused, held or abandoned entry, then `reopen()` shows it again. */
 export function outboxOverlay(items: OutboxEntry[], discard: (id: number) => Promise<void>, reopen: () => void): HTMLElement {
   const close = () => overlay.remove();
   const overlay = h(
@@ -45,9 +53,11 @@ export function outboxOverlay(items: OutboxEntry[], discard: (id: number) => Pro
             "li",
             { class: `state-${it.state}`, attrs: { "data-testid": "outbox-entry" } },
             h("strong", null, describeAction(it.action)),
-            ` · ${t(it.state === "refused" ? "outbox.refused" : "outbox.pending")}`,
-            it.refusal || it.lastError ? h("div", { class: "error" }, it.refusal?.message ?? it.lastError ?? "") : null,
-            it.state === "refused" ? h("button", { on: { click: () => void discard(Number(it.id)).then(() => (close(), reopen())) } }, t("outbox.dismiss")) : null,
+            ` · ${t(STATE_KEY[it.state] ?? "outbox.pending")}`,
+            why(it) ? h("div", { class: "error", attrs: { "data-testid": "outbox-reason" } }, why(it)) : null,
+            it.state !== "pending"
+              ? h("button", { attrs: { "data-testid": "outbox-discard" }, on: { click: () => void discard(Number(it.id)).then(() => (close(), reopen())) } }, t("outbox.dismiss"))
+              : null,
           ),
         ),
       ),
