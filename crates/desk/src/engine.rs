@@ -88,6 +88,8 @@ pub(crate) struct Inner {
     pub outbox_kick: Notify,
     pub outbox_lock: tokio::sync::Mutex<()>,
     pub deliver_lock: tokio::sync::Mutex<()>,
+    /// Wakes the delivery task: notices were queued (the feed never waits for the notifier).
+    pub deliver_wake: Notify,
     pub clicks: mpsc::UnboundedSender<NoticeAction>,
 }
 
@@ -229,6 +231,7 @@ impl Engine {
             outbox_kick: Notify::new(),
             outbox_lock: tokio::sync::Mutex::new(()),
             deliver_lock: tokio::sync::Mutex::new(()),
+            deliver_wake: Notify::new(),
             clicks,
         });
 
@@ -251,10 +254,12 @@ impl Engine {
             }
         }
 
-        let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(crate::runner::run(inner.clone())));
-        tasks.push(tokio::spawn(crate::delivery::reminders(inner.clone())));
-        tasks.push(tokio::spawn(crate::outbox_send::outbox_loop(inner.clone())));
+        let mut tasks = vec![
+            tokio::spawn(crate::runner::run(inner.clone())),
+            tokio::spawn(crate::delivery::reminders(inner.clone())),
+            tokio::spawn(crate::delivery::run(inner.clone())),
+            tokio::spawn(crate::outbox_send::outbox_loop(inner.clone())),
+        ];
         let inner2 = inner.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(action) = clicks_rx.recv().await {

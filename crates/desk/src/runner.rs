@@ -144,7 +144,7 @@ async fn connect_once(
                 if let Err(e) = apply(inner, ctx, vec![*ev], None) {
                     return Ended::Lost(e.to_string());
                 }
-                crate::delivery::deliver_pending(inner, ctx).await;
+                crate::delivery::wake(inner);
             }
             Step::GoLive { seq } => {
                 if let Err(e) = apply(inner, ctx, std::mem::take(&mut buffer), Some(seq)) {
@@ -155,7 +155,7 @@ async fn connect_once(
                 *attempt = 0;
                 let _ = inner.cache().touch_last_sync();
                 inner.set_connection(ConnectionState::Live);
-                crate::delivery::deliver_pending(inner, ctx).await;
+                crate::delivery::wake(inner);
                 inner.outbox_kick.notify_one();
             }
             Step::Resync { .. } => {

@@ -1,8 +1,10 @@
 //! Native notifications: who is told what for which feed event (pure rules),
 //! how a catch-up burst becomes one summary, when an urgent intervention nobody has
 //! taken alerts again, and the `Notifier` trait that shows them (`desktop` delivers
-//! them over D-Bus with notify-rust).
+//! them over D-Bus with notify-rust, through `dbus`'s one shared connection).
 
+#[cfg(target_os = "linux")]
+mod dbus;
 mod desktop;
 
 use serde::{Deserialize, Serialize};
@@ -52,9 +54,23 @@ pub enum NoticeAction {
 /// Where a notifier reports the actions the user invokes.
 pub type ClickSender = UnboundedSender<NoticeAction>;
 
-/// Shows notifications. Blocking: the engine calls it off the async runtime.
+/// Shows notifications. Blocking: the engine calls it off the async runtime, one call at a
+/// time, and each call must return in bounded time (the engine retries what failed).
 pub trait Notifier: Send + Sync + 'static {
     fn show(&self, notice: &Notice, clicks: ClickSender) -> Result<(), String>;
+
+    /// Shows `notice` in place of the notification `replaces` (an id this notifier returned
+    /// earlier) when that one is still on screen. Returns the notification server's id,
+    /// if it has one. A notice counts as shown only once this returned `Ok`.
+    fn display(
+        &self,
+        notice: &Notice,
+        replaces: Option<u32>,
+        clicks: ClickSender,
+    ) -> Result<Option<u32>, String> {
+        let _ = replaces;
+        self.show(notice, clicks).map(|()| None)
+    }
 
     /// Takes off the screen what is still shown for this request, because nobody needs to
     /// act on it any more (someone took it). Critical notifications never expire by

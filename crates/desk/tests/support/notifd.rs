@@ -1,8 +1,10 @@
 //! A recording notification server: owns `org.freedesktop.Notifications` on
 //! the (private) session bus, records every `Notify` and `CloseNotification` call
-//! (with when it arrived) and can emit `ActionInvoked` as a click would.
+//! (with when it arrived) and can emit `ActionInvoked` as a click would. Faults on demand:
+//! refuse given `Notify` calls with a D-Bus error, or leave them unanswered (a hung daemon).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,8 +23,23 @@ pub struct Recorded {
     /// The `urgency` hint (0 low, 1 normal, 2 critical), when sent.
     pub urgency: Option<u8>,
     pub expire_timeout: i32,
+    /// The notification the sender asked this one to replace (0: none).
+    pub replaces_id: u32,
     /// When the call arrived.
     pub at: Instant,
+}
+
+/// Faults of the server, changeable while it runs.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// `Notify` calls (1 = the first one received) answered with a D-Bus error.
+    pub refuse: Mutex<HashSet<usize>>,
+    /// While set, `Notify` is never answered (nor recorded as shown).
+    pub hang: AtomicBool,
+    /// Every `Notify` call received, answered or not.
+    pub calls: AtomicUsize,
+    /// When each call arrived, answered or not.
+    pub call_times: Mutex<Vec<Instant>>,
 }
 
 impl Recorded {
@@ -42,37 +59,54 @@ pub struct Closed {
 struct Recorder {
     log: Arc<Mutex<Vec<Recorded>>>,
     closed: Arc<Mutex<Vec<Closed>>>,
-    next: u32,
+    faults: Arc<Faults>,
+    next: AtomicUsize,
 }
 
 // `crate`: the engine's own zbus 6 (renamed zbus6) would otherwise be the one the macro names.
 #[zbus::interface(name = "org.freedesktop.Notifications", crate = "zbus")]
 impl Recorder {
+    /// `&self`: calls are served concurrently, so a hung one holds back no other.
     #[allow(clippy::too_many_arguments)]
     async fn notify(
-        &mut self,
+        &self,
         app_name: String,
-        _replaces_id: u32,
+        replaces_id: u32,
         _app_icon: String,
         summary: String,
         body: String,
         actions: Vec<String>,
         hints: HashMap<String, OwnedValue>,
         expire_timeout: i32,
-    ) -> u32 {
-        self.next += 1;
+    ) -> zbus::fdo::Result<u32> {
+        let call = self.faults.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        self.faults.call_times.lock().unwrap().push(Instant::now());
+        if self.faults.refuse.lock().unwrap().contains(&call) {
+            return Err(zbus::fdo::Error::Failed(format!("refused call {call}")));
+        }
+        if self.faults.hang.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        let mut log = self.log.lock().unwrap();
+        // As a daemon does: a replacement keeps the id of the notification it replaces.
+        let id = if replaces_id != 0 && log.iter().any(|r| r.id == replaces_id) {
+            replaces_id
+        } else {
+            self.next.fetch_add(1, Ordering::SeqCst) as u32 + 1
+        };
         let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
-        self.log.lock().unwrap().push(Recorded {
-            id: self.next,
+        log.push(Recorded {
+            id,
             app_name,
             summary,
             body,
             actions,
             urgency,
             expire_timeout,
+            replaces_id,
             at: Instant::now(),
         });
-        self.next
+        Ok(id)
     }
 
     fn get_capabilities(&self) -> Vec<String> {
@@ -121,11 +155,18 @@ pub struct NotificationServer {
     conn: zbus::Connection,
     log: Arc<Mutex<Vec<Recorded>>>,
     closed: Arc<Mutex<Vec<Closed>>>,
+    pub faults: Arc<Faults>,
 }
 
 impl NotificationServer {
     /// Connects to the session bus named by DBUS_SESSION_BUS_ADDRESS and owns the name.
     pub async fn start() -> NotificationServer {
+        NotificationServer::start_with(Faults::default()).await
+    }
+
+    /// Starts with these faults.
+    pub async fn start_with(faults: Faults) -> NotificationServer {
+        let faults = Arc::new(faults);
         let address = std::env::var("DBUS_SESSION_BUS_ADDRESS")
             .expect("DBUS_SESSION_BUS_ADDRESS points at the private bus");
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -139,14 +180,37 @@ impl NotificationServer {
                 Recorder {
                     log: log.clone(),
                     closed: closed.clone(),
-                    next: 0,
+                    faults: faults.clone(),
+                    next: AtomicUsize::new(0),
                 },
             )
             .unwrap()
             .build()
             .await
             .expect("own org.freedesktop.Notifications");
-        NotificationServer { conn, log, closed }
+        NotificationServer {
+            conn,
+            log,
+            closed,
+            faults,
+        }
+    }
+
+    /// Every `Notify` call received so far, answered or not.
+    pub fn calls(&self) -> usize {
+        self.faults.calls.load(Ordering::SeqCst)
+    }
+
+    /// Connections open on the bus, other than this server's and the bus's own.
+    pub async fn bus_connections(&self) -> usize {
+        let bus = zbus::fdo::DBusProxy::new(&self.conn).await.unwrap();
+        let me = self.conn.unique_name().map(|n| n.to_string());
+        bus.list_names()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|n| n.starts_with(':') && Some(n.to_string()) != me)
+            .count()
     }
 
     pub fn recorded(&self) -> Vec<Recorded> {
