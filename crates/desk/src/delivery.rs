@@ -47,6 +47,15 @@ pub(crate) async fn show(inner: &Arc<Inner>, notice: Notice) {
 /// The delivery task: a pass whenever woken (the feed queued something) or when the next
 /// retry is due.
 pub(crate) async fn run(inner: Arc<Inner>) {
+    let weak = Arc::downgrade(&inner);
+    inner.notifier.on_ready(Box::new(move || {
+        if let Some(inner) = weak.upgrade() {
+            if let Err(e) = inner.cache().retry_notices_now() {
+                tracing::warn!(error = %e, "notification queue");
+            }
+            wake(&inner);
+        }
+    }));
     loop {
         let next = pass(&inner).await;
         match next {

@@ -128,6 +128,10 @@ fn an_alert_waits_for_a_notification_server_that_starts_late() {
                 (recs[0].at - up).as_millis()
             );
             assert_eq!(recs[0].urgency, Some(2));
+            assert!(
+                recs[0].at - up < Duration::from_secs(1),
+                "tried as soon as the server appeared, not at the next retry"
+            );
             wait_until("the status bar clears", Duration::from_secs(5), || async {
                 engine.health().notices_failing == 0
             })

@@ -190,6 +190,15 @@ impl Cache {
         Ok(())
     }
 
+    /// A notification server appeared: every waiting notice may be tried now.
+    pub fn retry_notices_now(&mut self) -> Result<()> {
+        self.conn().execute(
+            "UPDATE notifications SET next_try_ms = 0 WHERE state = 'showing' AND via IS NULL",
+            [],
+        )?;
+        Ok(())
+    }
+
     /// Notices waiting while delivery fails: the whole queue once one of them failed (the
     /// status bar's figure), else 0.
     pub fn failing_notices(&self) -> Result<u32> {

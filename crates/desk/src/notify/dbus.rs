@@ -99,6 +99,13 @@ enum Command {
     Withdraw(String),
 }
 
+/// Called when a notification server takes the name (see `Notifier::on_ready`).
+pub(super) type Ready = Arc<Mutex<Option<super::ReadyHook>>>;
+
+fn lock_ready(ready: &Ready) -> std::sync::MutexGuard<'_, Option<super::ReadyHook>> {
+    ready.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Handle on the notification thread; cloning shares it.
 #[derive(Clone)]
 pub(super) struct Bus {
@@ -117,14 +124,14 @@ impl std::fmt::Debug for Bus {
 impl Bus {
     /// Starts the notification thread. `timeout` bounds every D-Bus call (and the
     /// connection's setup), so a hung server costs a failed attempt, never a stuck caller.
-    pub fn start(timeout: Duration) -> std::io::Result<Bus> {
+    pub fn start(timeout: Duration, ready: Ready) -> std::io::Result<Bus> {
         let (commands, rx) = mpsc::unbounded_channel();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
         std::thread::Builder::new()
             .name("itv-notify".into())
-            .spawn(move || rt.block_on(Worker::new(timeout).run(rx)))?;
+            .spawn(move || rt.block_on(Worker::new(timeout, ready).run(rx)))?;
         Ok(Bus { commands, timeout })
     }
 
@@ -158,15 +165,17 @@ struct Worker {
     live: Live,
     /// Signals of the current connection, forwarded by a task (ended with the connection).
     signals: Option<mpsc::UnboundedReceiver<zbus::Message>>,
+    ready: Ready,
 }
 
 impl Worker {
-    fn new(timeout: Duration) -> Worker {
+    fn new(timeout: Duration, ready: Ready) -> Worker {
         Worker {
             timeout,
             conn: None,
             live: Live::default(),
             signals: None,
+            ready,
         }
     }
 
@@ -304,6 +313,20 @@ impl Worker {
                     live.keep_early(id, key);
                 }
             }
+            Some("NameOwnerChanged") => {
+                let Ok((_, _, new_owner)) = m.body().deserialize::<(String, String, String)>()
+                else {
+                    return;
+                };
+                // Another server: the ids on record were the previous one's.
+                *lock(&self.live) = Screen::default();
+                if !new_owner.is_empty() {
+                    tracing::info!("notification server appeared");
+                    if let Some(ready) = lock_ready(&self.ready).as_ref() {
+                        ready();
+                    }
+                }
+            }
             Some("NotificationClosed") => {
                 if let Ok((id, _reason)) = m.body().deserialize::<(u32, u32)>() {
                     let mut live = lock(&self.live);
@@ -331,10 +354,20 @@ async fn connect(
         .msg_type(MessageType::Signal)
         .interface(INTERFACE)
         .build()?;
-    let mut signals = MessageStream::for_match_rule(rule, &conn, None).await?;
+    let signals = MessageStream::for_match_rule(rule, &conn, None).await?;
+    // A notification server starting (at login, after a crash): what waits can go now.
+    let owner = MatchRule::builder()
+        .msg_type(MessageType::Signal)
+        .sender("org.freedesktop.DBus")
+        .interface("org.freedesktop.DBus")
+        .member("NameOwnerChanged")
+        .arg(0, BUS_NAME)
+        .build()?;
+    let owners = MessageStream::for_match_rule(owner, &conn, None).await?;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        while let Some(Ok(m)) = signals.next().await {
+        let mut both = futures_util::stream::select(signals, owners);
+        while let Some(Ok(m)) = both.next().await {
             if tx.send(m).is_err() {
                 return;
             }

@@ -32,12 +32,23 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The real notifier. On Linux, one thread and one D-Bus connection however many
 /// notifications are on screen, started on first use.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DesktopNotifier {
     pub app_name: String,
     timeout: Duration,
     #[cfg(target_os = "linux")]
     bus: Arc<OnceLock<Result<super::dbus::Bus, String>>>,
+    #[cfg(target_os = "linux")]
+    ready: super::dbus::Ready,
+}
+
+impl std::fmt::Debug for DesktopNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesktopNotifier")
+            .field("app_name", &self.app_name)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for DesktopNotifier {
@@ -58,6 +69,8 @@ impl DesktopNotifier {
             timeout,
             #[cfg(target_os = "linux")]
             bus: Arc::new(OnceLock::new()),
+            #[cfg(target_os = "linux")]
+            ready: super::dbus::Ready::default(),
         }
     }
 
@@ -92,7 +105,9 @@ impl DesktopNotifier {
     #[cfg(target_os = "linux")]
     fn bus(&self) -> Result<&super::dbus::Bus, String> {
         self.bus
-            .get_or_init(|| super::dbus::Bus::start(self.timeout).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                super::dbus::Bus::start(self.timeout, self.ready.clone()).map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -130,6 +145,15 @@ impl Notifier for DesktopNotifier {
         let _ = self.timeout;
         self.build(notice).show().map_err(|e| e.to_string())?;
         Ok(None)
+    }
+
+    fn on_ready(&self, hook: super::ReadyHook) {
+        #[cfg(target_os = "linux")]
+        {
+            *self.ready.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = hook;
     }
 
     fn withdraw(&self, request_id: &str) {

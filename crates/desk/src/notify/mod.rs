@@ -54,6 +54,9 @@ pub enum NoticeAction {
 /// Where a notifier reports the actions the user invokes.
 pub type ClickSender = UnboundedSender<NoticeAction>;
 
+/// See `Notifier::on_ready`.
+pub type ReadyHook = Box<dyn Fn() + Send + Sync>;
+
 /// Shows notifications. Blocking: the engine calls it off the async runtime, one call at a
 /// time, and each call must return in bounded time (the engine retries what failed).
 pub trait Notifier: Send + Sync + 'static {
@@ -70,6 +73,12 @@ pub trait Notifier: Send + Sync + 'static {
     ) -> Result<Option<u32>, String> {
         let _ = replaces;
         self.show(notice, clicks).map(|()| None)
+    }
+
+    /// Asks to be told (from any thread) when a notification server appears, so what waits
+    /// for one is tried at once rather than at its next retry. Optional.
+    fn on_ready(&self, hook: ReadyHook) {
+        let _ = hook;
     }
 
     /// Takes off the screen what is still shown for this request, because nobody needs to
