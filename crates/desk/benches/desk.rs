@@ -130,7 +130,7 @@ fn cache_benches(out: &mut Vec<String>) {
             cache.apply_sync_page(&read, 1, false).unwrap();
             cache.apply_sync_page(&unread, 1, true).unwrap();
         }
-        cache.finish_sync(1, 0).unwrap(); // as a full sync ends: sweep + ANALYZE
+        cache.finish_sync(1).unwrap(); // as a full sync ends: sweep + ANALYZE
         println!(
             "(seeded {N} requests into the cache in {:.2?})",
             t.elapsed()

@@ -30,15 +30,64 @@ pub struct LoginAnswer {
     pub session: Option<crate::accounts::SessionInfo>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One page of `GET /api/requests`. Rows are decoded one by one: a row this build cannot
+/// read (a new field type after a server upgrade) is handed back in `undecoded` instead of
+/// failing the page, and with it every full sync.
+#[derive(Debug)]
 pub struct RequestsPage {
     pub requests: Vec<Request>,
-    #[serde(default)]
+    pub undecoded: Vec<UndecodedRow>,
     pub next_cursor: Option<String>,
     /// Not in the contract yet (see docs/notes-desk-needs.md); used when present.
-    #[serde(default)]
     pub total: Option<u64>,
+}
+
+/// A row of a page that did not decode: its id when it has one, the text, the error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndecodedRow {
+    pub request_id: String,
+    pub raw: String,
+    pub error: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawPage {
+    requests: Vec<Value>,
+    #[serde(default)]
+    next_cursor: Option<String>,
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+impl RequestsPage {
+    fn decode(v: Value) -> Result<RequestsPage> {
+        let raw: RawPage = serde_json::from_value(v)?;
+        let mut requests = Vec::with_capacity(raw.requests.len());
+        let mut undecoded = Vec::new();
+        for row in raw.requests {
+            let request_id = row
+                .get("_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let text = row.to_string();
+            match serde_json::from_value::<Request>(row) {
+                Ok(r) => requests.push(r),
+                Err(e) => undecoded.push(UndecodedRow {
+                    request_id,
+                    raw: text,
+                    error: e.to_string(),
+                }),
+            }
+        }
+        Ok(RequestsPage {
+            requests,
+            undecoded,
+            next_cursor: raw.next_cursor,
+            total: raw.total,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,21 +112,37 @@ pub struct ActionAnswer {
     pub quote: Option<QuoteDoc>,
 }
 
-/// Normalises a user-typed server URL ("host:port", trailing slash...).
+/// The feed's head: the last seq of the server's log, and the log's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedHead {
+    pub seq: i64,
+    pub epoch: Option<String>,
+}
+
+/// Normalises a user-typed server URL ("host:port", trailing slash, `HTTPS://Desk.Example`,
+/// a default port…) so that one server always has one spelling: comparing two spellings
+/// of the same server must not look like another account and clear the cache.
 pub fn normalize_url(url: &str) -> Result<String> {
     let url = url.trim().trim_end_matches('/');
     if url.is_empty() {
         return Err(Error::Invalid("empty server URL".into()));
     }
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(url.to_owned())
+    let lower = url.to_ascii_lowercase();
+    let with_scheme = if lower.starts_with("http://") || lower.starts_with("https://") {
+        url.to_owned()
     } else {
-        Ok(format!("https://{url}"))
-    }
+        format!("https://{url}")
+    };
+    // The URL parser lowercases the scheme and host and drops a default port; the path keeps
+    // its case (a server behind a path prefix may care).
+    let parsed = reqwest::Url::parse(&with_scheme)
+        .map_err(|e| Error::Invalid(format!("server URL: {e}")))?;
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
-/// The feed's WebSocket URL for a given HTTP base URL.
-pub fn feed_url(base: &str, since: Option<i64>) -> String {
+/// The feed's WebSocket URL for a given HTTP base URL, from `since` in log `epoch` (a server
+/// whose log is another answers `resync_required` at once, before replaying anything).
+pub fn feed_url(base: &str, since: Option<i64>, epoch: Option<&str>) -> String {
     let ws = if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}")
     } else if let Some(rest) = base.strip_prefix("http://") {
@@ -85,9 +150,10 @@ pub fn feed_url(base: &str, since: Option<i64>) -> String {
     } else {
         base.to_owned()
     };
-    match since {
-        Some(n) => format!("{ws}/api/feed?since={n}"),
-        None => format!("{ws}/api/feed"),
+    match (since, epoch) {
+        (Some(n), Some(e)) => format!("{ws}/api/feed?since={n}&epoch={}", encode_query(e)),
+        (Some(n), None) => format!("{ws}/api/feed?since={n}"),
+        (None, _) => format!("{ws}/api/feed"),
     }
 }
 
@@ -186,11 +252,14 @@ impl Api {
         )?)
     }
 
-    pub async fn feed_head(&self) -> Result<i64> {
+    pub async fn feed_head(&self) -> Result<FeedHead> {
         let v = self.call(Method::GET, "/api/feed/head", None, None).await?;
-        v.get("seq")
+        let seq = v
+            .get("seq")
             .and_then(Value::as_i64)
-            .ok_or_else(|| Error::Protocol("feed head without seq".into()))
+            .ok_or_else(|| Error::Protocol("feed head without seq".into()))?;
+        let epoch = v.get("epoch").and_then(Value::as_str).map(str::to_owned);
+        Ok(FeedHead { seq, epoch })
     }
 
     pub async fn list_requests(&self, cursor: Option<&str>, limit: u32) -> Result<RequestsPage> {
@@ -200,7 +269,7 @@ impl Api {
             path.push_str(&encode_query(c));
         }
         let v = self.call(Method::GET, &path, None, None).await?;
-        Ok(serde_json::from_value(v)?)
+        RequestsPage::decode(v)
     }
 
     pub async fn request_detail(&self, id: &str) -> Result<DetailAnswer> {
@@ -322,8 +391,28 @@ mod tests {
             "https://desk.example.sn"
         );
         assert!(normalize_url("  ").is_err());
-        assert_eq!(feed_url("http://h:1", Some(7)), "ws://h:1/api/feed?since=7");
-        assert_eq!(feed_url("https://h", None), "wss://h/api/feed");
+        // One server, one spelling: case of scheme and host, default port, trailing slash.
+        for typed in [
+            "HTTPS://Desk.Example.SN/",
+            "https://desk.example.sn:443",
+            " desk.EXAMPLE.sn ",
+        ] {
+            assert_eq!(normalize_url(typed).unwrap(), "https://desk.example.sn");
+        }
+        assert_eq!(
+            normalize_url("http://LOCALHOST:80/itv/").unwrap(),
+            "http://localhost/itv"
+        );
+        assert!(normalize_url("https://exa mple").is_err());
+        assert_eq!(
+            feed_url("http://h:1", Some(7), None),
+            "ws://h:1/api/feed?since=7"
+        );
+        assert_eq!(
+            feed_url("http://h:1", Some(7), Some("ab12")),
+            "ws://h:1/api/feed?since=7&epoch=ab12"
+        );
+        assert_eq!(feed_url("https://h", None, None), "wss://h/api/feed");
         assert_eq!(encode_query("a b/+="), "a%20b%2F%2B%3D");
     }
 

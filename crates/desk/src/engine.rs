@@ -291,8 +291,11 @@ impl Engine {
         {
             let mut cache = self.inner.cache();
             let previous = cache.account()?;
+            // Stored before URLs were normalised, a previous account may be spelt otherwise.
             let same = previous.as_ref().is_some_and(|p| {
-                p.server_url == account.server_url && p.user.id == account.user.id
+                crate::api::normalize_url(&p.server_url).ok().as_deref()
+                    == Some(account.server_url.as_str())
+                    && p.user.id == account.user.id
             });
             if !same {
                 cache.clear()?;

@@ -61,13 +61,19 @@ pub async fn connect(url: &str, token: &str, live: Liveness) -> Result<FeedConn>
                     .and_then(|b| serde_json::from_slice(b).ok())
                     .unwrap_or(serde_json::Value::Null);
                 let mut err = crate::api::refusal(status, &body);
-                if let Error::Server(r) = &mut err
-                    && r.code.starts_with("http_")
-                {
-                    if status.as_u16() == 401 {
-                        r.code = "unauthorized".into();
+                if let Error::Server(r) = &mut err {
+                    // An overloaded server spreads the reconnects itself (503 + Retry-After).
+                    r.retry_after = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    if r.code.starts_with("http_") {
+                        if status.as_u16() == 401 {
+                            r.code = "unauthorized".into();
+                        }
+                        r.message = format!("feed upgrade refused ({})", status.as_u16());
                     }
-                    r.message = format!("feed upgrade refused ({})", status.as_u16());
                 }
                 err
             }

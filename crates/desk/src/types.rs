@@ -222,6 +222,14 @@ pub enum Frame {
     Event(Box<FeedEvent>),
     Ready {
         seq: i64,
+        /// The log's identity (a server restored from a backup starts another).
+        epoch: Option<String>,
+    },
+    /// An event frame (it has a seq and a request) this build cannot decode.
+    Undecodable {
+        seq: i64,
+        raw: String,
+        error: String,
     },
     ResyncRequired {
         oldest_seq: i64,
@@ -252,7 +260,13 @@ impl Frame {
                 .to_owned()
         };
         match value.get("type").and_then(Value::as_str) {
-            Some("ready") => Frame::Ready { seq: int("seq") },
+            Some("ready") => Frame::Ready {
+                seq: int("seq"),
+                epoch: value
+                    .get("epoch")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            },
             Some("resync_required") => Frame::ResyncRequired {
                 oldest_seq: int("oldestSeq"),
                 head_seq: int("headSeq"),
@@ -266,9 +280,14 @@ impl Frame {
                     .map(str::to_owned),
             },
             _ if value.get("seq").is_some() && value.get("request").is_some() => {
+                let seq = int("seq");
                 match serde_json::from_value::<FeedEvent>(value) {
                     Ok(ev) => Frame::Event(Box::new(ev)),
-                    Err(e) => Frame::Unknown(format!("bad event: {e}")),
+                    Err(e) => Frame::Undecodable {
+                        seq,
+                        raw: text.to_owned(),
+                        error: e.to_string(),
+                    },
                 }
             }
             _ => Frame::Unknown(text.to_owned()),

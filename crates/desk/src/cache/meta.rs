@@ -26,6 +26,10 @@ pub(crate) fn feed_seq(conn: &Connection) -> Result<Option<i64>> {
     Ok(get(conn, "feed_seq")?.and_then(|s| s.parse().ok()))
 }
 
+pub(crate) fn unfinished_sync(conn: &Connection) -> Result<Option<i64>> {
+    Ok(get(conn, "sync_running")?.and_then(|s| s.parse().ok()))
+}
+
 pub(crate) fn set_feed_seq(conn: &Connection, seq: i64) -> Result<()> {
     set(conn, "feed_seq", &seq.to_string())
 }
@@ -54,6 +58,37 @@ impl Cache {
             "last_sync_at",
             &chrono::Utc::now().to_rfc3339(),
         )
+    }
+
+    /// The server log our feed position counts in (`None` until a server named one).
+    pub fn feed_epoch(&self) -> Result<Option<String>> {
+        get(self.conn(), "feed_epoch")
+    }
+
+    pub fn set_feed_epoch(&self, epoch: &str) -> Result<()> {
+        set(self.conn(), "feed_epoch", epoch)
+    }
+
+    /// The generation of a full sync that was started and not finished, if any.
+    pub fn unfinished_sync(&self) -> Result<Option<i64>> {
+        unfinished_sync(self.conn())
+    }
+
+    /// Starts a full sync at the server's `head` of log `epoch`: the feed resumes from
+    /// there while the pages come in, and until `finish_sync` a restart starts over
+    /// (the cache then holds only part of the server's state). Returns its generation.
+    pub fn begin_sync(&self, head: i64, epoch: Option<&str>) -> Result<i64> {
+        let generation = self.next_sync_generation()?;
+        set(self.conn(), "sync_running", &generation.to_string())?;
+        set_feed_seq(self.conn(), head)?;
+        match epoch {
+            Some(e) => set(self.conn(), "feed_epoch", e)?,
+            None => {
+                self.conn()
+                    .execute("DELETE FROM meta WHERE key = 'feed_epoch'", [])?;
+            }
+        }
+        Ok(generation)
     }
 
     /// A new generation number for a full sync.

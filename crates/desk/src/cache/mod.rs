@@ -18,6 +18,7 @@ use crate::types::{ChatMessage, FeedEvent, Request};
 
 pub use meta::StoredAccount;
 pub use notifications::PendingNotice;
+pub use quarantine::{Quarantined, Undecoded};
 pub use requests::fts_query;
 
 /// One schema step: its SQL, then an optional Rust backfill in the same transaction.
@@ -249,6 +250,8 @@ impl Cache {
     ) -> Result<ApplyReport> {
         let tx = self.conn.transaction()?;
         let mut seq = meta::feed_seq(&tx)?.unwrap_or(0);
+        // During a full sync, what the feed brings counts as seen by it (not swept at its end).
+        let generation = meta::unfinished_sync(&tx)?;
         let mut report = ApplyReport::default();
         for ev in events {
             if ev.seq <= seq {
@@ -263,7 +266,7 @@ impl Cache {
                 }
                 continue;
             }
-            let mut changed = requests::upsert(&tx, &ev.request, true, None)?;
+            let mut changed = requests::upsert(&tx, &ev.request, true, generation)?;
             if let Some(m) = &ev.chat_message {
                 changed |= insert_message(&tx, m)?;
                 if changed {
@@ -323,12 +326,13 @@ impl Cache {
         Ok(changed)
     }
 
-    /// Ends a full sync: drops requests the server no longer lists for us and
-    /// stores the feed position the sync started from, atomically.
-    pub fn finish_sync(&mut self, generation: i64, head_seq: i64) -> Result<Vec<String>> {
+    /// Ends a full sync begun by `begin_sync`: drops requests neither its pages nor the
+    /// feed brought meanwhile, and marks it finished, atomically. The feed position is the
+    /// feed's own (set at the start, moved by the events applied since).
+    pub fn finish_sync(&mut self, generation: i64) -> Result<Vec<String>> {
         let tx = self.conn.transaction()?;
         let gone = requests::sweep(&tx, generation)?;
-        meta::set_feed_seq(&tx, head_seq)?;
+        tx.execute("DELETE FROM meta WHERE key = 'sync_running'", [])?;
         meta::set(&tx, "last_sync_at", &chrono::Utc::now().to_rfc3339())?;
         tx.commit()?;
         // Fresh statistics so the planner picks the right inbox index.
@@ -342,8 +346,9 @@ impl Cache {
         let tx = self.conn.transaction()?;
         tx.execute_batch(
             "DELETE FROM requests; DELETE FROM messages; DELETE FROM history;
-             DELETE FROM notifications; DELETE FROM urgent_watch;
-             DELETE FROM meta WHERE key IN ('feed_seq', 'last_sync_at', 'sync_gen');",
+             DELETE FROM notifications; DELETE FROM urgent_watch; DELETE FROM quarantine;
+             DELETE FROM meta WHERE key IN
+                ('feed_seq', 'feed_epoch', 'last_sync_at', 'sync_gen', 'sync_running');",
         )?;
         tx.commit()?;
         Ok(())

@@ -470,7 +470,7 @@ fn full_text_search_over_ticket_client_site_accents_prefix() {
 fn full_sync_sweeps_requests_no_longer_listed() {
     let mut c = Cache::open_in_memory().unwrap();
     let t = "2025-11-02T00:00:00Z";
-    let g = c.next_sync_generation().unwrap();
+    let g = c.begin_sync(10, Some("e1")).unwrap();
     c.apply_sync_page(
         &[
             req("a", RequestKind::Quote, 1, t),
@@ -480,13 +480,32 @@ fn full_sync_sweeps_requests_no_longer_listed() {
         false,
     )
     .unwrap();
-    c.finish_sync(g, 10).unwrap();
-    let g = c.next_sync_generation().unwrap();
+    c.finish_sync(g).unwrap();
+    assert_eq!(c.unfinished_sync().unwrap(), None);
+    let g = c.begin_sync(20, Some("e1")).unwrap();
+    assert_eq!(c.unfinished_sync().unwrap(), Some(g));
     c.apply_sync_page(&[req("a", RequestKind::Quote, 1, t)], g, true)
         .unwrap();
-    assert_eq!(c.finish_sync(g, 20).unwrap(), vec!["b".to_string()]);
+    assert_eq!(c.finish_sync(g).unwrap(), vec!["b".to_string()]);
     assert_eq!(c.request_count().unwrap(), 1);
     assert_eq!(c.feed_seq().unwrap(), Some(20));
+    assert_eq!(c.feed_epoch().unwrap().as_deref(), Some("e1"));
+}
+
+#[test]
+fn what_the_feed_brings_during_a_full_sync_is_not_swept_at_its_end() {
+    let mut c = Cache::open_in_memory().unwrap();
+    let t = "2025-11-02T00:00:00Z";
+    let g = c.begin_sync(10, None).unwrap();
+    // Created after the sync's head: the feed brings it, the pages (read earlier) do not.
+    let fresh = ev(11, "request.created", req("new", RequestKind::Quote, 1, t));
+    c.apply_events(&[fresh], |_| Vec::new(), |_| true, None, 0)
+        .unwrap();
+    c.apply_sync_page(&[req("old", RequestKind::Quote, 1, t)], g, false)
+        .unwrap();
+    assert!(c.finish_sync(g).unwrap().is_empty());
+    assert_eq!(c.request_count().unwrap(), 2);
+    assert_eq!(c.feed_seq().unwrap(), Some(11));
 }
 
 #[test]
@@ -515,4 +534,3 @@ fn notices_are_claimed_once_and_summaries_recorded() {
     // Claiming again shows nothing.
     assert!(c.claim_notices(&keys, &plan, 3).unwrap().is_empty());
 }
-

@@ -21,6 +21,7 @@ pub fn config(dir: &Path) -> itv_server::Config {
     c.rate_create_per_address = 0;
     c.rate_login_per_account = 0;
     c.rate_login_per_address = 0;
+    c.rate_login_global_per_account = 0;
     c
 }
 
@@ -154,6 +155,8 @@ impl ServerProcess {
                 "--rate-login-per-account",
                 "0",
                 "--rate-login-per-address",
+                "0",
+                "--rate-login-global-per-account",
                 "0",
             ])
             .stdout(Stdio::null())
