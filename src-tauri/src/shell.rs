@@ -1,5 +1,5 @@
 //! The shell's state and start-up: opens the engine on the app's data directory, forwards its
-//! events to the window (and the tray), shows the window unless started in the tray, and
+//! events to the window (and the tray), hides the window when started in the tray, and
 //! brings it forward when asked.
 
 use std::path::PathBuf;
@@ -94,9 +94,11 @@ pub fn setup(app: &mut App, started: Instant) -> Result<(), Box<dyn std::error::
     tray::build(app.handle(), paused)?;
     software_rendering(app);
     forward_events(app.handle().clone(), events, clock);
+    // Hidden before the event loop first maps it, so an autostart shows no window at all.
+    // (Declared visible: WebKitWebDriver loses its session on a window shown after creation.)
     let hidden = autostart::started_hidden();
-    if !hidden {
-        show_main(app.handle());
+    if let Some(w) = app.get_webview_window("main").filter(|_| hidden) {
+        let _ = w.hide();
     }
     tracing::info!(data_dir = %dir.display(), hidden, "engine open");
     Ok(())
