@@ -24,6 +24,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import Select
 
+import alerts
 import ownership
 from notifications import Recorder
 from tray import TrayHost
@@ -87,6 +88,7 @@ class Skip(Exception):
 class Harness:
     def __init__(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="itv-e2e-"))
+        self.app_path = APP
         self.procs = []
         self.results = []
         OUT.mkdir(exist_ok=True)
@@ -205,8 +207,8 @@ class Harness:
         env.pop("WAYLAND_DISPLAY", None)
         return env
 
-    def start_app(self):
-        """Starts tauri-driver and a WebDriver session, which launches the app."""
+    def start_app(self, args=None):
+        """Starts tauri-driver and a WebDriver session, which launches the app (with `args`)."""
         self.wd_port = free_port()
         env = self.app_env()
         native = free_port()
@@ -224,7 +226,7 @@ class Harness:
         wait_for(lambda: up(self.wd_port) and up(native), 20, "tauri-driver and WebKitWebDriver")
         opts = ArgOptions()
         opts.set_capability("browserName", "wry")
-        opts.set_capability("tauri:options", {"application": str(APP)})
+        opts.set_capability("tauri:options", {"application": str(APP), **({"args": args} if args else {})})
         self.drv = webdriver.Remote(f"http://127.0.0.1:{self.wd_port}", options=opts)
 
     def quit_app(self):
@@ -435,9 +437,15 @@ def run_checks(h):
     def offline_queue():
         h.stop(h.server)
         wait_for(lambda: h.q("[data-testid=connection]").get_attribute("data-state") == "offline", 60, "offline indicator")
-        box = h.q("[data-testid=chat-input]")
-        box.send_keys(offline_text)
-        box.send_keys(Keys.CONTROL, Keys.ENTER)
+        # The detail may redraw as the connection drops (the draft survives it): find the box again.
+        def type_and_send():
+            box = h.q("[data-testid=chat-input]")
+            if offline_text not in (box.get_attribute("value") or ""):
+                box.send_keys(offline_text)
+            box.send_keys(Keys.CONTROL, Keys.ENTER)
+            return True
+
+        wait_for(type_and_send, 5, "the offline message typed and sent")
         wait_for(lambda: h.q("[data-testid=outbox]").get_attribute("data-pending") == "1", 10, "one queued action")
         wait_for(lambda: any(offline_text in m.text for m in h.qs(".msg.pending")), 5, "the message shown as waiting")
         h.shot("offline")
@@ -559,8 +567,7 @@ def run_checks(h):
         return f"label {label!r}, menu {', '.join(fr)}"
 
     def restart_restores():
-        h.quit_app()
-        h.start_app()
+        # Launched by the previous check as the autostart entry does, then shown from the tray.
         wait_for(lambda: h.qs("[data-testid=row]"), 20, "the inbox without the sign-in form")
         assert not h.qs("[data-testid=email]"), "asked to sign in again"
 
@@ -588,6 +595,7 @@ def run_checks(h):
         return f"sign-in screen {1000 * took:.0f} ms after the server ended the session"
 
     owned = ownership.checks(h, wait_for, admin_token, client_token, state)
+    reach = alerts.checks(h, wait_for, Skip, admin_token, client_token, state, PASSWORD)
     checks = [
         ("sign in", sign_in),
         ("demo requests are listed", demo_listed),
@@ -603,13 +611,17 @@ def run_checks(h):
         ("server down: offline indicator and a queued message", offline_queue),
         ("server back: the queued message is sent", back_online),
         ("shortcut overlay and settings", help_and_settings),
+        reach["autostart"],
         ("settings list the sessions, this device marked", settings_sessions),
         ("Comptes: deactivate the second technician", accounts_deactivate),
         ("tray: unread label, pause from its menu, menu in the UI language", tray_menu_and_pause),
         owned["late"],
         owned["dashboard"],
+        reach["health"],
+        reach["hidden"],
         ("a restart signs in again from the keyring", restart_restores),
         ("the session ended from the server shows the sign-in screen and alerts once", session_ended_from_server),
+        reach["quit"],
     ]
     for name, f in checks:
         h.check(name, f)

@@ -1,5 +1,6 @@
 """A recording notification server: owns org.freedesktop.Notifications on the test's private
-session bus, records every Notify call, and can "click" an action (emits ActionInvoked)."""
+session bus, records every Notify call, and can "click" an action (emits ActionInvoked) or
+refuse notifications for a while (answers Notify with a D-Bus error, as a broken daemon does)."""
 
 import asyncio
 import threading
@@ -7,6 +8,8 @@ import time
 
 from dbus_next import Variant
 from dbus_next.aio import MessageBus
+from dbus_next.constants import ErrorType
+from dbus_next.errors import DBusError
 from dbus_next.service import ServiceInterface, method, signal
 
 
@@ -16,6 +19,7 @@ class Notifications(ServiceInterface):
         self.records = []
         self.lock = threading.Lock()
         self.next_id = 1
+        self.refusing = False
 
     @method()
     def GetCapabilities(self) -> "as":  # noqa: F821 (D-Bus signature)
@@ -30,6 +34,8 @@ class Notifications(ServiceInterface):
         self, app_name: "s", replaces_id: "u", app_icon: "s", summary: "s", body: "s",  # noqa: F821
         actions: "as", hints: "a{sv}", expire_timeout: "i",  # noqa: F821
     ) -> "u":  # noqa: F821
+        if self.refusing:
+            raise DBusError(ErrorType.FAILED, "notifications refused by the e2e test")
         with self.lock:
             nid = self.next_id
             self.next_id += 1
@@ -88,6 +94,10 @@ class Recorder:
     def records(self):
         with self.iface.lock:
             return list(self.iface.records)
+
+    def refuse(self, on):
+        """While on, every Notify fails (nothing is recorded)."""
+        self.iface.refusing = on
 
     def click(self, nid, key="open"):
         self.loop.call_soon_threadsafe(self.iface.ActionInvoked, nid, key)
