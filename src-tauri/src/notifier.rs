@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use itv_desk::notify::{ClickSender, Notice, Notifier};
+use itv_desk::notify::{ClickSender, Notice, Notifier, ReadyHook};
 
 pub struct PausableNotifier {
     inner: Arc<dyn Notifier>,
@@ -18,13 +18,40 @@ impl PausableNotifier {
     }
 }
 
+impl PausableNotifier {
+    fn silenced(&self, notice: &Notice) -> bool {
+        let paused = self.paused.load(Ordering::Relaxed) && !notice.critical;
+        if paused {
+            tracing::debug!(key = %notice.key, "non-urgent notification paused");
+        }
+        paused
+    }
+}
+
+/// Everything passes through to the real notifier (ids, replacement, readiness), so pausing
+/// changes only what non-urgent notices do.
 impl Notifier for PausableNotifier {
     fn show(&self, notice: &Notice, clicks: ClickSender) -> Result<(), String> {
-        if self.paused.load(Ordering::Relaxed) && !notice.critical {
-            tracing::debug!(key = %notice.key, "non-urgent notification paused");
+        if self.silenced(notice) {
             return Ok(());
         }
         self.inner.show(notice, clicks)
+    }
+
+    fn display(
+        &self,
+        notice: &Notice,
+        replaces: Option<u32>,
+        clicks: ClickSender,
+    ) -> Result<Option<u32>, String> {
+        if self.silenced(notice) {
+            return Ok(None);
+        }
+        self.inner.display(notice, replaces, clicks)
+    }
+
+    fn on_ready(&self, hook: ReadyHook) {
+        self.inner.on_ready(hook);
     }
 
     fn withdraw(&self, request_id: &str) {
@@ -77,8 +104,12 @@ mod tests {
         n.show(&notice("b", false), tx.clone()).unwrap();
         n.show(&notice("urgent", true), tx.clone()).unwrap();
         paused.store(false, Ordering::Relaxed);
-        n.show(&notice("c", false), tx).unwrap();
-        assert_eq!(*rec.0.lock().unwrap(), ["a", "urgent", "c"]);
+        n.show(&notice("c", false), tx.clone()).unwrap();
+        // The engine's path (`display`) is paused the same way.
+        paused.store(true, Ordering::Relaxed);
+        assert_eq!(n.display(&notice("d", false), Some(3), tx.clone()), Ok(None));
+        n.display(&notice("urgent2", true), Some(3), tx).unwrap();
+        assert_eq!(*rec.0.lock().unwrap(), ["a", "urgent", "c", "urgent2"]);
     }
 
     #[test]
