@@ -107,7 +107,10 @@ mod tests {
         n.show(&notice("c", false), tx.clone()).unwrap();
         // The engine's path (`display`) is paused the same way.
         paused.store(true, Ordering::Relaxed);
-        assert_eq!(n.display(&notice("d", false), Some(3), tx.clone()), Ok(None));
+        assert_eq!(
+            n.display(&notice("d", false), Some(3), tx.clone()),
+            Ok(None)
+        );
         n.display(&notice("urgent2", true), Some(3), tx).unwrap();
         assert_eq!(*rec.0.lock().unwrap(), ["a", "urgent", "c", "urgent2"]);
     }
