@@ -11,23 +11,9 @@ use std::time::{Duration, Instant};
 
 use itv_desk::notify::Notifier;
 use itv_desk::{ConnectionState, DesktopNotifier, Engine, Notice, Settings};
-use support::bus::{PrivateBus, is_child};
+use support::bus::run_on_private_bus;
 use support::notifd::{Faults, NotificationServer};
 use support::server::{PASSWORD, Stage, engine_config, id_of, wait_live, wait_until};
-
-fn run_on_private_bus(name: &str, body: impl std::future::Future<Output = ()>) {
-    if is_child() {
-        support::init_logs();
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(body);
-    } else {
-        let bus = PrivateBus::start();
-        bus.run_child(name);
-    }
-}
 
 /// An admin's engine, live, whose notifier gives up on a D-Bus call after `timeout`.
 async fn admin_engine(

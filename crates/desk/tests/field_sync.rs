@@ -10,31 +10,13 @@ use std::time::{Duration, Instant};
 
 use itv_desk::{ConnectionState, Engine, EngineEvent};
 use itv_server::testing::TestServer;
-use support::bus::{PrivateBus, is_child};
+use support::bus::{block_on, run_on_private_bus};
 use support::notifd::NotificationServer;
 use support::proxy::Proxy;
 use support::server::{
     CountingNotifier, Http, PASSWORD, ServerProcess, Stage, config, create_users, engine_config,
     free_port, id_of, wait_live, wait_until,
 };
-
-fn block_on<F: std::future::Future<Output = ()>>(f: F) {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-fn run_on_private_bus(name: &str, body: impl std::future::Future<Output = ()>) {
-    if is_child() {
-        support::init_logs();
-        block_on(body);
-    } else {
-        let bus = PrivateBus::start();
-        bus.run_child(name);
-    }
-}
 
 fn critical(notifd: &NotificationServer) -> Vec<support::notifd::Recorded> {
     notifd

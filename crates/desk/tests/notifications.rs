@@ -8,29 +8,11 @@ use std::time::Duration;
 
 use itv_desk::{Engine, EngineEvent, Settings};
 use serde_json::json;
-use support::bus::{PrivateBus, is_child};
+use support::bus::run_on_private_bus;
 use support::notifd::NotificationServer;
 use support::server::{
     Http, PASSWORD, Stage, create_users, engine_config, id_of, start_server, wait_live, wait_until,
 };
-
-fn block_on<F: std::future::Future<Output = ()>>(f: F) {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-fn run_on_private_bus(name: &str, body: impl std::future::Future<Output = ()>) {
-    if is_child() {
-        support::init_logs();
-        block_on(body);
-    } else {
-        let bus = PrivateBus::start();
-        bus.run_child(name);
-    }
-}
 
 #[test]
 fn urgent_intervention_notifies_once_over_real_dbus() {

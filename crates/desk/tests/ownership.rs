@@ -11,26 +11,12 @@ use std::time::{Duration, Instant};
 use itv_desk::notify::{ACK_ACTION, OPEN_ACTION};
 use itv_desk::{DesktopNotifier, Engine, Error, InboxQuery, Settings};
 use serde_json::{Value, json};
-use support::bus::{PrivateBus, is_child};
+use support::bus::run_on_private_bus;
 use support::notifd::{NotificationServer, Recorded};
 use support::server::{CountingNotifier, PASSWORD, Stage, engine_config, id_of, wait_live};
 
 const ADMIN_DESK: &str = "desk-admin";
 const TECH_DESK: &str = "desk-tech";
-
-fn run_on_private_bus(name: &str, body: impl std::future::Future<Output = ()>) {
-    if is_child() {
-        support::init_logs();
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(body);
-    } else {
-        let bus = PrivateBus::start();
-        bus.run_child(name);
-    }
-}
 
 /// A signed-in, live engine whose notifications carry `app_name`; with `remind_secs`,
 /// its urgent reminders come every that many seconds.

@@ -8,16 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use itv_desk::{Engine, SecretStorage};
-use support::bus::{PrivateBus, is_child};
+use support::bus::{PrivateBus, block_on, is_child};
 use support::server::{PASSWORD, create_users, engine_config, start_server, wait_live};
-
-fn block_on<F: std::future::Future<Output = ()>>(f: F) {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
 
 /// `secret-tool lookup service itv-desk-test username <account>` on the test's bus.
 fn lookup(account: &str) -> Option<String> {

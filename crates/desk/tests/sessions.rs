@@ -14,20 +14,12 @@ use itv_desk::{
 };
 use reqwest::Method;
 use serde_json::json;
-use support::bus::{PrivateBus, is_child};
+use support::bus::{PrivateBus, block_on, is_child};
 use support::notifd::NotificationServer;
 use support::server::{
     CountingNotifier, PASSWORD, Stage, engine_config, id_of, wait_live, wait_until,
 };
 use tokio::sync::broadcast::Receiver;
-
-fn block_on<F: std::future::Future<Output = ()>>(f: F) {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
 
 /// Runs the body in a child process on a private bus with gnome-keyring unlocked on it.
 fn run_with_keyring(name: &str, body: impl std::future::Future<Output = ()>) {

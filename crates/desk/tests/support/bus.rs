@@ -169,6 +169,28 @@ impl PrivateBus {
     }
 }
 
+/// Runs a test body on a multi-threaded runtime (tests that spawn their own child
+/// processes or buses cannot use `#[tokio::test]` for the parent side).
+pub fn block_on<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// Runs the test `name` again in a child process whose session bus is a fresh private
+/// one; in that child, runs `body`.
+pub fn run_on_private_bus(name: &str, body: impl std::future::Future<Output = ()>) {
+    if is_child() {
+        super::init_logs();
+        block_on(body);
+    } else {
+        let bus = PrivateBus::start();
+        bus.run_child(name);
+    }
+}
+
 /// True inside the child process of a bus test.
 pub fn is_child() -> bool {
     std::env::var_os(CHILD_ENV).is_some()
