@@ -74,9 +74,11 @@ pub(crate) async fn run(inner: Arc<Inner>) {
 /// may refuse that one notice, not all of them); it is still retried on its own.
 const HOLDS_THE_QUEUE: u32 = 5;
 
-/// Plans what the feed queued, then tries the queue in order: a notice waiting for its
-/// retry holds back those behind it, so a server that is down or hung is tried once per
-/// retry rather than once per notice, and the alerts come out in order when it is back.
+/// Plans what the feed queued, then tries the queue in order, urgent alerts first: a notice
+/// waiting for its retry holds back those behind it, so a server that is down or hung is
+/// tried once per retry rather than once per notice, and the alerts come out in order when
+/// it is back. A failing urgent alert holds back every other notice however often it
+/// failed (an alert that cannot be shown matters more than a quote's notice).
 /// Returns when the next try is due.
 async fn pass(inner: &Arc<Inner>) -> Option<Duration> {
     let _guard = inner.deliver_lock.lock().await;
@@ -89,20 +91,28 @@ async fn pass(inner: &Arc<Inner>) -> Option<Duration> {
     let queue = inner.cache().queued_notices();
     let mut next: Option<i64> = None;
     match queue {
-        Ok(queue) => {
+        Ok(mut queue) => {
+            // Urgent alerts first (in their order), and no other notice overtakes one that
+            // is still failing: when the server is back, the alert is what shows first.
+            queue.sort_by_key(|(n, _, _)| !n.critical);
             let mut blocked = false;
+            let mut alert_failing = false;
             for (notice, attempts, next_try_ms) in queue {
                 let now = now_ms();
-                if blocked || next_try_ms > now {
+                let held = blocked || (alert_failing && !notice.critical);
+                if held || next_try_ms > now {
                     if next_try_ms > now {
                         next = Some(next.map_or(next_try_ms, |n| n.min(next_try_ms)));
                     }
                     blocked |= attempts < HOLDS_THE_QUEUE;
+                    alert_failing |= notice.critical && attempts > 0;
                     continue;
                 }
+                let critical = notice.critical;
                 if let Some(retry_at) = attempt(inner, ctx.as_ref(), notice, attempts).await {
                     next = Some(next.map_or(retry_at, |n| n.min(retry_at)));
                     blocked |= attempts + 1 < HOLDS_THE_QUEUE;
+                    alert_failing |= critical;
                 }
             }
         }
