@@ -169,14 +169,23 @@ async fn silent_connection_is_dropped_and_resumed() {
         .unwrap();
     wait_live(&engine).await;
 
-    // The network goes silent without closing anything.
+    // The network goes silent without closing anything. The desk says offline once the
+    // pings stop; with full jitter its first retry may follow within milliseconds, so the
+    // event stream is read rather than the state polled.
+    let mut events = engine.subscribe();
     proxy.freeze(true);
-    wait_until(
-        "dead connection detected",
-        Duration::from_secs(5),
-        || async { matches!(engine.connection(), ConnectionState::Offline { .. }) },
-    )
-    .await;
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(itv_desk::EngineEvent::Connection {
+                state: ConnectionState::Offline { .. },
+            }) = events.recv().await
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("dead connection detected within 5 s");
     let http = Http::new(&srv.url);
     let client = http.login(&users.client).await;
     let t = http
