@@ -16,7 +16,7 @@ use zbus::message::Type as MessageType;
 use zbus::{MatchRule, MessageStream};
 use zbus6 as zbus;
 
-use super::{ACK_ACTION, ClickSender, NoticeAction, OPEN_ACTION};
+use super::{ClickSender, action_for};
 
 const BUS_NAME: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
@@ -46,12 +46,7 @@ impl Screen {
         let Some(shown) = self.shown.get(&id) else {
             return false;
         };
-        let action = match key {
-            "default" | OPEN_ACTION => Some(NoticeAction::Open(shown.request_id.clone())),
-            ACK_ACTION => shown.request_id.clone().map(NoticeAction::Acknowledge),
-            _ => None,
-        };
-        if let Some(a) = action {
+        if let Some(a) = action_for(key, shown.request_id.as_ref()) {
             let _ = shown.clicks.send(a);
         }
         true

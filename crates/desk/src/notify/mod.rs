@@ -1,16 +1,19 @@
 //! Native notifications: who is told what for which feed event (pure rules),
 //! how a catch-up burst becomes one summary, when an urgent intervention nobody has
-//! taken alerts again, and the `Notifier` trait that shows them (`desktop` delivers
-//! them over D-Bus with notify-rust, through `dbus`'s one shared connection).
+//! taken alerts again, and the `Notifier` trait that shows them (`desktop` builds them with
+//! notify-rust; on Linux `dbus` delivers them over one shared connection, on Windows and
+//! macOS `native`).
 
 #[cfg(target_os = "linux")]
 mod dbus;
 mod desktop;
+#[cfg(not(target_os = "linux"))]
+mod native;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
-pub use desktop::{DesktopNotifier, escape_body_markup};
+pub use desktop::{APP_ID, DesktopNotifier, escape_body_markup};
 
 use crate::ownership::Awaiting;
 use crate::settings::Settings;
@@ -49,6 +52,16 @@ pub enum NoticeAction {
     Open(Option<String>),
     /// *Je prends* on this request.
     Acknowledge(String),
+}
+
+/// What an action a notification server reports means: the freedesktop key (`default` is
+/// a click on the body), or on macOS the button's label.
+pub(crate) fn action_for(key: &str, request_id: Option<&String>) -> Option<NoticeAction> {
+    match key {
+        "default" | OPEN_ACTION | OPEN_LABEL => Some(NoticeAction::Open(request_id.cloned())),
+        ACK_ACTION | ACK_LABEL => request_id.cloned().map(NoticeAction::Acknowledge),
+        _ => None,
+    }
 }
 
 /// Where a notifier reports the actions the user invokes.
