@@ -15,3 +15,17 @@ convert icon.png -resize 32x32 PNG32:32x32.png
 convert icon.png -resize 128x128 PNG32:128x128.png
 convert icon.png -resize 256x256 PNG32:128x128@2x.png
 convert icon.png -resize 64x64 PNG32:tray.png
+# macOS menu bar: a template image (black on transparent; the system tints it for light and
+# dark menu bars): the eye's outline with its pupil, without the navy square or the red dot.
+convert -size 64x64 xc:none \
+  -fill black -draw 'ellipse 32,32 29,17 0,360' \
+  -fill none -stroke none \
+  \( -size 64x64 xc:none -fill white -draw 'circle 32,32 32,21' \) -compose DstOut -composite \
+  -compose Over -fill black -draw 'circle 32,32 32,26' \
+  PNG32:tray-template.png
+# Windows (.ico: the .exe's resource file, the installer) and macOS (.icns: the .app bundle),
+# by Tauri's own generator from the npm package the UI already depends on.
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+npx --prefix ../ui tauri icon icon.png -o "$out" >/dev/null
+cp "$out/icon.ico" "$out/icon.icns" .

@@ -65,6 +65,15 @@ mod tests {
 
     use super::*;
 
+    /// Windows attributes toasts by the AppUserModelID the installer gives the shortcut, and
+    /// macOS by the bundle: both are the bundle identifier the engine's notifier uses.
+    #[test]
+    fn the_notifier_app_id_is_the_bundle_identifier() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        assert_eq!(conf["identifier"], itv_desk::notify::APP_ID);
+    }
+
     #[derive(Default)]
     struct Recorder(Mutex<Vec<String>>);
 

@@ -82,9 +82,18 @@ pub fn build(app: &AppHandle, paused: Arc<AtomicBool>) -> tauri::Result<()> {
         quit: quit.clone(),
         lang: AtomicU8::new(0),
     });
-    let icon = Image::from_bytes(include_bytes!("../../icons/tray.png"))?;
+    // The macOS menu bar wants a template image (black on transparent, tinted by the system
+    // for light and dark bars); elsewhere the coloured icon.
+    #[cfg(target_os = "macos")]
+    let (icon, template) = (
+        include_bytes!("../../icons/tray-template.png").as_slice(),
+        true,
+    );
+    #[cfg(not(target_os = "macos"))]
+    let (icon, template) = (include_bytes!("../../icons/tray.png").as_slice(), false);
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon)
+        .icon(Image::from_bytes(icon)?)
+        .icon_as_template(template)
         .tooltip("IT Vision Desk")
         .menu(&menu)
         .show_menu_on_left_click(false)
