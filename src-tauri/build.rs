@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "autostart_set",
     "quit_prompted",
     "quit_confirmed",
+    "diagnostic",
 ];
 
 fn main() {

@@ -51,6 +51,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         autostart_set,
         quit_prompted,
         quit_confirmed,
+        diagnostic,
     ]
 }
 
@@ -229,7 +230,13 @@ pub async fn ui_language(app: tauri::AppHandle, lang: String) {
 /// The UI painted its first inbox rows: log how long the start took (and write it to
 /// `ITV_DESK_TIMING_FILE` for the measurement script).
 #[tauri::command]
-pub fn inbox_painted(shell: State<'_, Shell>) {
+pub fn inbox_painted(app: tauri::AppHandle, shell: State<'_, Shell>) {
+    if !shell
+        .painted
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        crate::deep_link::window_ready(&app);
+    }
     let ms = shell.started.elapsed().as_secs_f64() * 1000.0;
     let epoch_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -267,4 +274,26 @@ pub fn quit_prompted(app: tauri::AppHandle) {
 pub fn quit_confirmed(app: tauri::AppHandle) {
     tracing::info!("quit confirmed in the window");
     app.exit(0);
+}
+
+/// *Copier le diagnostic*: the plain-text report for a support request.
+#[tauri::command]
+pub async fn diagnostic(app: tauri::AppHandle, shell: State<'_, Shell>) -> Res<String> {
+    let outbox = shell.engine.outbox().await.map_err(ui)?;
+    let report = crate::diagnostic::Diagnostic {
+        version: env!("CARGO_PKG_VERSION"),
+        os: std::env::consts::OS,
+        arch: std::env::consts::ARCH,
+        generated_at: now_rfc3339(),
+        session: shell.engine.session(),
+        connection: shell.engine.connection(),
+        feed_seq: shell.engine.feed_seq().await.map_err(ui)?,
+        outbox: outbox.iter().map(|e| e.state).collect(),
+        health: shell.engine.health(),
+        data_dir: shell.data_dir.clone(),
+        log_dir: shell.logs.dir.clone(),
+        autostart: crate::autostart::enabled(&app).ok(),
+        recent_problems: shell.logs.recent.list(),
+    };
+    Ok(report.render())
 }

@@ -3,6 +3,9 @@
 
 pub mod autostart;
 mod commands;
+pub mod deep_link;
+pub mod diagnostic;
+pub mod logging;
 pub mod notifier;
 pub mod quit;
 pub mod shell;
@@ -15,7 +18,6 @@ use tauri_plugin_window_state::StateFlags;
 /// Starts the app; returns when it quits.
 pub fn run() {
     let started = std::time::Instant::now();
-    shell::init_tracing();
     tauri::Builder::default()
         // First, so a second launch only brings the running window forward (unless it is the
         // autostart entry's, which asks for the tray).
@@ -30,6 +32,8 @@ pub fn run() {
                 .with_state_flags(StateFlags::all() - StateFlags::VISIBLE)
                 .build(),
         )
+        // After single-instance, which hands a second launch's itv:// link to it.
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(autostart::plugin())
         .setup(move |app| shell::setup(app, started))
         .on_window_event(|window, event| {

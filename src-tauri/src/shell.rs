@@ -13,6 +13,7 @@ use itv_desk::{Engine, EngineConfig};
 use tauri::{App, AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::logging::Logs;
 use crate::notifier::PausableNotifier;
 use crate::quit::QuitPrompt;
 use crate::snapshot::{SyncClock, now_rfc3339};
@@ -32,6 +33,10 @@ pub struct Shell {
     pub data_dir: PathBuf,
     /// The last sync seen, for the status snapshot.
     pub clock: Arc<SyncClock>,
+    /// Where the log files go, and the recent warnings (for the diagnostic).
+    pub logs: Logs,
+    /// The window has painted its inbox once: links can be opened in it.
+    pub painted: AtomicBool,
 }
 
 impl Shell {
@@ -40,25 +45,33 @@ impl Shell {
     }
 }
 
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ITV_DESK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Where the cache lives: `ITV_DESK_DATA_DIR` when set (tests, measurements), else the OS's
-/// per-app data directory.
+/// per-app *local* data directory (on Windows `%LOCALAPPDATA%`, not the Roaming profile a
+/// domain would copy between machines; the same as the data directory on Linux and macOS).
 fn data_dir(app: &App) -> tauri::Result<PathBuf> {
     match std::env::var_os("ITV_DESK_DATA_DIR") {
         Some(d) => Ok(PathBuf::from(d)),
-        None => app.path().app_data_dir(),
+        None => app.path().app_local_data_dir(),
+    }
+}
+
+/// Where the log files go: `ITV_DESK_LOG_DIR` when set, else the OS's log directory for the
+/// app (`%LOCALAPPDATA%\sn.itvision.desk\logs`, `~/Library/Logs/sn.itvision.desk`,
+/// `~/.local/share/sn.itvision.desk/logs`).
+fn log_dir(app: &App) -> Option<PathBuf> {
+    match std::env::var_os("ITV_DESK_LOG_DIR") {
+        Some(d) => Some(PathBuf::from(d)),
+        None => app.path().app_log_dir().ok(),
     }
 }
 
 pub fn setup(app: &mut App, started: Instant) -> Result<(), Box<dyn std::error::Error>> {
+    let logs = crate::logging::init(log_dir(app).as_deref());
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        os = std::env::consts::OS,
+        "IT Vision Desk starting"
+    );
     let dir = data_dir(app)?;
     std::fs::create_dir_all(&dir)?;
     let paused = Arc::new(AtomicBool::new(false));
@@ -89,7 +102,11 @@ pub fn setup(app: &mut App, started: Instant) -> Result<(), Box<dyn std::error::
         started,
         data_dir: dir.clone(),
         clock: clock.clone(),
+        logs,
+        painted: AtomicBool::new(false),
     });
+    app.manage(crate::deep_link::Pending::default());
+    listen_for_links(app);
     app.manage(QuitPrompt::default());
     tray::build(app.handle(), paused)?;
     software_rendering(app);
@@ -150,6 +167,20 @@ fn sign_in_from_env(engine: &Engine) {
 }
 
 /// Shows, unminimises and focuses the main window.
+/// Links opened while the app runs (a second launch hands its link over), and the link that
+/// started it.
+fn listen_for_links(app: &App) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    let handle = app.handle().clone();
+    app.deep_link()
+        .on_open_url(move |event| crate::deep_link::open(&handle, &event.urls()));
+    match app.deep_link().get_current() {
+        Ok(Some(links)) => crate::deep_link::open(app.handle(), &links),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not read the link the app was started with"),
+    }
+}
+
 pub fn show_main(app: &AppHandle) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.show();
