@@ -24,6 +24,7 @@ import { VirtualList } from "./views/list";
 import { accountsView, type AccountsCallbacks, type Answer } from "./views/accounts";
 import { sessionsFieldset, sessionsList, type SessionsCallbacks } from "./views/sessions";
 import { settingsView } from "./views/settings";
+import { supportFieldset } from "./views/support";
 import { signInForm } from "./views/signin";
 import { renderStatus } from "./views/statusbar";
 import { dashboardView, type DashboardState } from "./views/dashboard";
@@ -49,6 +50,8 @@ export class App {
   private toastEl: HTMLElement | null = null;
   private searchTimer = 0;
   private eventsSeen = 0;
+  /** A link opened before sign-in: opened once signed in. */
+  private pendingLink: string | null = null;
 
   constructor(
     private root: HTMLElement,
@@ -73,6 +76,7 @@ export class App {
     await this.ev.onEngine((e) => this.onEngine(e));
     await this.ev.onPaused((paused) => this.store.dispatch({ type: "paused", paused }));
     await this.ev.onQuitRequested(quitHandler(this.ipc));
+    await this.ev.onOpenRequest((id) => this.openLink(id));
     try {
       const session = await this.ipc.sessionRestore();
       if (session) await this.signedIn(session);
@@ -91,6 +95,9 @@ export class App {
     }
     this.store.dispatch({ type: "signedIn", session });
     await this.refreshSnapshot();
+    const link = this.pendingLink;
+    this.pendingLink = null;
+    if (link) void this.openById(link);
   }
 
   /** Reads the engine's current status. An event that arrives while the snapshot is on its way
@@ -214,6 +221,7 @@ export class App {
               },
               sessionsFieldset(host, this.sessionsCallbacks),
               startup,
+              supportFieldset(this.ipc, navigator.clipboard),
             )
           : h("p", { class: "muted" }, "…"),
       );
@@ -325,7 +333,15 @@ export class App {
     if (focus) queueMicrotask(() => this.detailEl.querySelector<HTMLElement>(".actions button")?.focus());
   }
 
-  /** Brings a request forward (a notification's "Ouvrir"): inbox screen, detail pane on it. */
+  /** An itv://request/{id} link: opened like a notification's "Ouvrir" (`openById`), or, from
+   *  the sign-in screen, once signed in. */
+  private openLink(id: string): void {
+    if (this.store.state.phase === "ready") void this.openById(id);
+    else this.pendingLink = id;
+  }
+
+  /** Brings a request forward (a notification's "Ouvrir", an itv:// link): inbox screen,
+   *  detail pane on it. */
   async openById(id: string): Promise<void> {
     if (this.store.state.phase !== "ready") return;
     const screen = this.store.state.screen;
@@ -346,6 +362,8 @@ export class App {
     try {
       const [d, outbox] = await Promise.all([this.ipc.requestDetail(openId), this.ipc.outboxList().catch(() => [] as OutboxEntry[])]);
       if (this.store.state.openId !== openId) return;
+      // Not in the cache nor visible to this account (a link to someone else's request).
+      if (!d?.request) throw new IpcError("not_found", openId);
       this.detail = d;
       const had = this.detailEl.querySelector<HTMLTextAreaElement>(".composer");
       const draft = had?.value ?? "";
@@ -357,7 +375,13 @@ export class App {
         if (focused) composer.focus();
       }
     } catch (e) {
-      replace(this.detailEl, h("p", { class: "error" }, t("error.generic", { message: (e as Error).message })));
+      if (this.store.state.openId !== openId) return;
+      this.detail = null;
+      const notFound = e instanceof IpcError && e.code === "not_found";
+      replace(
+        this.detailEl,
+        h("p", { class: "error", attrs: { "data-testid": "detail-error" } }, notFound ? t("detail.notFound") : t("error.generic", { message: (e as Error).message })),
+      );
     }
   }
 

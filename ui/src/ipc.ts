@@ -97,6 +97,8 @@ export const ipc = {
   quitPrompted: () => call<void>("quit_prompted"),
   /** Quits the app: alerts stop until it runs again. */
   quitConfirmed: () => call<void>("quit_confirmed"),
+  /** The plain-text report for a support request (no secrets). */
+  diagnostic: () => call<string>("diagnostic"),
 };
 
 export type Ipc = typeof ipc;
@@ -108,6 +110,9 @@ export const events = {
   onPaused: (f: (paused: boolean) => void): Promise<UnlistenFn> => listen<boolean>("desk://paused", (e) => f(e.payload)),
   /** The tray's "Quitter": the shell asks the window to confirm. */
   onQuitRequested: (f: () => void): Promise<UnlistenFn> => listen<null>("desk://quit-requested", () => f()),
+  /** An itv://request/{id} link was opened (an e-mail, a chat): show that request. */
+  onOpenRequest: (f: (requestId: string) => void): Promise<UnlistenFn> =>
+    listen<{ requestId: string }>("desk://open-request", (e) => f(e.payload.requestId)),
 };
 
 export type Events = typeof events;

@@ -97,6 +97,10 @@ export function fakeIpc(
     autostart?: boolean | Error;
     /** What the status command answers, over a live default. */
     status?: Partial<StatusSnapshot>;
+    /** Ids the cache does not have (request_detail answers not_found). */
+    missing?: string[];
+    /** The diagnostic report, or an Error the command fails with. */
+    diagnostic?: string | Error;
   } = {},
 ) {
   const log: Array<[string, unknown[]]> = [];
@@ -144,6 +148,7 @@ export function fakeIpc(
       return { total: n(total), offset: q.offset, items: rows };
     }),
     requestDetail: rec("requestDetail", (id: string): RequestDetail => {
+      if (opts.missing?.includes(id)) throw toIpcError({ code: "not_found", message: `not found: ${id}` });
       const r = requests.find((x) => x._id === id) ?? request({ _id: id, title: `Demande ${id}` });
       // The engine answers canAcknowledge from itv-core's rule; the UI's copy stands in here.
       const user = (opts.session === undefined ? adminSession : opts.session)?.user ?? adminSession.user;
@@ -184,10 +189,15 @@ export function fakeIpc(
     autostartSet: rec("autostartSet", (on: boolean) => (autostart = on)),
     quitPrompted: rec("quitPrompted", () => undefined),
     quitConfirmed: rec("quitConfirmed", () => undefined),
+    diagnostic: rec("diagnostic", () => {
+      if (opts.diagnostic instanceof Error) throw toIpcError({ code: "cache", message: opts.diagnostic.message });
+      return opts.diagnostic ?? "IT Vision Desk        0.1.0\nConnection            live\n";
+    }),
   };
   let engine: (e: EngineEvent) => void = () => undefined;
   let paused: (p: boolean) => void = () => undefined;
   let quit: () => void = () => undefined;
+  let link: (id: string) => void = () => undefined;
   const events = {
     onEngine: (f: (e: EngineEvent) => void) => {
       engine = f;
@@ -201,6 +211,10 @@ export function fakeIpc(
       quit = f;
       return Promise.resolve(() => undefined);
     },
+    onOpenRequest: (f: (id: string) => void) => {
+      link = f;
+      return Promise.resolve(() => undefined);
+    },
   };
   return {
     ipc,
@@ -210,6 +224,8 @@ export function fakeIpc(
     emitPaused: (p: boolean) => paused(p),
     /** The tray's "Quitter". */
     emitQuit: () => quit(),
+    /** An itv://request/{id} link opened. */
+    emitLink: (id: string) => link(id),
     calls: (name: string) => log.filter(([x]) => x === name),
   };
 }

@@ -1,6 +1,6 @@
 //! The settings screen: notifications per kind, urgent re-alert delay, start at login
-//! (`views/startup.ts`), language, server, sign out, and the sessions part (`views/sessions.ts`);
-//! the app hands both parts in.
+//! (`views/startup.ts`), language, server, sign out, the sessions part (`views/sessions.ts`) and
+//! the support part (`views/support.ts`); the app hands those parts in.
 
 import type { Session } from "../bindings/Session";
 import type { Settings } from "../bindings/Settings";
@@ -20,6 +20,7 @@ export function settingsView(
   cb: SettingsCallbacks,
   sessions: HTMLElement | null = null,
   startup: HTMLElement | null = null,
+  support: HTMLElement | null = null,
 ): HTMLElement {
   const box = (key: "notifyProjects" | "notifyQuotes" | "notifyPlannedInterventions" | "notifyAssignments", text: MessageKey) =>
     h(
@@ -76,5 +77,6 @@ export function settingsView(
       h("button", { class: "danger", attrs: { "data-testid": "signout" }, on: { click: () => cb.onSignOut() } }, t("settings.signOut")),
     ),
     sessions,
+    support,
   );
 }
