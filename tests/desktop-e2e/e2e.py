@@ -25,6 +25,7 @@ from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import Select
 
 import alerts
+import crossplatform
 import ownership
 from notifications import Recorder
 from tray import TrayHost
@@ -596,12 +597,16 @@ def run_checks(h):
 
     owned = ownership.checks(h, wait_for, admin_token, client_token, state)
     reach = alerts.checks(h, wait_for, Skip, admin_token, client_token, state, PASSWORD)
+    everywhere = crossplatform.checks(h, wait_for, state)
     checks = [
         ("sign in", sign_in),
         ("demo requests are listed", demo_listed),
         ("an urgent intervention appears within a second", urgent_appears),
         ("one critical notification is recorded", one_critical_notification),
         ("Ouvrir on the notification opens that request", click_opens),
+        everywhere["link"],
+        everywhere["unknown_link"],
+        everywhere["log_file"],
         owned["left_alone"],
         owned["take"],
         ("validate a project", validate_project),
@@ -611,6 +616,7 @@ def run_checks(h):
         ("server down: offline indicator and a queued message", offline_queue),
         ("server back: the queued message is sent", back_online),
         ("shortcut overlay and settings", help_and_settings),
+        everywhere["diagnostic"],
         reach["autostart"],
         ("settings list the sessions, this device marked", settings_sessions),
         ("Comptes: deactivate the second technician", accounts_deactivate),
