@@ -72,6 +72,11 @@ mod tests {
         let conf: serde_json::Value =
             serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
         assert_eq!(conf["identifier"], itv_desk::notify::APP_ID);
+        let installer = include_str!("../../packaging/windows/installer.nsi");
+        assert!(
+            installer.contains(&format!("\"{}\"", itv_desk::notify::APP_ID)),
+            "the installer's AppUserModelID"
+        );
     }
 
     #[derive(Default)]
