@@ -1,33 +1,9 @@
 // Issue 11 in the window: an honest status bar (synced after the first sync, health warnings
 // until they clear), the autostart switch in the settings, and Quitter's question.
-import { App } from "./app";
 import { setLanguage } from "./i18n";
 import { reduce, initialState } from "./state";
-import { fakeIpc, memoryStorage } from "./testing/fixtures";
+import { flush, mount, press } from "./testing/mount";
 import { askQuit, quitHandler } from "./views/quit";
-
-class NoResize {
-  observe() {}
-  disconnect() {}
-}
-(globalThis as unknown as { ResizeObserver: unknown }).ResizeObserver = NoResize;
-
-const flush = async () => {
-  for (let i = 0; i < 6; i++) await new Promise((r) => setTimeout(r, 20));
-};
-const press = (key: string) =>
-  (document.activeElement ?? document.body).dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
-
-async function mount(opts: Parameters<typeof fakeIpc>[0] = {}) {
-  document.body.replaceChildren();
-  const root = document.createElement("div");
-  document.body.appendChild(root);
-  const fake = fakeIpc(opts);
-  const app = new App(root, fake.ipc, fake.events, memoryStorage({ "itv.server": "http://127.0.0.1:8080" }));
-  await app.start();
-  await flush();
-  return { root, app, ...fake };
-}
 
 const text = (css: string) => document.querySelector(css)?.textContent ?? null;
 

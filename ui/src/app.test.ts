@@ -1,30 +1,5 @@
-import { App } from "./app";
-import { adminSession, fakeIpc, memoryStorage, request } from "./testing/fixtures";
-
-class NoResize {
-  observe() {}
-  disconnect() {}
-}
-(globalThis as unknown as { ResizeObserver: unknown }).ResizeObserver = NoResize;
-
-const flush = async () => {
-  for (let i = 0; i < 6; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-const press = (key: string, init: KeyboardEventInit = {}) =>
-  (document.activeElement ?? document.body).dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...init }));
-
-async function mount(opts: Parameters<typeof fakeIpc>[0] = {}, storage = memoryStorage({ "itv.server": "http://127.0.0.1:8080" })) {
-  document.body.replaceChildren();
-  const root = document.createElement("div");
-  document.body.appendChild(root);
-  const fake = fakeIpc(opts);
-  const app = new App(root, fake.ipc, fake.events, storage);
-  await app.start();
-  await flush();
-  return { root, app, storage, ...fake };
-}
+import { adminSession, memoryStorage, request } from "./testing/fixtures";
+import { flush, mount, press } from "./testing/mount";
 
 describe("App", () => {
   it("asks to sign in when the keyring has no session, with the remembered server", async () => {

@@ -1,29 +1,7 @@
 // The app with issue 10's parts: Je prends, the countdowns ticking in place, En retard, the
 // Tableau de bord.
-import { App } from "./app";
-import { adminSession, fakeIpc, memoryStorage, request } from "./testing/fixtures";
-
-class NoResize {
-  observe() {}
-  disconnect() {}
-}
-(globalThis as unknown as { ResizeObserver: unknown }).ResizeObserver = NoResize;
-
-const flush = async () => {
-  for (let i = 0; i < 6; i++) await new Promise((r) => setTimeout(r, 20));
-};
-const press = (key: string) => (document.activeElement ?? document.body).dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
-
-async function mount(opts: Parameters<typeof fakeIpc>[0] = {}) {
-  document.body.replaceChildren();
-  const root = document.createElement("div");
-  document.body.appendChild(root);
-  const fake = fakeIpc(opts);
-  const app = new App(root, fake.ipc, fake.events, memoryStorage({ "itv.server": "http://127.0.0.1:8080" }));
-  await app.start();
-  await flush();
-  return { root, app, ...fake };
-}
+import { adminSession, request } from "./testing/fixtures";
+import { flush, mount, press } from "./testing/mount";
 
 /** An urgent intervention created `agoMin` minutes ago (ack target 15 min, resolve 4 h). */
 function urgent(id: string, agoMin: number, over: Record<string, unknown> = {}) {

@@ -3,17 +3,9 @@
 import { App } from "../app";
 import { setLanguage } from "../i18n";
 import { fakeIpc, memoryStorage, request } from "../testing/fixtures";
+import { flush, mount } from "../testing/mount";
 import { supportFieldset } from "./support";
 
-class NoResize {
-  observe() {}
-  disconnect() {}
-}
-(globalThis as unknown as { ResizeObserver: unknown }).ResizeObserver = NoResize;
-
-const flush = async () => {
-  for (let i = 0; i < 6; i++) await new Promise((r) => setTimeout(r, 20));
-};
 const text = (css: string) => document.querySelector(css)?.textContent ?? null;
 
 afterEach(() => setLanguage("fr"));
@@ -70,13 +62,7 @@ describe("Copier le diagnostic", () => {
   });
 
   it("is on the settings screen, in English too", async () => {
-    document.body.replaceChildren();
-    const root = document.createElement("div");
-    document.body.appendChild(root);
-    const fake = fakeIpc();
-    const app = new App(root, fake.ipc, fake.events, memoryStorage({ "itv.server": "http://127.0.0.1:8080", "itv.language": "en" }));
-    await app.start();
-    await flush();
+    await mount({}, memoryStorage({ "itv.server": "http://127.0.0.1:8080", "itv.language": "en" }));
     document.body.dispatchEvent(new KeyboardEvent("keydown", { key: ",", bubbles: true, cancelable: true }));
     await flush();
     expect(text("[data-testid=copy-diagnostic]")).toBe("Copy diagnostics");
@@ -84,27 +70,21 @@ describe("Copier le diagnostic", () => {
 });
 
 describe("itv:// links", () => {
-  async function mount(opts: Parameters<typeof fakeIpc>[0] = {}) {
-    document.body.replaceChildren();
-    const root = document.createElement("div");
-    document.body.appendChild(root);
-    const fake = fakeIpc(opts);
-    const app = new App(root, fake.ipc, fake.events, memoryStorage({ "itv.server": "http://127.0.0.1:8080" }));
+  async function mountWatched(opts: Parameters<typeof fakeIpc>[0] = {}) {
+    const mounted = await mount(opts);
     const opened: string[] = [];
-    const openById = app.openById.bind(app);
-    app.openById = (id: string) => {
+    const openById = mounted.app.openById.bind(mounted.app);
+    mounted.app.openById = (id: string) => {
       opened.push(id);
       return openById(id);
     };
-    await app.start();
-    await flush();
-    return { app, opened, ...fake };
+    return { opened, ...mounted };
   }
   const detailId = () => document.querySelector("[data-testid=detail]")?.getAttribute("data-id");
 
   it("open the request through the same path as a notification's Ouvrir", async () => {
     const r = request({ _id: "r-link", title: "Caméra hors ligne" });
-    const { opened, emitLink, emit } = await mount({ requests: [request(), r] });
+    const { opened, emitLink, emit } = await mountWatched({ requests: [request(), r] });
     emitLink("r-link");
     await flush();
     expect(opened).toEqual(["r-link"]);
@@ -115,7 +95,7 @@ describe("itv:// links", () => {
   });
 
   it("wait for the sign-in when signed out", async () => {
-    const { opened, emitLink } = await mount({ session: null });
+    const { opened, emitLink } = await mountWatched({ session: null });
     emitLink("r1");
     await flush();
     expect(opened).toEqual([]);
@@ -160,7 +140,7 @@ describe("itv:// links", () => {
   });
 
   it("say so when the request is not in this account's cache", async () => {
-    const { emitLink } = await mount({ missing: ["nobody-sees"] });
+    const { emitLink } = await mountWatched({ missing: ["nobody-sees"] });
     emitLink("nobody-sees");
     await flush();
     expect(text("[data-testid=detail-error]")).toBe("Demande introuvable ou non visible pour ce compte");

@@ -1,0 +1,31 @@
+// The whole App mounted on jsdom for view tests, over the fake shell: one definition for
+// every test file. jsdom has no ResizeObserver: the virtual list gets one that does nothing.
+import { App } from "../app";
+import { fakeIpc, memoryStorage } from "./fixtures";
+
+class NoResize {
+  observe() {}
+  disconnect() {}
+}
+(globalThis as unknown as { ResizeObserver: unknown }).ResizeObserver = NoResize;
+
+/** Lets the fake shell's promises and the app's short timers run. */
+export const flush = async () => {
+  for (let i = 0; i < 6; i++) await new Promise((r) => setTimeout(r, 20));
+};
+
+/** A key pressed where the focus is (the body when nothing has it). */
+export const press = (key: string, init: KeyboardEventInit = {}) =>
+  (document.activeElement ?? document.body).dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...init }));
+
+/** A fresh document with the App started on `fakeIpc(opts)`. */
+export async function mount(opts: Parameters<typeof fakeIpc>[0] = {}, storage = memoryStorage({ "itv.server": "http://127.0.0.1:8080" })) {
+  document.body.replaceChildren();
+  const root = document.createElement("div");
+  document.body.appendChild(root);
+  const fake = fakeIpc(opts);
+  const app = new App(root, fake.ipc, fake.events, storage);
+  await app.start();
+  await flush();
+  return { root, app, storage, ...fake };
+}
