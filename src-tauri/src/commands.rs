@@ -231,12 +231,7 @@ pub async fn ui_language(app: tauri::AppHandle, lang: String) {
 /// `ITV_DESK_TIMING_FILE` for the measurement script).
 #[tauri::command]
 pub fn inbox_painted(app: tauri::AppHandle, shell: State<'_, Shell>) {
-    if !shell
-        .painted
-        .swap(true, std::sync::atomic::Ordering::Relaxed)
-    {
-        crate::deep_link::window_ready(&app);
-    }
+    crate::deep_link::window_ready(&app);
     let ms = shell.started.elapsed().as_secs_f64() * 1000.0;
     let epoch_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -32,9 +32,22 @@ pub fn request_id(link: &str) -> Option<String> {
     valid.then(|| id.to_owned())
 }
 
-/// A link that arrived before the window could open it.
+/// Whether the window can open links yet, and the link that waits for it. One lock for
+/// both, so a link arriving while the inbox paints is either opened or waits, never lost.
 #[derive(Debug, Default)]
-pub struct Pending(Mutex<Option<String>>);
+pub struct Pending(Mutex<LinkState>);
+
+#[derive(Debug, Default)]
+struct LinkState {
+    painted: bool,
+    waiting: Option<String>,
+}
+
+impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LinkState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 /// Opens what `links` name: now if the window is ready, else once it is (`window_ready`).
 pub fn open(app: &AppHandle, links: &[Url]) {
@@ -45,23 +58,37 @@ pub fn open(app: &AppHandle, links: &[Url]) {
         };
         tracing::info!(request = %id, "opening a link");
         crate::shell::show_main(app);
-        let ready = app
-            .try_state::<crate::shell::Shell>()
-            .is_some_and(|s| s.painted.load(std::sync::atomic::Ordering::Relaxed));
+        let Some(pending) = app.try_state::<Pending>() else {
+            continue;
+        };
+        let ready = {
+            let mut state = pending.lock();
+            if !state.painted {
+                state.waiting = Some(id.clone());
+            }
+            state.painted
+        };
         if ready {
             emit(app, id);
-        } else if let Some(p) = app.try_state::<Pending>() {
-            *p.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(id);
         }
     }
 }
 
-/// The window has painted: open the link that started the app, if any.
+/// The window has painted its inbox: from now on links open at once, and the one that
+/// started the app opens now. Later paints change nothing.
 pub fn window_ready(app: &AppHandle) {
-    let id = app
-        .try_state::<Pending>()
-        .and_then(|p| p.0.lock().unwrap_or_else(|e| e.into_inner()).take());
-    if let Some(id) = id {
+    let Some(pending) = app.try_state::<Pending>() else {
+        return;
+    };
+    let waiting = {
+        let mut state = pending.lock();
+        if state.painted {
+            return;
+        }
+        state.painted = true;
+        state.waiting.take()
+    };
+    if let Some(id) = waiting {
         emit(app, id);
     }
 }

@@ -35,8 +35,6 @@ pub struct Shell {
     pub clock: Arc<SyncClock>,
     /// Where the log files go, and the recent warnings (for the diagnostic).
     pub logs: Logs,
-    /// The window has painted its inbox once: links can be opened in it.
-    pub painted: AtomicBool,
 }
 
 impl Shell {
@@ -103,7 +101,6 @@ pub fn setup(app: &mut App, started: Instant) -> Result<(), Box<dyn std::error::
         data_dir: dir.clone(),
         clock: clock.clone(),
         logs,
-        painted: AtomicBool::new(false),
     });
     app.manage(crate::deep_link::Pending::default());
     listen_for_links(app);
