@@ -49,6 +49,9 @@ export class App {
   private toastTimer = 0;
   private toastEl: HTMLElement | null = null;
   private searchTimer = 0;
+  /** What start() set going, undone by stop(). */
+  private intervals: number[] = [];
+  private readonly keydown = (e: KeyboardEvent) => this.onKey(e);
   private eventsSeen = 0;
   /** A link opened before sign-in: opened once signed in. */
   private pendingLink: string | null = null;
@@ -62,11 +65,13 @@ export class App {
   ) {}
 
   async start(): Promise<void> {
-    document.addEventListener("keydown", (e) => this.onKey(e));
-    // "Synchronisé il y a …" ages even when nothing happens.
-    window.setInterval(() => this.store.state.phase === "ready" && this.renderStatusBar(), 30_000);
-    // SLA countdowns tick in place (a few dozen spans at most), no list re-render.
-    window.setInterval(() => this.tickCountdowns(), 1000);
+    document.addEventListener("keydown", this.keydown);
+    this.intervals = [
+      // "Synchronisé il y a …" ages even when nothing happens.
+      window.setInterval(() => this.store.state.phase === "ready" && this.renderStatusBar(), 30_000),
+      // SLA countdowns tick in place (a few dozen spans at most), no list re-render.
+      window.setInterval(() => this.tickCountdowns(), 1000),
+    ];
     // Before subscribing: the remembered view is the starting state, not a change.
     if (this.storage) this.store.dispatch({ type: "filters", patch: loadViewPrefs(this.storage) });
     this.store.subscribe((s, prev) => this.onState(s, prev));
@@ -460,6 +465,15 @@ export class App {
     }
     if (this.store.state.openId === id) void this.loadDetail();
     this.list?.refresh();
+  }
+
+  /** Stops the clocks and the keyboard handler: the window is going away (or a test is over). */
+  stop(): void {
+    document.removeEventListener("keydown", this.keydown);
+    for (const id of this.intervals) clearInterval(id);
+    this.intervals = [];
+    clearTimeout(this.searchTimer);
+    clearTimeout(this.toastTimer);
   }
 
   private tickCountdowns(): void {

@@ -3,7 +3,7 @@
 import { App } from "../app";
 import { setLanguage } from "../i18n";
 import { fakeIpc, memoryStorage, request } from "../testing/fixtures";
-import { flush, mount } from "../testing/mount";
+import { flush, mount, track } from "../testing/mount";
 import { supportFieldset } from "./support";
 
 const text = (css: string) => document.querySelector(css)?.textContent ?? null;
@@ -118,7 +118,7 @@ describe("itv:// links", () => {
     let restored: (v: Awaited<ReturnType<typeof fake.ipc.sessionRestore>>) => void = () => undefined;
     const session = await fake.ipc.sessionRestore();
     fake.ipc.sessionRestore = () => new Promise((r) => (restored = r));
-    const app = new App(root, fake.ipc, fake.events, memoryStorage({ "itv.server": "http://127.0.0.1:8080" }));
+    const app = track(new App(root, fake.ipc, fake.events, memoryStorage({ "itv.server": "http://127.0.0.1:8080" })));
     const started = app.start();
     await flush();
     fake.emitLink("r2");
