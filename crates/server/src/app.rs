@@ -107,8 +107,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let db_path = config.database_path();
     let clock = Clock::default();
     let store_clock = clock.clone();
+    let write_options = config.write_options();
     let store = tokio::task::spawn_blocking(move || {
-        SqliteStore::open(&db_path, Some(sink)).map(|s| s.with_clock(store_clock))
+        SqliteStore::open(&db_path, Some(sink), write_options).map(|s| s.with_clock(store_clock))
     })
     .await
     .map_err(|e| StartError::Demo(e.to_string()))??;

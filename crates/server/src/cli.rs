@@ -109,7 +109,7 @@ pub fn run(command: UserCommand) -> Result<(), String> {
 }
 
 fn open(data_dir: &Path) -> Result<SqliteStore, String> {
-    SqliteStore::open(&data_dir.join("itv.db"), None).map_err(|e| e.to_string())
+    SqliteStore::open(&data_dir.join("itv.db"), None, Default::default()).map_err(|e| e.to_string())
 }
 
 fn read_password(email: &str) -> Result<String, String> {

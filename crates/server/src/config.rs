@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::store::sqlite::{Synchronous, WriteOptions};
 use itv_core::sla::{Escalation, Policy, SlaTargets, parse_duration};
 
 fn parse_sla(s: &str) -> Result<SlaTargets, String> {
@@ -109,6 +110,19 @@ pub struct Config {
     /// Create the demo accounts and a few requests (once).
     #[arg(long, env = "ITV_DEMO")]
     pub demo: bool,
+    /// `full`: every answered write survives a power cut (an fsync per commit, shared by
+    /// concurrent writes). `normal`: survives a crash of the server, not a power cut.
+    #[arg(
+        long,
+        env = "ITV_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value = "full"
+    )]
+    pub sqlite_synchronous: Synchronous,
+    /// At most this many concurrent writes share one commit (1: no grouping).
+    #[arg(long, env = "ITV_WRITE_BATCH_MAX", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub write_batch_max: u16,
 }
 
 impl Config {
@@ -138,11 +152,20 @@ impl Config {
             escalate_after: Escalation::default().every,
             escalate_max_level: Escalation::default().max_level,
             demo: false,
+            sqlite_synchronous: Synchronous::Full,
+            write_batch_max: 64,
         }
     }
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("itv.db")
+    }
+
+    pub fn write_options(&self) -> WriteOptions {
+        WriteOptions {
+            synchronous: self.sqlite_synchronous,
+            max_batch: usize::from(self.write_batch_max),
+        }
     }
 
     pub fn session_policy(&self) -> itv_core::account::SessionPolicy {

@@ -1,6 +1,7 @@
 //! The SQLite store: one file in the data dir, WAL mode, one writer and a few readers.
 
 mod events;
+mod group_commit;
 mod metrics;
 mod requests;
 mod schema;
@@ -15,7 +16,7 @@ use itv_core::request::ChatMessage;
 use itv_core::{EventType, FeedEvent, Request, RequestKind, Role};
 
 use crate::clock::Clock;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use itv_core::account::{AccountPatch, EndReason};
 
@@ -28,9 +29,45 @@ use super::{
 /// Called with each committed event, in `seq` order, before the next write starts.
 pub type EventSink = Arc<dyn Fn(&LoggedEvent) + Send + Sync>;
 
+/// How the store trades durability for speed; see docs/durability.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    /// An fsync at every commit: an answered write survives a power cut.
+    Full,
+    /// No fsync at commit, only at checkpoints: an answered write survives a crash of the
+    /// process but the last commits before a power cut can be lost.
+    Normal,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+/// The writer's settings: durability and how many writes one commit may carry.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    pub synchronous: Synchronous,
+    /// 1 commits every write on its own.
+    pub max_batch: usize,
+}
+
+impl Default for WriteOptions {
+    fn default() -> WriteOptions {
+        WriteOptions {
+            synchronous: Synchronous::Full,
+            max_batch: 64,
+        }
+    }
+}
+
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: group_commit::GroupWriter,
     readers: Mutex<Vec<Connection>>,
     sink: Option<EventSink>,
     /// The workflow's time: request timestamps, events, service levels.
@@ -62,6 +99,7 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Readers never commit, so `synchronous` only matters on the writer's connection.
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -86,16 +124,21 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 
 impl SqliteStore {
     /// Opens (creating and migrating) the database file at `path`.
-    pub fn open(path: &Path, sink: Option<EventSink>) -> Result<SqliteStore, StoreError> {
+    pub fn open(
+        path: &Path,
+        sink: Option<EventSink>,
+        options: WriteOptions,
+    ) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent() {
             crate::tokens::create_private_dir(dir).map_err(|e| StoreError::Io(e.to_string()))?;
         }
         create_private_file(path).map_err(|e| StoreError::Io(e.to_string()))?;
         let mut writer = open_connection(path)?;
         schema::migrate(&mut writer)?;
+        writer.pragma_update(None, "synchronous", options.synchronous.pragma())?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
-            writer: Mutex::new(writer),
+            writer: group_commit::GroupWriter::new(writer, options.max_batch),
             readers: Mutex::new(Vec::new()),
             sink,
             clock: Clock::default(),
@@ -129,22 +172,13 @@ impl SqliteStore {
         out
     }
 
-    /// Runs `f` in one immediate transaction; the events it returns are handed to the
-    /// sink after the commit, still under the writer lock, so they leave in order.
+    /// Runs `f` as one all-or-nothing write, committed with whatever other writes are
+    /// waiting (group_commit.rs); its events reach the sink after the commit, in seq order.
     fn write<T>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, Vec<LoggedEvent>), StoreError>,
+        f: impl FnOnce(&Connection) -> Result<(T, Vec<LoggedEvent>), StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (out, events) = f(&tx)?;
-        tx.commit()?;
-        if let Some(sink) = &self.sink {
-            for e in &events {
-                sink(e);
-            }
-        }
-        Ok(out)
+        self.writer.write(self.sink.as_ref(), f)
     }
 }
 
@@ -163,7 +197,7 @@ fn idem_lookup(conn: &Connection, key: &IdemKey) -> rusqlite::Result<Option<Idem
 }
 
 fn idem_record(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     key: &IdemKey,
     request_id: &str,
     message_id: Option<&str>,

@@ -1,0 +1,324 @@
+//! Group commit: concurrent writes share one transaction and so one fsync.
+//!
+//! Every write runs its own closure, on its own thread, inside a savepoint of the batch's open
+//! transaction: a refused write rolls back to its savepoint and takes nothing of its neighbours
+//! with it. The write that finds nobody queued behind it (or fills the batch) commits: one fsync
+//! under `synchronous=FULL`, then the batch's events go to the sink in seq order, then the other
+//! members wake. Nobody returns before the commit that holds their change, so an answered write
+//! is a durable one. While a commit syncs, the writes that arrive queue on the lock and become the
+//! next batch; a lone write commits at once and waits for nobody.
+
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use rusqlite::Connection;
+
+use super::EventSink;
+use crate::store::{LoggedEvent, StoreError};
+
+/// How a failed commit is told to every write of its batch (a `rusqlite::Error` cannot be
+/// cloned; its SQLite code is what callers look at, e.g. "busy" → 503).
+type Outcome = Result<(), (Option<rusqlite::ffi::Error>, String)>;
+
+pub(super) struct GroupWriter {
+    state: Mutex<Batching>,
+    /// Signalled when a batch's outcome is set.
+    closed: Condvar,
+    /// Writes waiting for the lock: while there are any, the batch stays open for them.
+    queued: AtomicUsize,
+    max_batch: usize,
+    commits: AtomicU64,
+}
+
+struct Batching {
+    conn: Connection,
+    open: Option<Batch>,
+}
+
+struct Batch {
+    members: usize,
+    events: Vec<LoggedEvent>,
+    outcome: Arc<OnceLock<Outcome>>,
+}
+
+impl GroupWriter {
+    /// `max_batch` 1 commits every write on its own (no grouping).
+    pub(super) fn new(conn: Connection, max_batch: usize) -> GroupWriter {
+        GroupWriter {
+            state: Mutex::new(Batching { conn, open: None }),
+            closed: Condvar::new(),
+            queued: AtomicUsize::new(0),
+            max_batch: max_batch.max(1),
+            commits: AtomicU64::new(0),
+        }
+    }
+
+    /// Commits made so far: writes divided by this is the average batch.
+    #[cfg(test)]
+    fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` in the current batch and returns once that batch is committed (or has failed).
+    pub(super) fn write<T>(
+        &self,
+        sink: Option<&EventSink>,
+        f: impl FnOnce(&Connection) -> Result<(T, Vec<LoggedEvent>), StoreError>,
+    ) -> Result<T, StoreError> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        if st.open.is_none() {
+            st.conn.execute_batch("BEGIN IMMEDIATE")?;
+            st.open = Some(Batch {
+                members: 0,
+                events: Vec::new(),
+                outcome: Arc::new(OnceLock::new()),
+            });
+        }
+        let outcome = st
+            .open
+            .as_ref()
+            .map(|b| b.outcome.clone())
+            .expect("opened above");
+        let mine = run_in_savepoint(&mut st, f);
+        match st.open.as_ref().map(|b| b.members) {
+            // Abandoned by a failed rollback: its outcome is already set.
+            None => self.closed.notify_all(),
+            Some(members) => {
+                if members >= self.max_batch || self.queued.load(Ordering::SeqCst) == 0 {
+                    self.close(&mut st, sink);
+                }
+            }
+        }
+        match mine {
+            Ran::Kept(out) => {
+                let st = self.wait(st, &outcome);
+                drop(st);
+                match outcome.get() {
+                    Some(Ok(())) => Ok(out),
+                    Some(Err((code, message))) => Err(rebuild(*code, message)),
+                    None => unreachable!("wait returns once the outcome is set"),
+                }
+            }
+            Ran::Refused(e) => Err(e),
+            Ran::Panicked(payload) => {
+                drop(st);
+                resume_unwind(payload)
+            }
+        }
+    }
+
+    fn wait<'a>(
+        &self,
+        mut st: MutexGuard<'a, Batching>,
+        outcome: &OnceLock<Outcome>,
+    ) -> MutexGuard<'a, Batching> {
+        while outcome.get().is_none() {
+            st = self.closed.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+        st
+    }
+
+    /// Commits the open batch, hands its events to the sink, wakes its members.
+    fn close(&self, st: &mut Batching, sink: Option<&EventSink>) {
+        let Some(batch) = st.open.take() else { return };
+        let outcome = match st.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                if let Some(sink) = sink {
+                    for e in &batch.events {
+                        sink(e);
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = batch.members, "group commit failed");
+                let _ = st.conn.execute_batch("ROLLBACK");
+                Err((e.sqlite_error().copied(), e.to_string()))
+            }
+        };
+        let _ = batch.outcome.set(outcome);
+        self.closed.notify_all();
+    }
+}
+
+enum Ran<T> {
+    /// Its changes are in the batch; the answer waits for the commit.
+    Kept(T),
+    /// Rolled back to its savepoint; the batch goes on without it.
+    Refused(StoreError),
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+fn run_in_savepoint<T>(
+    st: &mut Batching,
+    f: impl FnOnce(&Connection) -> Result<(T, Vec<LoggedEvent>), StoreError>,
+) -> Ran<T> {
+    if let Err(e) = st.conn.execute_batch("SAVEPOINT write") {
+        return Ran::Refused(e.into());
+    }
+    let ran = catch_unwind(AssertUnwindSafe(|| f(&st.conn)));
+    if let Ok(Ok((out, events))) = ran {
+        match st.conn.execute_batch("RELEASE write") {
+            Ok(()) => {
+                let batch = st.open.as_mut().expect("a write runs in an open batch");
+                batch.members += 1;
+                batch.events.extend(events);
+                return Ran::Kept(out);
+            }
+            Err(e) => return undo(st, Ran::Refused(e.into())),
+        }
+    }
+    match ran {
+        Ok(Err(e)) => undo(st, Ran::Refused(e)),
+        Err(payload) => undo(st, Ran::Panicked(payload)),
+        Ok(Ok(_)) => unreachable!("kept above"),
+    }
+}
+
+/// Takes one write's changes back out of the batch. Should even that fail, the whole batch
+/// is abandoned rather than committed with half a write in it.
+fn undo<T>(st: &mut Batching, ran: Ran<T>) -> Ran<T> {
+    if let Err(e) = st.conn.execute_batch("ROLLBACK TO write; RELEASE write") {
+        tracing::error!(error = %e, "savepoint rollback failed: the batch is abandoned");
+        let _ = st.conn.execute_batch("ROLLBACK");
+        if let Some(batch) = st.open.take() {
+            let _ = batch
+                .outcome
+                .set(Err((e.sqlite_error().copied(), e.to_string())));
+        }
+    }
+    ran
+}
+
+fn rebuild(code: Option<rusqlite::ffi::Error>, message: &str) -> StoreError {
+    match code {
+        Some(code) => StoreError::Database(rusqlite::Error::SqliteFailure(
+            code,
+            Some(message.to_string()),
+        )),
+        None => StoreError::Io(message.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+
+    fn writer(dir: &std::path::Path, max_batch: usize) -> GroupWriter {
+        let conn = Connection::open(dir.join("t.db")).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (x INTEGER UNIQUE)",
+        )
+        .unwrap();
+        GroupWriter::new(conn, max_batch)
+    }
+
+    fn rows(dir: &std::path::Path) -> Vec<i64> {
+        let conn = Connection::open(dir.join("t.db")).unwrap();
+        let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// 8 threads × 25 writes; every 5th write of a thread repeats a value already taken and
+    /// is refused by the UNIQUE constraint, every 7th panics. The writes hold the lock a
+    /// moment, so the others queue and share commits.
+    fn storm(w: &GroupWriter) -> (Vec<i64>, usize) {
+        let start = Barrier::new(8);
+        let refused = AtomicUsize::new(0);
+        let kept = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for t in 0..8i64 {
+                let (start, refused, kept) = (&start, &refused, &kept);
+                s.spawn(move || {
+                    start.wait();
+                    for i in 0..25i64 {
+                        let x = t * 100 + i;
+                        let ran = catch_unwind(AssertUnwindSafe(|| {
+                            w.write(None, |c| {
+                                std::thread::sleep(std::time::Duration::from_millis(1));
+                                let value = if i % 5 == 4 { t * 100 } else { x };
+                                c.execute("INSERT INTO t (x) VALUES (?1)", [value])?;
+                                if i % 7 == 6 {
+                                    panic!("a bug in one write");
+                                }
+                                Ok((value, Vec::new()))
+                            })
+                        }));
+                        match ran {
+                            Ok(Ok(value)) => kept.lock().unwrap().push(value),
+                            Ok(Err(_)) => {
+                                refused.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                });
+            }
+        });
+        let mut kept = kept.into_inner().unwrap();
+        kept.sort();
+        (kept, refused.into_inner())
+    }
+
+    #[test]
+    fn concurrent_writes_share_commits_and_a_refused_one_takes_nothing_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path(), 64);
+        let (kept, refused) = storm(&w);
+        // Per thread: 5 duplicates refused (i = 4, 9, …, 24), 3 panics (i = 6, 13, 20).
+        assert_eq!(refused, 8 * 5);
+        assert_eq!(kept.len(), 8 * (25 - 5 - 3));
+        assert_eq!(
+            rows(dir.path()),
+            kept,
+            "exactly the answered writes are stored"
+        );
+        let commits = w.commits() as usize;
+        assert!(
+            commits < kept.len() / 2,
+            "{commits} commits for {} writes: writes were not grouped",
+            kept.len()
+        );
+    }
+
+    #[test]
+    fn a_batch_of_one_commits_every_write_on_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path(), 1);
+        let (kept, _) = storm(&w);
+        assert_eq!(rows(dir.path()), kept);
+        // Refused and panicked writes commit an empty batch too when they close one.
+        assert!(w.commits() as usize >= kept.len());
+    }
+
+    #[test]
+    fn a_failed_begin_is_that_writes_error_and_the_next_write_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path(), 64);
+        let other = Connection::open(dir.path().join("t.db")).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        {
+            let st = w.state.lock().unwrap();
+            st.conn.busy_timeout(std::time::Duration::ZERO).unwrap();
+        }
+        let busy = w.write(None, |c| {
+            Ok((c.execute("INSERT INTO t VALUES (1)", [])?, Vec::new()))
+        });
+        assert!(busy.is_err(), "another process holds the write lock");
+        other.execute_batch("ROLLBACK").unwrap();
+        let ok = w.write(None, |c| {
+            Ok((c.execute("INSERT INTO t VALUES (2)", [])?, Vec::new()))
+        });
+        assert_eq!(ok.unwrap(), 1);
+        assert_eq!(rows(dir.path()), vec![2]);
+    }
+}
