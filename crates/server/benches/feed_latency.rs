@@ -1,6 +1,7 @@
 //! Bench: time from the POST of an urgent intervention to its event arriving at every
 //! connected staff subscriber, with 1, 100 and 1,000 subscribers, and request-creation
-//! throughput, against a real server (ephemeral port, SQLite file in a temp dir).
+//! throughput, against a real server (ephemeral port, SQLite file in a temp dir), for each way
+//! the store may commit (`synchronous` NORMAL or FULL, one write per commit or group commit).
 //!
 //! Run: `cargo bench -p itv-server --bench feed_latency` (add `-- --quick` for a short run).
 //! Server, subscribers and writers share this process and the machine's cores.
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use itv_core::Role;
 use itv_server::Config;
+use itv_server::store::sqlite::Synchronous;
 use itv_server::testing::TestServer;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -90,9 +92,19 @@ async fn post_urgent(http: &reqwest::Client, base: &str, token: &str, i: usize) 
     v["ticket"]["_id"].as_str().unwrap().to_string()
 }
 
-async fn run(n_subs: usize, posts: usize, throughput_total: usize) {
+/// How the store commits: the label printed, `synchronous`, and how many writes a commit may carry.
+type Mode = (&'static str, Synchronous, u16);
+
+const MODES: [Mode; 3] = [
+    ("NORMAL, one write per commit", Synchronous::Normal, 1),
+    ("FULL, one write per commit", Synchronous::Full, 1),
+    ("FULL, group commit", Synchronous::Full, 64),
+];
+
+async fn run(n_subs: usize, posts: usize, throughput_total: usize, mode: Mode) {
     let temp = tempfile::tempdir().unwrap();
     let mut config = Config::for_dir(temp.path().to_path_buf());
+    (config.sqlite_synchronous, config.write_batch_max) = (mode.1, mode.2);
     config.rate_create_per_account = 0;
     config.rate_create_per_address = 0;
     // Latency, not admission: the 1,000 subscribers connect as fast as they can.
@@ -152,7 +164,8 @@ async fn run(n_subs: usize, posts: usize, throughput_total: usize) {
     let elapsed = start.elapsed();
     let created = per_writer * 8;
     println!(
-        "| {n_subs:>5} | {posts:>5} | {} | {} | {} | {} | {:>7.0} req/s |",
+        "| {} | {n_subs:>5} | {posts:>5} | {} | {} | {} | {} | {:>7.0} req/s |",
+        mode.0,
         ms(percentile(&all_received, 0.5)),
         ms(percentile(&all_received, 0.99)),
         ms(percentile(&each, 0.5)),
@@ -170,11 +183,13 @@ async fn main() {
         "POST urgent intervention → event at every subscriber (p50/p99 over {posts} posts), then creation throughput (8 writers, {total} requests)"
     );
     println!(
-        "| subs  | posts | all received p50 | all received p99 | one subscriber p50 | one subscriber p99 | creation throughput |"
+        "| commits | subs  | posts | all received p50 | all received p99 | one subscriber p50 | one subscriber p99 | creation throughput |"
     );
-    println!("|------:|------:|---:|---:|---:|---:|---:|");
-    for n in [1, 100, 1000] {
-        let posts = if n == 1000 { posts / 2 } else { posts };
-        run(n, posts, total).await;
+    println!("|---|------:|------:|---:|---:|---:|---:|---:|");
+    for mode in MODES {
+        for n in [1, 100, 1000] {
+            let posts = if n == 1000 { posts / 2 } else { posts };
+            run(n, posts, total, mode).await;
+        }
     }
 }
