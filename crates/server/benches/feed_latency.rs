@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -26,6 +27,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The two fields a subscriber looks at; the rest of the frame is skipped, not built.
+#[derive(serde::Deserialize)]
+struct FrameHead {
+    #[serde(rename = "type")]
+    frame_type: Option<String>,
+    #[serde(rename = "_id")]
+    id: Option<String>,
 }
 
 /// Connects `n` admin/technician subscribers; each reports (request id, arrival) for every event.
@@ -43,7 +53,10 @@ async fn subscribers(
         let auth = format!("Bearer {}", tokens[i % tokens.len()]);
         req.headers_mut()
             .insert("authorization", auth.parse().unwrap());
-        let (ws, _) = tokio_tungstenite::connect_async(req)
+        // tungstenite zeroes its whole read buffer (128 KiB by default) at every read: with a
+        // thousand sockets that memset, not the server, was what this harness measured.
+        let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), false)
             .await
             .expect("subscriber connects");
         let (_write, mut read) = ws.split();
@@ -55,13 +68,13 @@ async fn subscribers(
             while let Some(Ok(msg)) = read.next().await {
                 if let Message::Text(t) = msg {
                     let at = Instant::now();
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    if v["type"] == "ready" {
+                    let head: FrameHead = serde_json::from_str(&t).unwrap();
+                    if head.frame_type.as_deref() == Some("ready") {
                         if let Some(r) = ready_tx.take() {
                             let _ = r.send(());
                         }
-                    } else if let Some(id) = v["_id"].as_str() {
-                        let _ = tx.send((id.to_string(), at));
+                    } else if let Some(id) = head.id {
+                        let _ = tx.send((id, at));
                     }
                 }
             }
@@ -144,6 +157,13 @@ async fn run(n_subs: usize, posts: usize, throughput_total: usize, mode: Mode) {
     }
     all_received.sort();
     each.sort();
+    let latency = |v: &[Duration], p: f64| {
+        if v.is_empty() {
+            "—".to_string()
+        } else {
+            ms(percentile(v, p))
+        }
+    };
 
     // Throughput: 8 concurrent writers, subscribers still connected and receiving.
     let per_writer = throughput_total / 8;
@@ -166,10 +186,10 @@ async fn run(n_subs: usize, posts: usize, throughput_total: usize, mode: Mode) {
     println!(
         "| {} | {n_subs:>5} | {posts:>5} | {} | {} | {} | {} | {:>7.0} req/s |",
         mode.0,
-        ms(percentile(&all_received, 0.5)),
-        ms(percentile(&all_received, 0.99)),
-        ms(percentile(&each, 0.5)),
-        ms(percentile(&each, 0.99)),
+        latency(&all_received, 0.5),
+        latency(&all_received, 0.99),
+        latency(&each, 0.5),
+        latency(&each, 0.99),
         created as f64 / elapsed.as_secs_f64()
     );
     server.stop().await;
@@ -187,8 +207,13 @@ async fn main() {
     );
     println!("|---|------:|------:|---:|---:|---:|---:|---:|");
     for mode in MODES {
-        for n in [1, 100, 1000] {
-            let posts = if n == 1000 { posts / 2 } else { posts };
+        // 0 subscribers: the creation throughput alone.
+        for n in [0, 1, 100, 1000] {
+            let posts = match n {
+                0 => 0,
+                1000 => posts / 2,
+                _ => posts,
+            };
             run(n, posts, total, mode).await;
         }
     }
