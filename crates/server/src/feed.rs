@@ -47,6 +47,10 @@ const REPLAY_PAGE: u32 = 500;
 /// A subscriber only ever sends its auth frame, pongs and close frames: anything
 /// bigger is refused by the WebSocket layer before it is buffered or parsed.
 pub const MAX_INCOMING_FRAME: usize = 4 * 1024;
+/// tungstenite zeroes its whole read buffer before every read, and a socket is read again
+/// after every event it is sent: at the default 128 KiB, a thousand sockets memset 128 MB
+/// per event (the profile's top entry). Incoming frames are at most 4 KiB.
+const READ_BUFFER: usize = 2 * MAX_INCOMING_FRAME;
 /// Said to a desk refused for the feed's bounds (the 503's body, or an error frame).
 pub const MSG_OVERLOADED: &str =
     "Le serveur reçoit trop de connexions en ce moment, nouvel essai dans quelques secondes";
@@ -146,6 +150,7 @@ pub async fn subscribe(
     };
     ws.max_message_size(MAX_INCOMING_FRAME)
         .max_frame_size(MAX_INCOMING_FRAME)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             let start = Start {
                 session,
