@@ -3,7 +3,8 @@
 //! throughput, against a real server (ephemeral port, SQLite file in a temp dir), for each way
 //! the store may commit (`synchronous` NORMAL or FULL, one write per commit or group commit).
 //!
-//! Run: `cargo bench -p itv-server --bench feed_latency` (add `-- --quick` for a short run).
+//! Run: `cargo bench -p itv-server --bench feed_latency` (add `-- --quick` for a short run,
+//! `-- --mode 2` for one way of committing only).
 //! Server, subscribers and writers share this process and the machine's cores.
 
 use std::sync::Arc;
@@ -206,14 +207,25 @@ async fn main() {
         "| commits | subs  | posts | all received p50 | all received p99 | one subscriber p50 | one subscriber p99 | creation throughput |"
     );
     println!("|---|------:|------:|---:|---:|---:|---:|---:|");
-    for mode in MODES {
-        // 0 subscribers: the creation throughput alone.
-        for n in [0, 1, 100, 1000] {
-            let posts = match n {
-                0 => 0,
-                1000 => posts / 2,
-                _ => posts,
-            };
+    // `-- --mode N`: only the Nth way of committing (0, 1, 2 of MODES), to profile one.
+    let only: Option<usize> = std::env::args()
+        .skip_while(|a| a != "--mode")
+        .nth(1)
+        .and_then(|n| n.parse().ok());
+    // The ways of committing take turns at each subscriber count, each after a `sync`, so
+    // the disk's writeback of one run (and its temp dir's removal) does not land on the next.
+    // 0 subscribers: the creation throughput alone.
+    for n in [0, 1, 100, 1000] {
+        let posts = match n {
+            0 => 0,
+            1000 => posts / 2,
+            _ => posts,
+        };
+        for (i, mode) in MODES.into_iter().enumerate() {
+            if only.is_some_and(|o| o != i) {
+                continue;
+            }
+            let _ = std::process::Command::new("sync").status();
             run(n, posts, total, mode).await;
         }
     }
