@@ -38,7 +38,9 @@ def checks(h, wait_for, Skip, admin_token, client_token, state, password):
         text = open(found[0]).read()
         exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
         assert "--hidden" in exec_line.split(), exec_line
-        assert exec_line.split()[0] == "Exec=" + str(h.app_path), exec_line
+        # The entry names the binary the OS resolved (current_exe follows symlinks): compare real paths.
+        program = exec_line.split()[0].removeprefix("Exec=")
+        assert os.path.realpath(program) == os.path.realpath(h.app_path), exec_line
         state["autostart_args"] = exec_line.split()[1:]
         h.js("document.activeElement && document.activeElement.blur()")
         h.keys(",")
@@ -63,7 +65,8 @@ def checks(h, wait_for, Skip, admin_token, client_token, state, password):
         # Relaunched as the entry does (its arguments), on the same data and keyring.
         h.quit_app()
         items = len(h.tray.watcher.items)
-        h.start_app(args=state.get("autostart_args") or ["--hidden"])
+        args = state.get("autostart_args") or ["--hidden"]
+        h.start_app(args=args)
         wait_for(lambda: len(h.tray.watcher.items) > items, 10, "the new tray icon")
         wait_for(lambda: h.js("return document.readyState") == "complete", 10, "the page in the hidden window")
         time.sleep(1)
@@ -78,7 +81,7 @@ def checks(h, wait_for, Skip, admin_token, client_token, state, password):
         assert not window_viewable(h), "a notification showed the window"
         h.tray.click("Ouvrir IT Vision Desk")
         wait_for(lambda: window_viewable(h), 5, "the window shown from the tray")
-        return f"hidden with {' '.join(state['autostart_args'])}; urgent call notified; Ouvrir shows it"
+        return f"hidden with {' '.join(args)}; urgent call notified; Ouvrir shows it"
 
     def health_warning():
         h.recorder.refuse(True)
