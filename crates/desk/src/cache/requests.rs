@@ -1,7 +1,9 @@
 //! The `requests` table (plus `messages`, `history` and the FTS index): versioned
 //! upserts, the inbox query for a virtual list, full-text search, unread marks.
 
-use rusqlite::types::ToSql;
+use std::rc::Rc;
+
+use rusqlite::types::{ToSql, Value};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::Cache;
@@ -24,6 +26,14 @@ const NO_DUE: i64 = i64::MAX;
 /// Default and maximum page size of an inbox window.
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
+
+/// Up to this many text matches, an inbox window reads them by rowid (≈ 2 µs each); above,
+/// it walks its order's index (≈ 3 ms for the whole 100k-row index at worst).
+const LOOKUP_MATCHES: usize = 1000;
+
+/// How many of the newest matches a full-text search ranks (the rowid grows as requests
+/// are first cached, so these are the most recently arrived).
+const SEARCH_CANDIDATES: u32 = 200;
 
 /// Inserts or updates `r` when it is new or newer than the cached version.
 /// Returns whether the cached copy changed. `generation` marks it as seen by a full sync.
@@ -136,56 +146,71 @@ fn store_quote(tx: &Transaction<'_>, request_id: &str, quote: Option<&QuoteDoc>)
     Ok(true)
 }
 
-/// The `WHERE` clause of an inbox query and its arguments; `now` in unix ms.
-pub(crate) fn inbox_filter(
-    q: &InboxQuery,
-    me: Option<&str>,
-    now: i64,
-) -> (String, Vec<Box<dyn ToSql>>) {
-    let mut clauses: Vec<&str> = Vec::new();
-    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+/// The `WHERE` clause of an inbox query, built clause by clause, and its arguments.
+#[derive(Default)]
+pub(crate) struct Filter {
+    clauses: Vec<&'static str>,
+    args: Vec<Box<dyn ToSql>>,
+}
+
+impl Filter {
+    fn push(&mut self, clause: &'static str, args: Vec<Box<dyn ToSql>>) {
+        self.clauses.push(clause);
+        self.args.extend(args);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
+    pub(crate) fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    pub(crate) fn params(&self) -> Vec<&dyn ToSql> {
+        self.args.iter().map(|a| a.as_ref()).collect()
+    }
+}
+
+/// The filters of an inbox query but its text, which `Cache::inbox_at` matches once and
+/// passes as a list of rowids; `now` in unix ms.
+pub(crate) fn inbox_filter(q: &InboxQuery, me: Option<&str>, now: i64) -> Filter {
+    let mut f = Filter::default();
     if let Some(k) = q.kind {
-        clauses.push("r.kind = ?");
-        args.push(Box::new(k.as_str()));
+        f.push("r.kind = ?", vec![Box::new(k.as_str())]);
     }
     if let Some(s) = &q.status {
-        clauses.push("r.status = ?");
-        args.push(Box::new(s.clone()));
+        f.push("r.status = ?", vec![Box::new(s.clone())]);
     }
     if let Some(p) = q.priority {
-        clauses.push("r.priority = ?");
-        args.push(Box::new(p.as_str()));
+        f.push("r.priority = ?", vec![Box::new(p.as_str())]);
     }
     if q.assigned_to_me {
-        clauses.push("r.assignee_id = ?");
-        args.push(Box::new(me.unwrap_or_default().to_owned()));
+        f.push(
+            "r.assignee_id = ?",
+            vec![Box::new(me.unwrap_or_default().to_owned())],
+        );
     }
     if q.unread_only {
-        clauses.push("r.unread = 1");
+        f.push("r.unread = 1", Vec::new());
     }
     if q.active_only {
-        clauses.push("r.active = 1");
+        f.push("r.active = 1", Vec::new());
     }
     if q.overdue_only {
         // A target missed: taken late or not yet taken past its due time, or not resolved
         // past its due time. `ack_due_ms IS NOT NULL` lets the partial index serve it.
-        clauses.push(
+        f.push(
             "r.active = 1 AND r.ack_due_ms IS NOT NULL \
              AND (r.ack_due_ms < COALESCE(r.acknowledged_ms, ?) OR r.resolve_due_ms < ?)",
+            vec![Box::new(now), Box::new(now)],
         );
-        args.push(Box::new(now));
-        args.push(Box::new(now));
     }
-    if let Some(text) = q.text.as_deref().and_then(fts_query) {
-        clauses.push("r.rowid IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)");
-        args.push(Box::new(text));
-    }
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    (filter, args)
+    f
 }
 
 /// The `ORDER BY` of an inbox query: active urgent first, then the chosen order
@@ -344,16 +369,38 @@ impl Cache {
 
     /// `inbox` as of `now` (unix ms): *En retard* and the timers' states depend on it.
     pub fn inbox_at(&self, q: &InboxQuery, me: Option<&str>, now: i64) -> Result<InboxPage> {
-        let (filter, args) = inbox_filter(q, me, now);
+        let mut filter = inbox_filter(q, me, now);
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
-        let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
-        let total: i64 = self.conn().query_row(
-            &format!("SELECT COUNT(*) FROM requests r {filter}"),
-            params.as_slice(),
-            |r| r.get(0),
-        )?;
+        // The text is matched once, for the count and the window both: a common word
+        // matches thousands of rows, and matching it twice was most of a window's time.
+        let matches = match q.text.as_deref().and_then(fts_query) {
+            Some(text) => Some(self.text_matches(&text)?),
+            None => None,
+        };
+        let text_only = filter.is_empty();
+        if let Some(m) = &matches {
+            // Few matches are read by rowid. Many are found by walking the order's index and
+            // keeping those in the list (`+` stops SQLite from reading each one by rowid, then
+            // sorting them): the window's rows come first, and none outside it is read.
+            let clause = if m.len() <= LOOKUP_MATCHES {
+                "r.rowid IN rarray(?)"
+            } else {
+                "+r.rowid IN rarray(?)"
+            };
+            filter.push(clause, vec![Box::new(m.clone())]);
+        }
+        let where_sql = filter.sql();
+        let params = filter.params();
+        let total = match &matches {
+            Some(m) if text_only => m.len() as i64,
+            _ => self.conn().query_row(
+                &format!("SELECT COUNT(*) FROM requests r {where_sql}"),
+                params.as_slice(),
+                |r| r.get(0),
+            )?,
+        };
         let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM requests r {filter}
+            "SELECT {ITEM_COLUMNS} FROM requests r {where_sql}
              ORDER BY {} LIMIT {limit} OFFSET {}",
             inbox_order(q.sort),
             q.offset
@@ -369,20 +416,39 @@ impl Cache {
         })
     }
 
+    /// The rowids of the requests matching an FTS query (`fts_query`'s form).
+    fn text_matches(&self, fts: &str) -> Result<Rc<Vec<Value>>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?1")?;
+        let rows = stmt
+            .query_map([fts], |r| r.get::<_, i64>(0).map(Value::Integer))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Rc::new(rows))
+    }
+
     /// Full-text search over ticket number, title, description, client name and site, best first.
     pub fn search(&self, text: &str, limit: u32) -> Result<Vec<InboxItem>> {
+        let limit = limit.min(MAX_LIMIT);
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
+        // Only the newest matches are ranked: bm25 reads every candidate's positions, and a
+        // common word matches a third of a 100k cache (40 ms to rank them all, 4 ms for 200).
+        // With fewer matches than that the ranking is over all of them.
         let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM requests_fts f JOIN requests r ON r.rowid = f.rowid
-             WHERE requests_fts MATCH ?1
-             ORDER BY bm25(requests_fts, 10.0, 4.0, 1.0, 3.0, 2.0), r.updated_at DESC LIMIT ?2"
+            "SELECT {ITEM_COLUMNS} FROM (
+                SELECT rowid, bm25(requests_fts, 10.0, 4.0, 1.0, 3.0, 2.0) AS score
+                FROM requests_fts WHERE requests_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?3
+             ) f JOIN requests r ON r.rowid = f.rowid
+             ORDER BY f.score, r.updated_at DESC LIMIT ?2"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let now = chrono::Utc::now().timestamp_millis();
         let items = stmt
-            .query_map(params![query, limit.min(MAX_LIMIT)], |row| item(row, now))?
+            .query_map(params![query, limit, limit.max(SEARCH_CANDIDATES)], |row| {
+                item(row, now)
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(items)
     }

@@ -350,8 +350,8 @@ fn every_sort_reads_an_index_in_order_alone_or_after_the_kind_filter() {
                 kind,
                 ..Default::default()
             };
-            let (filter, args) = inbox_filter(&q, None, 0);
-            let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+            let f = inbox_filter(&q, None, 0);
+            let (filter, params) = (f.sql(), f.params());
             let sql = format!(
                 "EXPLAIN QUERY PLAN SELECT r.id FROM requests r {filter} ORDER BY {} LIMIT 100",
                 inbox_order(sort)

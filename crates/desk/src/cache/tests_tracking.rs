@@ -120,8 +120,8 @@ fn the_overdue_filter_reads_the_partial_index() {
         overdue_only: true,
         ..Default::default()
     };
-    let (filter, args) = super::requests::inbox_filter(&q, None, 0);
-    let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+    let f = super::requests::inbox_filter(&q, None, 0);
+    let (filter, params) = (f.sql(), f.params());
     let sql = format!(
         "EXPLAIN QUERY PLAN SELECT r.id FROM requests r {filter} ORDER BY {} LIMIT 100",
         super::requests::inbox_order(InboxSort::Updated)
