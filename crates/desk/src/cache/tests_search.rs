@@ -82,52 +82,45 @@ fn a_text_filter_gives_the_same_windows_with_few_matches_or_many() {
 
 #[test]
 fn search_ranks_every_match_when_few_and_the_newest_when_many() {
-    // The best match (the word three times in its title) is the first request cached.
+    // The best match: the word three times in its title.
     let best = |c: &mut Cache| {
         let mut r = req("best", RequestKind::Quote, 2, "2025-10-01T00:00:00Z");
         r.title = "Caméra caméra caméra".into();
         c.apply_sync_page(&[r], 1, false).unwrap();
     };
+    // `n` quotes saying « caméra » once, cached after whatever is there.
+    let plain = |c: &mut Cache, tag: &str, n: usize| {
+        let rows: Vec<Request> = (0..n)
+            .map(|i| {
+                let mut r = req(
+                    &format!("{tag}{i:03}"),
+                    RequestKind::Quote,
+                    1,
+                    "2025-11-02T00:00:00Z",
+                );
+                r.title = format!("Caméra {i}");
+                r
+            })
+            .collect();
+        c.apply_sync_page(&rows, 1, false).unwrap();
+    };
     let mut few = Cache::open_in_memory().unwrap();
     best(&mut few);
-    let (mut many, _) = seeded(300, |_| true);
-    let rest: Vec<Request> = (0..100)
-        .map(|i| {
-            let mut r = req(
-                &format!("few{i}"),
-                RequestKind::Quote,
-                1,
-                "2025-11-02T00:00:00Z",
-            );
-            r.title = format!("Caméra {i}");
-            r
-        })
-        .collect();
-    few.apply_sync_page(&rest, 1, false).unwrap();
+    plain(&mut few, "few", 100);
     assert_eq!(few.search("caméra", 10).unwrap()[0].id, "best");
 
     // Cached before 300 newer matches, it is outside the 200 ranked.
     let mut older = Cache::open_in_memory().unwrap();
     best(&mut older);
-    let newer: Vec<Request> = (0..300)
-        .map(|i| {
-            let mut r = req(
-                &format!("n{i:03}"),
-                RequestKind::Quote,
-                1,
-                "2025-11-02T00:00:00Z",
-            );
-            r.title = format!("Caméra {i}");
-            r
-        })
-        .collect();
-    older.apply_sync_page(&newer, 1, false).unwrap();
+    plain(&mut older, "n", 300);
     let hits = older.search("caméra", 10).unwrap();
     assert_eq!(hits.len(), 10);
     assert!(hits.iter().all(|h| h.id != "best"), "{hits:?}");
     // Cached after them, it ranks first.
-    best(&mut many);
-    assert_eq!(many.search("caméra", 10).unwrap()[0].id, "best");
+    let mut newest = Cache::open_in_memory().unwrap();
+    plain(&mut newest, "n", 300);
+    best(&mut newest);
+    assert_eq!(newest.search("caméra", 10).unwrap()[0].id, "best");
 }
 
 #[test]
