@@ -1,5 +1,5 @@
 //! Benchmark of the desk engine (run: `cargo bench -p itv-desk --bench desk`; add
-//! `-- --cache-only` for the cache's queries alone).
+//! `-- --cache-only` for the cache's queries alone, `-- --cached N` for N cached requests).
 //! Cache with 100,000 requests: open, filtered inbox window, full-text search;
 //! a full sync of 100,000 requests from the real server; feed event → notifier call.
 //! Prints p50/p99; docs/bench-desk.md records the figures.
@@ -115,25 +115,25 @@ fn synthetic(i: usize, rng: &mut fastrand::Rng) -> Request {
     }
 }
 
-fn cache_benches(out: &mut Vec<String>) {
+/// The cache's figures with `n` requests cached.
+fn cache_benches(out: &mut Vec<String>, n: usize) {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = fastrand::Rng::with_seed(42);
     {
         let mut cache = Cache::open(dir.path()).unwrap();
         let t = Instant::now();
-        let all: Vec<Request> = (0..N).map(|i| synthetic(i, &mut rng)).collect();
-        // Every 7th request unread, the rest read.
-        for chunk in all.chunks(1000) {
-            let (unread, read): (Vec<Request>, Vec<Request>) = chunk
-                .iter()
-                .cloned()
+        // Every 7th request unread, the rest read; made a page at a time (a million would
+        // take gigabytes at once).
+        for start in (0..n).step_by(1000) {
+            let (unread, read): (Vec<Request>, Vec<Request>) = (start..n.min(start + 1000))
+                .map(|i| synthetic(i, &mut rng))
                 .partition(|r| r.id.as_bytes()[7] % 7 == 0);
             cache.apply_sync_page(&read, 1, false).unwrap();
             cache.apply_sync_page(&unread, 1, true).unwrap();
         }
         cache.finish_sync(1).unwrap(); // as a full sync ends: sweep + ANALYZE
         println!(
-            "(seeded {N} requests into the cache in {:.2?})",
+            "(seeded {n} requests into the cache in {:.2?})",
             t.elapsed()
         );
     }
@@ -144,7 +144,7 @@ fn cache_benches(out: &mut Vec<String>) {
         let c = Cache::open(dir.path()).unwrap();
         let first = c.inbox(&InboxQuery::default(), None).unwrap();
         opens.push(t.elapsed());
-        assert_eq!(first.total as usize, N);
+        assert_eq!(first.total as usize, n);
     }
     out.push(report("open cache + first inbox window (100 rows)", opens));
 
@@ -405,9 +405,16 @@ fn main() {
     }
     println!("| measure | samples | p50 | p99 |\n|---|---|---|---|");
     let mut out = Vec::new();
-    cache_benches(&mut out);
+    // `-- --cached N`: the cache's figures with N requests (how the cost grows).
+    let args: Vec<String> = std::env::args().collect();
+    let cached = args
+        .iter()
+        .position(|a| a == "--cached")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(N);
+    cache_benches(&mut out, cached);
     // `-- --cache-only`: the cache's queries alone, a minute instead of the full sync's many.
-    if !std::env::args().any(|a| a == "--cache-only") {
+    if !args.iter().any(|a| a == "--cache-only") {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
