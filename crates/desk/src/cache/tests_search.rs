@@ -127,21 +127,13 @@ fn search_ranks_every_match_when_few_and_the_newest_when_many() {
 fn migration_9_rebuilds_the_search_index_of_an_older_cache() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let mut c = Cache::open(dir.path()).unwrap();
+        // A cache as version 8 left it, with one unread intervention.
+        let mut conn = rusqlite::Connection::open(dir.path().join("cache.sqlite3")).unwrap();
+        super::migrate_to(&mut conn, 8).unwrap();
+        let tx = conn.transaction().unwrap();
         let r = req("0001", RequestKind::Intervention, 1, "2025-11-02T00:00:00Z");
-        c.apply_sync_page(&[r], 1, true).unwrap();
-        // Back to version 8: its search index, without the prefix indexes.
-        c.conn()
-            .execute_batch(
-                "DROP INDEX requests_unread_kind; DROP INDEX requests_active_rank;
-                 DROP INDEX requests_count; DROP TABLE requests_fts;
-                 CREATE VIRTUAL TABLE requests_fts USING fts5(
-                    ticket_number, title, description, client_name, site,
-                    content = 'requests', content_rowid = 'rowid',
-                    tokenize = 'unicode61 remove_diacritics 2');
-                 PRAGMA user_version = 8;",
-            )
-            .unwrap();
+        super::requests::upsert(&tx, &r, true, Some(1)).unwrap();
+        tx.commit().unwrap();
     }
     let c = Cache::open(dir.path()).unwrap();
     assert_eq!(c.schema_version().unwrap(), SCHEMA_VERSION);
