@@ -77,17 +77,22 @@ impl Cache {
     /// Starts a full sync at the server's `head` of log `epoch`: the feed resumes from
     /// there while the pages come in, and until `finish_sync` a restart starts over
     /// (the cache then holds only part of the server's state). Returns its generation.
+    /// Into an empty cache, the rows are loaded in bulk (`bulk`): indexes built at the end.
     pub fn begin_sync(&self, head: i64, epoch: Option<&str>) -> Result<i64> {
+        let tx = self.conn().unchecked_transaction()?;
         let generation = self.next_sync_generation()?;
-        set(self.conn(), "sync_running", &generation.to_string())?;
-        set_feed_seq(self.conn(), head)?;
+        set(&tx, "sync_running", &generation.to_string())?;
+        set_feed_seq(&tx, head)?;
         match epoch {
-            Some(e) => set(self.conn(), "feed_epoch", e)?,
+            Some(e) => set(&tx, "feed_epoch", e)?,
             None => {
-                self.conn()
-                    .execute("DELETE FROM meta WHERE key = 'feed_epoch'", [])?;
+                tx.execute("DELETE FROM meta WHERE key = 'feed_epoch'", [])?;
             }
         }
+        if super::bulk::begin(&tx)? {
+            tracing::info!(generation, "full sync into an empty cache: bulk load");
+        }
+        tx.commit()?;
         Ok(generation)
     }
 

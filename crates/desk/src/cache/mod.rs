@@ -2,6 +2,7 @@
 //! transaction that applies a batch of feed events together with the feed
 //! position and the notifications they raise. Tables live in submodules.
 
+mod bulk;
 pub(crate) mod meta;
 mod notifications;
 mod outbox;
@@ -253,6 +254,13 @@ impl Cache {
         // The pages are allocated only as a large cache is read.
         conn.pragma_update(None, "cache_size", -32 * 1024)?;
         rusqlite::vtab::array::load_module(&conn)?;
+        // A bulk load cut short gets its indexes back before anything (a migration) needs them;
+        // its full sync then goes on as an ordinary one.
+        let tx = conn.transaction()?;
+        if bulk::finish(&tx)? {
+            tracing::warn!("a bulk load was cut short: indexes and search rebuilt");
+        }
+        tx.commit()?;
         migrate(&mut conn)?;
         Ok(Cache { conn })
     }
@@ -360,11 +368,16 @@ impl Cache {
     pub fn finish_sync(&mut self, generation: i64) -> Result<Vec<String>> {
         let tx = self.conn.transaction()?;
         let gone = requests::sweep(&tx, generation)?;
+        if bulk::finish(&tx)? {
+            tracing::info!(generation, "bulk load: indexes and search built");
+        }
         tx.execute("DELETE FROM meta WHERE key = 'sync_running'", [])?;
         meta::set(&tx, "last_sync_at", &chrono::Utc::now().to_rfc3339())?;
         tx.commit()?;
-        // Fresh statistics so the planner picks the right inbox index.
-        self.conn.execute_batch("ANALYZE")?;
+        // Fresh statistics so the planner picks the right inbox index; sampled (1,000 rows
+        // an index), as SQLite advises: 0.6 s → 20 ms at 100k.
+        self.conn
+            .execute_batch("PRAGMA analysis_limit = 1000; ANALYZE")?;
         Ok(gone)
     }
 
@@ -440,6 +453,8 @@ pub(crate) fn insert_message(tx: &Transaction<'_>, m: &ChatMessage) -> Result<bo
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bulk;
 #[cfg(test)]
 mod tests_search;
 #[cfg(test)]

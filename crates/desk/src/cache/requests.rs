@@ -43,21 +43,18 @@ pub(crate) fn upsert(
     mark_unread: bool,
     generation: Option<i64>,
 ) -> Result<bool> {
+    // Prepared once per connection: a full sync runs these for every row, and parsing the
+    // statement cost more than running it.
     let stored: Option<i64> = tx
-        .query_row(
-            "SELECT version FROM requests WHERE id = ?1",
-            [&r.id],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT version FROM requests WHERE id = ?1")?
+        .query_row([&r.id], |row| row.get(0))
         .optional()?;
     if let Some(v) = stored
         && v >= r.version
     {
         if let Some(g) = generation {
-            tx.execute(
-                "UPDATE requests SET sync_gen = ?2 WHERE id = ?1",
-                params![r.id, g],
-            )?;
+            tx.prepare_cached("UPDATE requests SET sync_gen = ?2 WHERE id = ?1")?
+                .execute(params![r.id, g])?;
         }
         return Ok(false);
     }
@@ -65,7 +62,7 @@ pub(crate) fn upsert(
     let pinned = r.priority == Priority::Urgent && active;
     let raw = serde_json::to_string(r)?;
     let timers = Timers::of(r);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO requests(id, kind, ticket_number, title, description, site, status, priority,
             pinned, client_name, assignee_id, assignee_name, created_at, updated_at, version, raw,
             unread, sync_gen, active, priority_rank, acknowledged_by_name, acknowledged_ms,
@@ -85,35 +82,35 @@ pub(crate) fn upsert(
             acknowledged_ms = excluded.acknowledged_ms, finished_ms = excluded.finished_ms,
             ack_due_ms = excluded.ack_due_ms, resolve_due_ms = excluded.resolve_due_ms,
             due_ms = excluded.due_ms",
-        params![
-            r.id,
-            r.kind.as_str(),
-            r.ticket_number,
-            r.title,
-            r.description,
-            r.site,
-            r.status,
-            r.priority.as_str(),
-            pinned,
-            r.client_name,
-            r.assignee_id,
-            r.assignee_name,
-            r.created_at,
-            r.updated_at,
-            r.version,
-            raw,
-            mark_unread,
-            generation.unwrap_or(0),
-            active,
-            r.priority.rank(),
-            r.tracking.acknowledged_by.as_ref().map(|p| p.name.as_str()),
-            timers.acknowledged,
-            timers.finished,
-            timers.ack_due,
-            timers.resolve_due,
-            timers.next_due(active).unwrap_or(NO_DUE),
-        ],
-    )?;
+    )?
+    .execute(params![
+        r.id,
+        r.kind.as_str(),
+        r.ticket_number,
+        r.title,
+        r.description,
+        r.site,
+        r.status,
+        r.priority.as_str(),
+        pinned,
+        r.client_name,
+        r.assignee_id,
+        r.assignee_name,
+        r.created_at,
+        r.updated_at,
+        r.version,
+        raw,
+        mark_unread,
+        generation.unwrap_or(0),
+        active,
+        r.priority.rank(),
+        r.tracking.acknowledged_by.as_ref().map(|p| p.name.as_str()),
+        timers.acknowledged,
+        timers.finished,
+        timers.ack_due,
+        timers.resolve_due,
+        timers.next_due(active).unwrap_or(NO_DUE),
+    ])?;
     Ok(true)
 }
 
@@ -274,7 +271,8 @@ pub(crate) fn backfill_order_columns(tx: &Transaction<'_>) -> Result<()> {
 
 pub(crate) fn exists(tx: &Transaction<'_>, id: &str) -> Result<bool> {
     Ok(tx
-        .query_row("SELECT 1 FROM requests WHERE id = ?1", [id], |_| Ok(()))
+        .prepare_cached("SELECT 1 FROM requests WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
         .optional()?
         .is_some())
 }
