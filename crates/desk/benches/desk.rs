@@ -348,7 +348,8 @@ async fn server_benches(out: &mut Vec<String>) {
     let cached = engine.cached_versions().await.unwrap().len();
     assert_eq!(cached, N);
     let line = format!(
-        "| full sync of {N} requests (sign-in → live, pages of 100) | 1 | {full:.2?} | — |"
+        "| full sync of {N} requests (sign-in → live, pages of {}) | 1 | {full:.2?} | — |",
+        itv_desk::sync::SYNC_PAGE
     );
     println!("{line}");
     out.push(line);

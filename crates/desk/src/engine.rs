@@ -38,6 +38,8 @@ pub struct EngineConfig {
     pub seconds_per_minute: i64,
     /// Broadcast channel capacity of the event stream.
     pub event_capacity: usize,
+    /// Requests per page of a full sync (`sync::SYNC_PAGE`; tests page a few hundred).
+    pub sync_page: u32,
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -62,6 +64,7 @@ impl Default for EngineConfig {
             reminder_tick: Duration::from_secs(30),
             seconds_per_minute: 60,
             event_capacity: 1024,
+            sync_page: crate::sync::SYNC_PAGE,
         }
     }
 }

@@ -14,7 +14,6 @@ use crate::accounts::SessionEnd;
 use crate::engine::{Inner, SessionCtx, unix_now};
 use crate::error::Result;
 use crate::notify::notices_for_missed;
-use crate::sync;
 use crate::types::{ConnectionState, EngineEvent, FeedEvent, Request};
 
 /// Requests the feed took out of our scope during the sync, with the version that did.
@@ -121,7 +120,7 @@ async fn pages(
     loop {
         let page = match ctx
             .api
-            .list_requests(cursor.as_deref(), sync::SYNC_PAGE)
+            .list_requests(cursor.as_deref(), inner.config.sync_page)
             .await
         {
             Ok(p) => p,

@@ -106,6 +106,8 @@ pub fn engine_config(notifier: Option<Arc<dyn Notifier>>) -> EngineConfig {
             cap: Duration::from_secs(1),
         },
         reminder_tick: Duration::from_millis(200),
+        // A few hundred requests make several pages.
+        sync_page: 100,
         ..EngineConfig::default()
     }
 }
