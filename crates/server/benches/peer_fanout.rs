@@ -1,0 +1,372 @@
+//! Bench: our feed against a Socket.io peer shaped like the seed's stack (`benches/peer/`),
+//! driven in one run by the same harness: time from the POST of an urgent intervention to
+//! its event at *every* subscriber, with 1, 100 and 1,000 subscribers on each server; and the
+//! floor one subscriber cannot beat (an fsync'd commit plus a loopback round trip).
+//!
+//! Both servers are their own processes (the real `itv-server` binary as shipped: FULL with
+//! group commit; `node`), so the CPU each one uses is read apart from the harness's own, and
+//! printed beside the figures: the harness must not be what it measures.
+//!
+//! Run: `bash scripts/bench-peer.sh` (installs the peer's npm packages, then this bench).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+const OURS: &str = env!("CARGO_BIN_EXE_itv-server");
+const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer");
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// A server process and the address it printed ("listening on http://…").
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(mut cmd: Command) -> Server {
+        let mut child = cmd.stdout(Stdio::piped()).spawn().expect("server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("no address printed: {line:?}"))
+            .to_string();
+        Server { child, url }
+    }
+
+    /// CPU seconds (user + system) the process has used so far.
+    fn cpu(&self) -> f64 {
+        cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cpu_seconds(stat: &str) -> f64 {
+    let s = std::fs::read_to_string(stat).unwrap();
+    // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
+    let after = &s[s.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split(' ').collect();
+    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    ticks / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+fn start_ours(dir: &std::path::Path) -> Server {
+    let mut cmd = Command::new(OURS);
+    cmd.args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("ITV_LOG", "warn")
+        .env("ITV_RATE_CREATE_PER_ACCOUNT", "0")
+        .env("ITV_RATE_CREATE_PER_ADDRESS", "0")
+        // Latency, not admission: a thousand subscribers connect as fast as they can.
+        .env("ITV_FEED_ACCEPT_PER_SEC", "0");
+    Server::start(cmd)
+}
+
+fn start_peer() -> Server {
+    assert!(
+        std::path::Path::new(PEER_DIR)
+            .join("node_modules/socket.io")
+            .exists(),
+        "the peer's packages are not installed: run `bash scripts/bench-peer.sh`"
+    );
+    let mut cmd = Command::new("node");
+    cmd.arg("socketio-peer.js").arg("0").current_dir(PEER_DIR);
+    Server::start(cmd)
+}
+
+async fn token(http: &reqwest::Client, url: &str, email: &str) -> String {
+    let v: Value = http
+        .post(format!("{url}/api/auth/login"))
+        .json(&json!({"email": email, "password": "demo1234"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().expect("signed in").to_string()
+}
+
+type Arrivals = mpsc::UnboundedReceiver<(String, Instant)>;
+
+/// Small read buffers: tungstenite zeroes its whole buffer (128 KiB by default) at every read.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(8 * 1024)
+}
+
+/// `n` subscribers on our feed; each reports (request id, arrival) for every event.
+async fn our_subscribers(url: &str, token: &str, n: usize) -> Arrivals {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "type")]
+        frame_type: Option<String>,
+        #[serde(rename = "_id")]
+        id: Option<String>,
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut ready = Vec::new();
+    for _ in 0..n {
+        let mut req = format!("{}/api/feed", url.replacen("http", "ws", 1))
+            .into_client_request()
+            .unwrap();
+        let auth = format!("Bearer {token}").parse().unwrap();
+        req.headers_mut().insert("authorization", auth);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), false)
+            .await
+            .expect("subscriber connects");
+        let (write, mut read) = ws.split();
+        let (tx, (ready_tx, ready_rx)) = (tx.clone(), tokio::sync::oneshot::channel());
+        ready.push(ready_rx);
+        tokio::spawn(async move {
+            let _open = write; // dropped, it would close the socket
+            let mut ready_tx = Some(ready_tx);
+            while let Some(Ok(msg)) = read.next().await {
+                if let Message::Text(t) = msg {
+                    let at = Instant::now();
+                    let head: Head = serde_json::from_str(&t).unwrap();
+                    if head.frame_type.as_deref() == Some("ready") {
+                        if let Some(r) = ready_tx.take() {
+                            let _ = r.send(());
+                        }
+                    } else if let Some(id) = head.id {
+                        let _ = tx.send((id, at));
+                    }
+                }
+            }
+        });
+    }
+    for r in ready {
+        r.await.unwrap();
+    }
+    rx
+}
+
+/// `n` Socket.io clients (Engine.IO 4 over a WebSocket, spoken here: `0` open, `40`
+/// connect, `2`/`3` ping/pong, `42[...]` events); each reports the notification's ticket id.
+async fn peer_subscribers(url: &str, n: usize) -> Arrivals {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut ready = Vec::new();
+    let ws_url = format!(
+        "{}/socket.io/?EIO=4&transport=websocket",
+        url.replacen("http", "ws", 1)
+    );
+    for _ in 0..n {
+        let (ws, _) =
+            tokio_tungstenite::connect_async_with_config(&ws_url, Some(ws_config()), false)
+                .await
+                .expect("peer subscriber connects");
+        let (mut write, mut read) = ws.split();
+        let (tx, (ready_tx, ready_rx)) = (tx.clone(), tokio::sync::oneshot::channel());
+        ready.push(ready_rx);
+        tokio::spawn(async move {
+            let mut ready_tx = Some(ready_tx);
+            while let Some(Ok(msg)) = read.next().await {
+                let Message::Text(t) = msg else { continue };
+                let at = Instant::now();
+                if t.starts_with('0') {
+                    write.send(Message::text("40")).await.unwrap();
+                } else if t.as_str() == "2" {
+                    write.send(Message::text("3")).await.unwrap();
+                } else if let Some(event) = t.strip_prefix("42") {
+                    let v: Value = serde_json::from_str(event).unwrap();
+                    match v[0].as_str() {
+                        Some("ready") => {
+                            if let Some(r) = ready_tx.take() {
+                                let _ = r.send(());
+                            }
+                        }
+                        Some("notification") => {
+                            let id = v[1]["data"]["ticketId"].as_str().unwrap().to_string();
+                            let _ = tx.send((id, at));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        });
+    }
+    for r in ready {
+        r.await.unwrap();
+    }
+    rx
+}
+
+async fn post_urgent(http: &reqwest::Client, url: &str, token: Option<&str>, i: usize) -> String {
+    let mut rb = http
+        .post(format!("{url}/api/client/requests/intervention"))
+        .json(&json!({
+            "type": "urgent",
+            "title": format!("Panne critique n°{i}"),
+            "description": "Plus aucune image sur les caméras du parking",
+            "site": "Siège social - Plateau, Dakar"
+        }));
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    let resp = rb.send().await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let v: Value = resp.json().await.unwrap();
+    v["ticket"]["_id"].as_str().unwrap().to_string()
+}
+
+/// One POST and the time until all `n` subscribers have its event.
+async fn one_post(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    rx: &mut Arrivals,
+    n: usize,
+    i: usize,
+) -> Duration {
+    let t0 = Instant::now();
+    let id = post_urgent(http, url, token, i).await;
+    let mut last = t0;
+    for _ in 0..n {
+        let (eid, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("event within 30 s")
+            .unwrap();
+        assert_eq!(eid, id, "events arrive in order, once");
+        last = last.max(at);
+    }
+    last - t0
+}
+
+/// The floor of POST → event at one subscriber: one fsync'd 4 KiB write in a temp dir (the
+/// commit) plus one loopback TCP round trip (the POST in, the event out). p50 of each.
+fn floor(dir: &std::path::Path, samples: usize) -> (Duration, Duration) {
+    let mut fsyncs = Vec::with_capacity(samples);
+    let mut file = std::fs::File::create(dir.join("floor")).unwrap();
+    for _ in 0..samples {
+        let t = Instant::now();
+        file.write_all(&[7u8; 4096]).unwrap();
+        file.sync_data().unwrap();
+        fsyncs.push(t.elapsed());
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let echo = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_nodelay(true).unwrap();
+        let mut b = [0u8; 1];
+        while s.read_exact(&mut b).is_ok() {
+            s.write_all(&b).unwrap();
+        }
+    });
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_nodelay(true).unwrap();
+    let mut trips = Vec::with_capacity(samples);
+    let mut b = [0u8; 1];
+    for _ in 0..samples {
+        let t = Instant::now();
+        s.write_all(&b).unwrap();
+        s.read_exact(&mut b).unwrap();
+        trips.push(t.elapsed());
+    }
+    drop(s);
+    echo.join().unwrap();
+    fsyncs.sort();
+    trips.sort();
+    (percentile(&fsyncs, 0.5), percentile(&trips, 0.5))
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let posts = if quick { 20 } else { 200 };
+    let dir = tempfile::tempdir().unwrap();
+    let ours = start_ours(dir.path());
+    let peer = start_peer();
+    let http = reqwest::Client::new();
+    let admin = token(&http, &ours.url, "admin@itvision.sn").await;
+    let client = token(&http, &ours.url, "client@itvision.sn").await;
+    let harness_stat = format!("/proc/{}/stat", std::process::id());
+
+    println!(
+        "POST urgent intervention → event at every subscriber, ours (itv-server, FULL + group commit) and the Socket.io peer (node, in memory), posts alternating, same harness"
+    );
+    println!(
+        "| subscribers | posts | ours p50 | ours p99 | peer p50 | peer p99 | peer/ours p50 | peer/ours p99 | CPU s: ours / peer / harness |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let mut one_sub_p50 = None;
+    for n in [1usize, 100, 1000] {
+        let posts = if n == 1000 { posts / 2 } else { posts };
+        let mut our_rx = our_subscribers(&ours.url, &admin, n).await;
+        let mut peer_rx = peer_subscribers(&peer.url, n).await;
+        let cpu0 = (ours.cpu(), peer.cpu(), cpu_seconds(&harness_stat));
+        let (mut a, mut b) = (Vec::with_capacity(posts), Vec::with_capacity(posts));
+        for i in 0..posts {
+            a.push(one_post(&http, &ours.url, Some(&client), &mut our_rx, n, i).await);
+            b.push(one_post(&http, &peer.url, None, &mut peer_rx, n, i).await);
+        }
+        let cpu = (
+            ours.cpu() - cpu0.0,
+            peer.cpu() - cpu0.1,
+            cpu_seconds(&harness_stat) - cpu0.2,
+        );
+        a.sort();
+        b.sort();
+        let (a50, a99, b50, b99) = (
+            percentile(&a, 0.5),
+            percentile(&a, 0.99),
+            percentile(&b, 0.5),
+            percentile(&b, 0.99),
+        );
+        if n == 1 {
+            one_sub_p50 = Some(a50);
+        }
+        println!(
+            "| {n} | {posts} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {:.2}× | {:.1} / {:.1} / {:.1} |",
+            ms(a50),
+            ms(a99),
+            ms(b50),
+            ms(b99),
+            ms(b50) / ms(a50),
+            ms(b99) / ms(a99),
+            cpu.0,
+            cpu.1,
+            cpu.2
+        );
+    }
+    let (fsync, trip) = floor(dir.path(), posts);
+    let ours_one = one_sub_p50.expect("measured with one subscriber");
+    println!(
+        "\nfloor of one subscriber: fsync of 4 KiB {:.2} ms + loopback round trip {:.3} ms = {:.2} ms p50; ours at 1 subscriber {:.2} ms p50 = {:.2}× the floor",
+        ms(fsync),
+        ms(trip),
+        ms(fsync + trip),
+        ms(ours_one),
+        ms(ours_one) / ms(fsync + trip)
+    );
+}
