@@ -1,16 +1,15 @@
 //! An answered write is a committed one: the real `itv-server` binary, killed with SIGKILL in
 //! the middle of a storm of concurrent creations (so in the middle of group commits), comes
 //! back with every request it answered 201, each with its `request.created` event, and no
-//! ticket number twice. (A power cut is argued in docs/durability.md: it is the fsync that
-//! `synchronous=FULL` does before the answer.)
+//! ticket number twice. (A power cut, which also loses what the disk had not synced, is
+//! power_cut.rs.)
 
-use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{Value, json};
+
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_itv-server");
 
@@ -56,82 +55,29 @@ async fn every_answered_creation_survives_a_sigkill_in_the_middle_of_a_storm() {
     let http = reqwest::Client::new();
     let token = client_token(&http, &url).await;
 
-    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
-    let mut writers = Vec::new();
-    for w in 0..16 {
-        let (http, url, token, answered) =
-            (http.clone(), url.clone(), token.clone(), answered.clone());
-        writers.push(tokio::spawn(async move {
-            for i in 0.. {
-                let sent = http
-                    .post(format!("{url}/api/client/requests/intervention"))
-                    .bearer_auth(&token)
-                    .json(&json!({
-                        "type": "urgent",
-                        "title": format!("Coupure {w}-{i}"),
-                        "description": "Plus d'image sur l'enregistreur",
-                        "site": "Plateau"
-                    }))
-                    .send()
-                    .await;
-                let Ok(resp) = sent else { return };
-                if resp.status() != 201 {
-                    return;
-                }
-                let Ok(body) = resp.json::<Value>().await else {
-                    return;
-                };
-                let id = body["ticket"]["_id"].as_str().unwrap().to_string();
-                answered.lock().unwrap().push(id);
-            }
-        }));
-    }
+    let storm = common::Storm::start(&url, &token, 16);
     // Let the storm build, then pull the plug on the process.
-    while answered.lock().unwrap().len() < 300 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    storm.until_answered(300).await;
     server.kill().unwrap();
     server.wait().unwrap();
-    for w in writers {
-        w.await.unwrap();
-    }
-    let answered = answered.lock().unwrap().clone();
+    let answered = storm.end().await;
 
-    let db = rusqlite::Connection::open(dir.path().join("itv.db")).unwrap();
-    let stored: HashSet<String> = db
-        .prepare("SELECT id FROM requests")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let logged: HashSet<String> = db
-        .prepare("SELECT request_id FROM events WHERE body LIKE '%\"request.created\"%'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let lost: Vec<&String> = answered.iter().filter(|id| !stored.contains(*id)).collect();
+    let found = common::after_crash(&dir.path().join("itv.db"), &answered);
     assert!(
-        lost.is_empty(),
-        "{} answered 201 but not stored: {lost:?}",
-        lost.len()
+        found.lost.is_empty(),
+        "{} answered 201 but not stored: {:?}",
+        found.lost.len(),
+        found.lost
     );
-    let unlogged: Vec<&String> = answered.iter().filter(|id| !logged.contains(*id)).collect();
     assert!(
-        unlogged.is_empty(),
-        "stored without their event: {unlogged:?}"
+        found.unlogged.is_empty(),
+        "stored without their event: {:?}",
+        found.unlogged
     );
-    let (tickets, distinct): (i64, i64) = db
-        .query_row(
-            "SELECT count(ticket_number), count(DISTINCT ticket_number) FROM requests",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(tickets, distinct, "a ticket number given twice");
-    drop(db);
+    assert_eq!(
+        found.tickets.0, found.tickets.1,
+        "a ticket number given twice"
+    );
 
     // And the server starts again on what the kill left.
     let (mut again, url) = serve(dir.path());

@@ -210,3 +210,118 @@ pub async fn next_json(ws: &mut Ws) -> Value {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// What a database holds after a crash or a power cut.
+
+/// Found in a database after a crash, against the creations answered 201 before it.
+#[derive(Debug)]
+pub struct AfterCrash {
+    /// `PRAGMA integrity_check`: "ok" for a sound file.
+    pub integrity: String,
+    /// Answered 201 but not stored.
+    pub lost: Vec<String>,
+    /// Stored without their `request.created` event.
+    pub unlogged: Vec<String>,
+    /// Requests stored in all, and how many distinct ticket numbers they carry.
+    pub stored: usize,
+    pub tickets: (i64, i64),
+}
+
+pub fn after_crash(db: &std::path::Path, answered: &[String]) -> AfterCrash {
+    use std::collections::HashSet;
+    let db = rusqlite::Connection::open(db).unwrap();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    let ids = |sql: &str| -> HashSet<String> {
+        db.prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let stored = ids("SELECT id FROM requests");
+    let logged = ids("SELECT request_id FROM events WHERE body LIKE '%\"request.created\"%'");
+    let tickets = db
+        .query_row(
+            "SELECT count(ticket_number), count(DISTINCT ticket_number) FROM requests",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let missing = |found: &HashSet<String>| -> Vec<String> {
+        answered
+            .iter()
+            .filter(|id| !found.contains(*id))
+            .cloned()
+            .collect()
+    };
+    AfterCrash {
+        integrity,
+        lost: missing(&stored),
+        unlogged: missing(&logged),
+        stored: stored.len(),
+        tickets,
+    }
+}
+
+/// Concurrent clients creating urgent interventions as fast as the server answers, each
+/// stopping at its first answer that is not 201 (or no answer at all).
+pub struct Storm {
+    answered: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Storm {
+    pub fn start(url: &str, token: &str, writers: usize) -> Storm {
+        let http = reqwest::Client::new();
+        let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writers = (0..writers)
+            .map(|w| {
+                let (http, url, token) = (http.clone(), url.to_string(), token.to_string());
+                let answered = answered.clone();
+                tokio::spawn(async move {
+                    for i in 0.. {
+                        let sent = http
+                            .post(format!("{url}/api/client/requests/intervention"))
+                            .bearer_auth(&token)
+                            .json(&json!({
+                                "type": "urgent",
+                                "title": format!("Coupure {w}-{i}"),
+                                "description": "Plus d'image sur l'enregistreur",
+                                "site": "Plateau"
+                            }))
+                            .send()
+                            .await;
+                        let Ok(resp) = sent else { return };
+                        if resp.status() != StatusCode::CREATED {
+                            return;
+                        }
+                        let Ok(body) = resp.json::<Value>().await else {
+                            return;
+                        };
+                        answered.lock().unwrap().push(id_of(&body));
+                    }
+                })
+            })
+            .collect();
+        Storm { answered, writers }
+    }
+
+    /// Waits until `n` creations have been answered 201.
+    pub async fn until_answered(&self, n: usize) {
+        while self.answered.lock().unwrap().len() < n {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// Waits for every client to stop; the `_id`s answered 201.
+    pub async fn end(self) -> Vec<String> {
+        for w in self.writers {
+            w.await.unwrap();
+        }
+        self.answered.lock().unwrap().clone()
+    }
+}
