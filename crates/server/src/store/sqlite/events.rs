@@ -8,6 +8,7 @@ use rusqlite::{Connection, params};
 
 use itv_core::Role;
 
+use super::{row, run};
 use crate::store::{LoggedEvent, Reader, StoreError};
 
 /// Appends the event of a change from `before` to `after`, heard by those who may
@@ -44,7 +45,8 @@ pub fn append_event(
     audience: Audience,
 ) -> Result<LoggedEvent, StoreError> {
     // The body is stored without its seq (unknown until the insert) and given it on read.
-    conn.execute(
+    run(
+        conn,
         "INSERT INTO events (request_id, client_id, all_technicians, technicians, body) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             event.request_id,
@@ -115,7 +117,7 @@ pub fn after(
 
 pub fn bounds(conn: &Connection) -> Result<(i64, i64), StoreError> {
     let (oldest, newest): (Option<i64>, Option<i64>) =
-        conn.query_row("SELECT MIN(seq), MAX(seq) FROM events", [], |r| {
+        row(conn, "SELECT MIN(seq), MAX(seq) FROM events", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
     // After pruning everything, AUTOINCREMENT still knows the last seq handed out.
@@ -133,7 +135,8 @@ pub fn bounds(conn: &Connection) -> Result<(i64, i64), StoreError> {
 }
 
 pub fn prune(conn: &Connection, keep: u64) -> Result<u64, StoreError> {
-    let removed = conn.execute(
+    let removed = run(
+        conn,
         "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?1",
         [keep as i64],
     )?;
@@ -142,7 +145,8 @@ pub fn prune(conn: &Connection, keep: u64) -> Result<u64, StoreError> {
 
 /// The log's current epoch: the last one started.
 pub fn epoch(conn: &Connection) -> Result<String, StoreError> {
-    Ok(conn.query_row(
+    Ok(row(
+        conn,
         "SELECT epoch FROM log_epochs ORDER BY id DESC LIMIT 1",
         [],
         |r| r.get(0),
@@ -155,7 +159,8 @@ pub fn new_epoch(conn: &Connection, reason: &str) -> Result<String, StoreError> 
     getrandom::fill(&mut bytes).map_err(|e| StoreError::Io(e.to_string()))?;
     let epoch: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let (_, head) = bounds(conn)?;
-    conn.execute(
+    run(
+        conn,
         "INSERT INTO log_epochs (epoch, started_at, head_seq, reason) VALUES (?1, ?2, ?3, ?4)",
         params![epoch, super::ts(chrono::Utc::now()), head, reason],
     )?;

@@ -8,7 +8,7 @@ use itv_core::{Request, RequestKind, Role, Status};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{new_id, parse_ts, ts};
+use super::{new_id, parse_ts, row, run, ts};
 use itv_core::sla::SlaState;
 
 use crate::store::{Cursor, Draft, ListSort, RequestPage, RequestQuery, Scope, StoreError, Update};
@@ -110,7 +110,8 @@ pub(super) fn row_request(r: &rusqlite::Row<'_>, now: DateTime<Utc>) -> rusqlite
 /// Next number of `prefix` this month: bumped inside the caller's transaction, so two
 /// concurrent creations can never share one and a number is never reused.
 fn next_ticket(conn: &Connection, prefix: &str, month: &str) -> rusqlite::Result<TicketNumber> {
-    let seq: u32 = conn.query_row(
+    let seq: u32 = row(
+        conn,
         "INSERT INTO ticket_counters (prefix, month, last) VALUES (?1, ?2, 1)
          ON CONFLICT(prefix, month) DO UPDATE SET last = last + 1 RETURNING last",
         params![prefix, month],
@@ -144,9 +145,12 @@ pub fn insert(conn: &Connection, draft: Draft, now: DateTime<Utc>) -> Result<Req
         tracking: Tracking::default(),
     };
     let deadlines = draft.sla.map(|target| Deadlines::starting(now, target));
-    conn.execute(
-        &format!("INSERT INTO requests (kind, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                  NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?17, ?18, ?19, ?20)"),
+    run(
+        conn,
+        &format!(
+            "INSERT INTO requests (kind, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                  NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?17, ?18, ?19, ?20)"
+        ),
         params![
             kind.as_str(),
             request.id,
@@ -202,7 +206,7 @@ pub fn apply_update(
     after.version = before.version + 1;
     after.updated_at = now.max(before.updated_at + chrono::Duration::microseconds(1));
     let t = &after.tracking;
-    conn.execute(
+    run(conn,
         "UPDATE requests SET title = ?2, description = ?3, site = ?4, status = ?5, priority = ?6,
          assignee_id = ?7, assignee_name = ?8, updated_at = ?9, version = ?10, details = ?11,
          acknowledged_at = ?12, acknowledged_by = ?13, acknowledged_by_name = ?14, assigned_at = ?15,
@@ -245,7 +249,7 @@ pub fn apply_update(
         },
     )?;
     if let Some(quote) = update.quote {
-        conn.execute(
+        run(conn,
             "INSERT INTO quotes (request_id, body, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(request_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
             params![after.id, serde_json::to_string(&quote)?, ts(after.updated_at)],
@@ -255,7 +259,7 @@ pub fn apply_update(
 }
 
 fn insert_history(conn: &Connection, request_id: &str, h: &HistoryEntry) -> rusqlite::Result<()> {
-    conn.execute(
+    run(conn,
         "INSERT INTO history (request_id, at, actor_id, actor_name, action, from_status, to_status, note, staff_only)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
@@ -329,7 +333,8 @@ const MESSAGE_COLUMNS: &str =
     "id, request_id, author_id, author_name, author_role, body, created_at";
 
 pub fn insert_message(conn: &Connection, m: &ChatMessage) -> rusqlite::Result<()> {
-    conn.execute(
+    run(
+        conn,
         &format!("INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         params![
             m.id,
@@ -380,7 +385,8 @@ pub fn of_client(
     (page, limit): (u32, u32),
     now: DateTime<Utc>,
 ) -> Result<(Vec<Request>, u64), StoreError> {
-    let total: u64 = conn.query_row(
+    let total: u64 = row(
+        conn,
         "SELECT COUNT(*) FROM requests WHERE client_id = ?1 AND kind = ?2",
         params![client_id, kind.as_str()],
         |r| r.get(0),
@@ -428,7 +434,8 @@ pub fn record_alert(
     key: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let added = conn.execute(
+    let added = run(
+        conn,
         "INSERT INTO alerts (request_id, key, at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         params![request_id, key, ts(at)],
     )?;
@@ -509,7 +516,8 @@ pub fn query(
             format!("WHERE {}", clauses.join(" AND "))
         };
         let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
-        Some(conn.query_row(
+        Some(row(
+            conn,
             &format!("SELECT COUNT(*) FROM requests {filter}"),
             params.as_slice(),
             |r| r.get(0),

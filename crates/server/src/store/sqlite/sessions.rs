@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use itv_core::account::EndReason;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{parse_ts, ts, users};
+use super::{parse_ts, run, ts, users};
 use crate::store::{Account, SessionRecord, SessionSet, StoreError};
 
 const COLUMNS: &str = "s.id, s.user_id, s.device, s.created_at, s.last_used_at, s.expires_at, s.ended_at, s.end_reason";
@@ -34,7 +34,8 @@ fn row_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
 }
 
 pub fn insert(conn: &Connection, s: &SessionRecord) -> Result<(), StoreError> {
-    conn.execute(
+    run(
+        conn,
         "INSERT INTO sessions (id, user_id, device, created_at, last_used_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             s.id,
@@ -72,7 +73,8 @@ pub fn touch(
     used_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    run(
+        conn,
         "UPDATE sessions SET last_used_at = ?2, expires_at = ?3 WHERE id = ?1 AND ended_at IS NULL",
         params![id, ts(used_at), ts(expires_at)],
     )?;

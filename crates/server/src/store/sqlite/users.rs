@@ -5,7 +5,7 @@ use itv_core::Role;
 use itv_core::account::{AccountPatch, AccountState, EndReason};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{new_id, parse_ts, ts};
+use super::{new_id, parse_ts, row, run, ts};
 use crate::store::{Account, LoginRecord, NewUserRecord, StoreError, User};
 
 fn role_of(s: String) -> rusqlite::Result<Role> {
@@ -46,7 +46,7 @@ fn row_account(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 
 pub fn insert(conn: &Connection, user: NewUserRecord) -> Result<User, StoreError> {
     let id = new_id();
-    let done = conn.execute(
+    let done = run(conn,
         "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(email) DO NOTHING",
         params![id, user.email, user.name, user.role.as_str(), user.password_hash, ts(Utc::now())],
@@ -115,7 +115,8 @@ pub fn account(conn: &Connection, id: &str) -> Result<Option<Account>, StoreErro
 }
 
 fn active_admins(conn: &Connection) -> Result<u64, StoreError> {
-    Ok(conn.query_row(
+    Ok(row(
+        conn,
         "SELECT COUNT(*) FROM users WHERE role = 'ADMIN' AND active = 1",
         [],
         |r| r.get(0),
@@ -137,7 +138,8 @@ pub fn update(
         .check(&state, active_admins(conn)?)
         .map_err(StoreError::Account)?;
     let after = patch.apply(&state);
-    conn.execute(
+    run(
+        conn,
         "UPDATE users SET name = ?2, role = ?3, active = ?4 WHERE id = ?1",
         params![
             current.id,
@@ -158,7 +160,8 @@ pub fn password_hash(conn: &Connection, id: &str) -> Result<Option<String>, Stor
 }
 
 pub fn set_password_hash(conn: &Connection, id: &str, hash: &str) -> Result<bool, StoreError> {
-    Ok(conn.execute(
+    Ok(run(
+        conn,
         "UPDATE users SET password_hash = ?2 WHERE id = ?1",
         params![id, hash],
     )? == 1)
