@@ -7,7 +7,9 @@
 //! group commit; `node`), so the CPU each one uses is read apart from the harness's own, and
 //! printed beside the figures: the harness must not be what it measures.
 //!
-//! Run: `bash scripts/bench-peer.sh` (installs the peer's npm packages, then this bench).
+//! Run: `bash scripts/bench-peer.sh` (installs the peer's npm packages, then this bench);
+//! `-- --quick` for a short run, `-- --subscribers N --posts M` for one count (to profile);
+//! `ITV_BENCH_SERVER=path` measures that `itv-server` binary instead of this build's.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -81,7 +84,9 @@ fn clock_ticks() -> f64 {
 }
 
 fn start_ours(dir: &std::path::Path) -> Server {
-    let mut cmd = Command::new(OURS);
+    // Another build of the server (say, the commit before a change) may be measured instead.
+    let bin = std::env::var("ITV_BENCH_SERVER").unwrap_or_else(|_| OURS.to_string());
+    let mut cmd = Command::new(bin);
     cmd.args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env("ITV_LOG", "warn")
@@ -119,13 +124,20 @@ async fn token(http: &reqwest::Client, url: &str, email: &str) -> String {
 
 type Arrivals = mpsc::UnboundedReceiver<(String, Instant)>;
 
+/// Connected subscribers: what they received, and their tasks (closed when dropped, so one
+/// count's sockets do not go on reading during the next).
+struct Subscribers {
+    arrivals: Arrivals,
+    _tasks: JoinSet<()>,
+}
+
 /// Small read buffers: tungstenite zeroes its whole buffer (128 KiB by default) at every read.
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default().read_buffer_size(8 * 1024)
 }
 
 /// `n` subscribers on our feed; each reports (request id, arrival) for every event.
-async fn our_subscribers(url: &str, token: &str, n: usize) -> Arrivals {
+async fn our_subscribers(url: &str, token: &str, n: usize) -> Subscribers {
     #[derive(serde::Deserialize)]
     struct Head {
         #[serde(rename = "type")]
@@ -134,6 +146,7 @@ async fn our_subscribers(url: &str, token: &str, n: usize) -> Arrivals {
         id: Option<String>,
     }
     let (tx, rx) = mpsc::unbounded_channel();
+    let mut tasks = JoinSet::new();
     let mut ready = Vec::new();
     for _ in 0..n {
         let mut req = format!("{}/api/feed", url.replacen("http", "ws", 1))
@@ -147,7 +160,7 @@ async fn our_subscribers(url: &str, token: &str, n: usize) -> Arrivals {
         let (write, mut read) = ws.split();
         let (tx, (ready_tx, ready_rx)) = (tx.clone(), tokio::sync::oneshot::channel());
         ready.push(ready_rx);
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let _open = write; // dropped, it would close the socket
             let mut ready_tx = Some(ready_tx);
             while let Some(Ok(msg)) = read.next().await {
@@ -168,13 +181,17 @@ async fn our_subscribers(url: &str, token: &str, n: usize) -> Arrivals {
     for r in ready {
         r.await.unwrap();
     }
-    rx
+    Subscribers {
+        arrivals: rx,
+        _tasks: tasks,
+    }
 }
 
 /// `n` Socket.io clients (Engine.IO 4 over a WebSocket, spoken here: `0` open, `40`
 /// connect, `2`/`3` ping/pong, `42[...]` events); each reports the notification's ticket id.
-async fn peer_subscribers(url: &str, n: usize) -> Arrivals {
+async fn peer_subscribers(url: &str, n: usize) -> Subscribers {
     let (tx, rx) = mpsc::unbounded_channel();
+    let mut tasks = JoinSet::new();
     let mut ready = Vec::new();
     let ws_url = format!(
         "{}/socket.io/?EIO=4&transport=websocket",
@@ -188,7 +205,7 @@ async fn peer_subscribers(url: &str, n: usize) -> Arrivals {
         let (mut write, mut read) = ws.split();
         let (tx, (ready_tx, ready_rx)) = (tx.clone(), tokio::sync::oneshot::channel());
         ready.push(ready_rx);
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let mut ready_tx = Some(ready_tx);
             while let Some(Ok(msg)) = read.next().await {
                 let Message::Text(t) = msg else { continue };
@@ -218,7 +235,10 @@ async fn peer_subscribers(url: &str, n: usize) -> Arrivals {
     for r in ready {
         r.await.unwrap();
     }
-    rx
+    Subscribers {
+        arrivals: rx,
+        _tasks: tasks,
+    }
 }
 
 async fn post_urgent(http: &reqwest::Client, url: &str, token: Option<&str>, i: usize) -> String {
@@ -237,6 +257,31 @@ async fn post_urgent(http: &reqwest::Client, url: &str, token: Option<&str>, i: 
     assert_eq!(resp.status(), 201);
     let v: Value = resp.json().await.unwrap();
     v["ticket"]["_id"].as_str().unwrap().to_string()
+}
+
+/// Concurrent clients creating back to back, for the throughput rows.
+const WRITERS: usize = 8;
+
+/// Creations per second with `WRITERS` clients posting back to back for `secs` seconds.
+async fn throughput(http: &reqwest::Client, url: &str, token: Option<&str>, secs: f64) -> f64 {
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    let mut writers = JoinSet::new();
+    for w in 0..WRITERS {
+        let (http, url, token) = (http.clone(), url.to_string(), token.map(str::to_string));
+        writers.spawn(async move {
+            let mut done = 0;
+            while Instant::now() < end {
+                post_urgent(&http, &url, token.as_deref(), (w << 20) + done).await;
+                done += 1;
+            }
+            done
+        });
+    }
+    let mut total = 0;
+    while let Some(done) = writers.join_next().await {
+        total += done.unwrap();
+    }
+    total as f64 / secs
 }
 
 /// One POST and the time until all `n` subscribers have its event.
@@ -302,8 +347,18 @@ fn floor(dir: &std::path::Path, samples: usize) -> (Duration, Duration) {
 
 #[tokio::main]
 async fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let posts = if quick { 20 } else { 200 };
+    let args: Vec<String> = std::env::args().collect();
+    let value_of = |flag: &str| -> Option<usize> {
+        let i = args.iter().position(|a| a == flag)?;
+        Some(args.get(i + 1)?.parse().expect("a number after the flag"))
+    };
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--posts N` and `--subscribers N` (one count) make a run to profile.
+    let posts = value_of("--posts").unwrap_or(if quick { 20 } else { 200 });
+    let counts = match value_of("--subscribers") {
+        Some(n) => vec![n],
+        None => vec![1, 100, 1000],
+    };
     let dir = tempfile::tempdir().unwrap();
     let ours = start_ours(dir.path());
     let peer = start_peer();
@@ -319,16 +374,22 @@ async fn main() {
         "| subscribers | posts | ours p50 | ours p99 | peer p50 | peer p99 | peer/ours p50 | peer/ours p99 | CPU s: ours / peer / harness |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let secs = if quick { 1.0 } else { 3.0 };
+    let mut rates = vec![(
+        0,
+        throughput(&http, &ours.url, Some(&client), secs).await,
+        throughput(&http, &peer.url, None, secs).await,
+    )];
     let mut one_sub_p50 = None;
-    for n in [1usize, 100, 1000] {
+    for n in counts {
         let posts = if n == 1000 { posts / 2 } else { posts };
-        let mut our_rx = our_subscribers(&ours.url, &admin, n).await;
-        let mut peer_rx = peer_subscribers(&peer.url, n).await;
+        let mut our_subs = our_subscribers(&ours.url, &admin, n).await;
+        let mut peer_subs = peer_subscribers(&peer.url, n).await;
         let cpu0 = (ours.cpu(), peer.cpu(), cpu_seconds(&harness_stat));
         let (mut a, mut b) = (Vec::with_capacity(posts), Vec::with_capacity(posts));
         for i in 0..posts {
-            a.push(one_post(&http, &ours.url, Some(&client), &mut our_rx, n, i).await);
-            b.push(one_post(&http, &peer.url, None, &mut peer_rx, n, i).await);
+            a.push(one_post(&http, &ours.url, Some(&client), &mut our_subs.arrivals, n, i).await);
+            b.push(one_post(&http, &peer.url, None, &mut peer_subs.arrivals, n, i).await);
         }
         let cpu = (
             ours.cpu() - cpu0.0,
@@ -358,9 +419,23 @@ async fn main() {
             cpu.1,
             cpu.2
         );
+        // Then as many creations as the servers take while these subscribers receive them all.
+        rates.push((
+            n,
+            throughput(&http, &ours.url, Some(&client), secs).await,
+            throughput(&http, &peer.url, None, secs).await,
+        ));
+    }
+    println!(
+        "\ncreation throughput, {WRITERS} writers posting back to back for {secs} s each, while the subscribers receive every event"
+    );
+    println!("| subscribers | ours | peer | ours/peer |");
+    println!("|---:|---:|---:|---:|");
+    for (n, ours, peer) in rates {
+        println!("| {n} | {ours:.0} req/s | {peer:.0} req/s | {:.2}× |", ours / peer);
     }
     let (fsync, trip) = floor(dir.path(), posts);
-    let ours_one = one_sub_p50.expect("measured with one subscriber");
+    let Some(ours_one) = one_sub_p50 else { return };
     println!(
         "\nfloor of one subscriber: fsync of 4 KiB {:.2} ms + loopback round trip {:.3} ms = {:.2} ms p50; ours at 1 subscriber {:.2} ms p50 = {:.2}× the floor",
         ms(fsync),
