@@ -10,100 +10,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use itv_core::Role;
+
+mod common;
+use common::{feed_subscribers, ms, percentile, post_urgent};
 use itv_server::Config;
 use itv_server::store::sqlite::Synchronous;
 use itv_server::testing::TestServer;
-use serde_json::{Value, json};
-use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// The two fields a subscriber looks at; the rest of the frame is skipped, not built.
-#[derive(serde::Deserialize)]
-struct FrameHead {
-    #[serde(rename = "type")]
-    frame_type: Option<String>,
-    #[serde(rename = "_id")]
-    id: Option<String>,
-}
-
-/// Connects `n` admin/technician subscribers; each reports (request id, arrival) for every event.
-async fn subscribers(
-    server: &TestServer,
-    tokens: &[String],
-    n: usize,
-) -> mpsc::UnboundedReceiver<(String, Instant)> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let mut ready = Vec::new();
-    for i in 0..n {
-        let mut req = format!("{}/api/feed", server.ws_url())
-            .into_client_request()
-            .unwrap();
-        let auth = format!("Bearer {}", tokens[i % tokens.len()]);
-        req.headers_mut()
-            .insert("authorization", auth.parse().unwrap());
-        // tungstenite zeroes its whole read buffer (128 KiB by default) at every read: with a
-        // thousand sockets that memset, not the server, was what this harness measured.
-        let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), false)
-            .await
-            .expect("subscriber connects");
-        let (_write, mut read) = ws.split();
-        let tx = tx.clone();
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        ready.push(ready_rx);
-        tokio::spawn(async move {
-            let mut ready_tx = Some(ready_tx);
-            while let Some(Ok(msg)) = read.next().await {
-                if let Message::Text(t) = msg {
-                    let at = Instant::now();
-                    let head: FrameHead = serde_json::from_str(&t).unwrap();
-                    if head.frame_type.as_deref() == Some("ready") {
-                        if let Some(r) = ready_tx.take() {
-                            let _ = r.send(());
-                        }
-                    } else if let Some(id) = head.id {
-                        let _ = tx.send((id, at));
-                    }
-                }
-            }
-        });
-    }
-    for r in ready {
-        r.await.unwrap();
-    }
-    rx
-}
-
-async fn post_urgent(http: &reqwest::Client, base: &str, token: &str, i: usize) -> String {
-    let body = json!({
-        "type": "urgent",
-        "title": format!("Panne critique n°{i}"),
-        "description": "Plus aucune image sur les caméras du parking",
-        "site": "Siège social - Plateau, Dakar"
-    });
-    let resp = http
-        .post(format!("{base}/api/client/requests/intervention"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let v: Value = resp.json().await.unwrap();
-    v["ticket"]["_id"].as_str().unwrap().to_string()
+fn ms_text(d: Duration) -> String {
+    format!("{:.2} ms", ms(d))
 }
 
 /// How the store commits: the label printed, `synchronous`, and how many writes a commit may carry.
@@ -134,18 +50,18 @@ async fn run(n_subs: usize, posts: usize, throughput_total: usize, mode: Mode) {
     let tech = server.create_user(Role::Technician, "tech@bench.sn", "Tech", "bench-password");
     let tokens = [server.token_for(&admin), server.token_for(&tech)];
     let client_token = server.token_for(&client);
-    let mut rx = subscribers(&server, &tokens, n_subs).await;
+    let mut subs = feed_subscribers(&server.url, &tokens, n_subs).await;
     let http = reqwest::Client::new();
 
     let mut all_received = Vec::with_capacity(posts);
     let mut each = Vec::with_capacity(posts * n_subs);
     for i in 0..posts {
         let t0 = Instant::now();
-        let id = post_urgent(&http, &server.url, &client_token, i).await;
+        let id = post_urgent(&http, &server.url, Some(&client_token), i).await;
         let mut got = 0;
         let mut last = t0;
         while got < n_subs {
-            let (eid, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            let (eid, at) = tokio::time::timeout(Duration::from_secs(30), subs.arrivals.recv())
                 .await
                 .expect("event within 30 s")
                 .unwrap();
@@ -162,7 +78,7 @@ async fn run(n_subs: usize, posts: usize, throughput_total: usize, mode: Mode) {
         if v.is_empty() {
             "—".to_string()
         } else {
-            ms(percentile(v, p))
+            ms_text(percentile(v, p))
         }
     };
 
@@ -175,7 +91,7 @@ async fn run(n_subs: usize, posts: usize, throughput_total: usize, mode: Mode) {
         let (http, base, token) = (http.clone(), server.url.clone(), client_token.clone());
         writers.push(tokio::spawn(async move {
             for i in 0..per_writer {
-                post_urgent(&http, &base, &token, w * 100_000 + i).await;
+                post_urgent(&http, &base, Some(&token), w * 100_000 + i).await;
             }
         }));
     }

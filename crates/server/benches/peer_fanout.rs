@@ -16,24 +16,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+mod common;
+use common::{
+    Arrivals, Subscribers, feed_subscribers, login, ms, percentile, post_urgent, ws_config,
+};
 
 const OURS: &str = env!("CARGO_BIN_EXE_itv-server");
+/// `serve --demo`'s accounts' password.
+const DEMO_PASSWORD: &str = "demo1234";
 const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer");
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// A server process and the address it printed ("listening on http://…").
 struct Server {
@@ -109,84 +105,6 @@ fn start_peer() -> Server {
     Server::start(cmd)
 }
 
-async fn token(http: &reqwest::Client, url: &str, email: &str) -> String {
-    let v: Value = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"email": email, "password": "demo1234"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().expect("signed in").to_string()
-}
-
-type Arrivals = mpsc::UnboundedReceiver<(String, Instant)>;
-
-/// Connected subscribers: what they received, and their tasks (closed when dropped, so one
-/// count's sockets do not go on reading during the next).
-struct Subscribers {
-    arrivals: Arrivals,
-    _tasks: JoinSet<()>,
-}
-
-/// Small read buffers: tungstenite zeroes its whole buffer (128 KiB by default) at every read.
-fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default().read_buffer_size(8 * 1024)
-}
-
-/// `n` subscribers on our feed; each reports (request id, arrival) for every event.
-async fn our_subscribers(url: &str, token: &str, n: usize) -> Subscribers {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        #[serde(rename = "type")]
-        frame_type: Option<String>,
-        #[serde(rename = "_id")]
-        id: Option<String>,
-    }
-    let (tx, rx) = mpsc::unbounded_channel();
-    let mut tasks = JoinSet::new();
-    let mut ready = Vec::new();
-    for _ in 0..n {
-        let mut req = format!("{}/api/feed", url.replacen("http", "ws", 1))
-            .into_client_request()
-            .unwrap();
-        let auth = format!("Bearer {token}").parse().unwrap();
-        req.headers_mut().insert("authorization", auth);
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), false)
-            .await
-            .expect("subscriber connects");
-        let (write, mut read) = ws.split();
-        let (tx, (ready_tx, ready_rx)) = (tx.clone(), tokio::sync::oneshot::channel());
-        ready.push(ready_rx);
-        tasks.spawn(async move {
-            let _open = write; // dropped, it would close the socket
-            let mut ready_tx = Some(ready_tx);
-            while let Some(Ok(msg)) = read.next().await {
-                if let Message::Text(t) = msg {
-                    let at = Instant::now();
-                    let head: Head = serde_json::from_str(&t).unwrap();
-                    if head.frame_type.as_deref() == Some("ready") {
-                        if let Some(r) = ready_tx.take() {
-                            let _ = r.send(());
-                        }
-                    } else if let Some(id) = head.id {
-                        let _ = tx.send((id, at));
-                    }
-                }
-            }
-        });
-    }
-    for r in ready {
-        r.await.unwrap();
-    }
-    Subscribers {
-        arrivals: rx,
-        _tasks: tasks,
-    }
-}
-
 /// `n` Socket.io clients (Engine.IO 4 over a WebSocket, spoken here: `0` open, `40`
 /// connect, `2`/`3` ping/pong, `42[...]` events); each reports the notification's ticket id.
 async fn peer_subscribers(url: &str, n: usize) -> Subscribers {
@@ -237,26 +155,8 @@ async fn peer_subscribers(url: &str, n: usize) -> Subscribers {
     }
     Subscribers {
         arrivals: rx,
-        _tasks: tasks,
+        tasks,
     }
-}
-
-async fn post_urgent(http: &reqwest::Client, url: &str, token: Option<&str>, i: usize) -> String {
-    let mut rb = http
-        .post(format!("{url}/api/client/requests/intervention"))
-        .json(&json!({
-            "type": "urgent",
-            "title": format!("Panne critique n°{i}"),
-            "description": "Plus aucune image sur les caméras du parking",
-            "site": "Siège social - Plateau, Dakar"
-        }));
-    if let Some(t) = token {
-        rb = rb.bearer_auth(t);
-    }
-    let resp = rb.send().await.unwrap();
-    assert_eq!(resp.status(), 201);
-    let v: Value = resp.json().await.unwrap();
-    v["ticket"]["_id"].as_str().unwrap().to_string()
 }
 
 /// Concurrent clients creating back to back, for the throughput rows.
@@ -363,8 +263,8 @@ async fn main() {
     let ours = start_ours(dir.path());
     let peer = start_peer();
     let http = reqwest::Client::new();
-    let admin = token(&http, &ours.url, "admin@itvision.sn").await;
-    let client = token(&http, &ours.url, "client@itvision.sn").await;
+    let admin = login(&http, &ours.url, "admin@itvision.sn", DEMO_PASSWORD).await;
+    let client = login(&http, &ours.url, "client@itvision.sn", DEMO_PASSWORD).await;
     let harness_stat = format!("/proc/{}/stat", std::process::id());
 
     println!(
@@ -383,12 +283,22 @@ async fn main() {
     let mut one_sub_p50 = None;
     for n in counts {
         let posts = if n == 1000 { posts / 2 } else { posts };
-        let mut our_subs = our_subscribers(&ours.url, &admin, n).await;
+        let mut our_subs = feed_subscribers(&ours.url, std::slice::from_ref(&admin), n).await;
         let mut peer_subs = peer_subscribers(&peer.url, n).await;
         let cpu0 = (ours.cpu(), peer.cpu(), cpu_seconds(&harness_stat));
         let (mut a, mut b) = (Vec::with_capacity(posts), Vec::with_capacity(posts));
         for i in 0..posts {
-            a.push(one_post(&http, &ours.url, Some(&client), &mut our_subs.arrivals, n, i).await);
+            a.push(
+                one_post(
+                    &http,
+                    &ours.url,
+                    Some(&client),
+                    &mut our_subs.arrivals,
+                    n,
+                    i,
+                )
+                .await,
+            );
             b.push(one_post(&http, &peer.url, None, &mut peer_subs.arrivals, n, i).await);
         }
         let cpu = (
@@ -432,7 +342,10 @@ async fn main() {
     println!("| subscribers | ours | peer | ours/peer |");
     println!("|---:|---:|---:|---:|");
     for (n, ours, peer) in rates {
-        println!("| {n} | {ours:.0} req/s | {peer:.0} req/s | {:.2}× |", ours / peer);
+        println!(
+            "| {n} | {ours:.0} req/s | {peer:.0} req/s | {:.2}× |",
+            ours / peer
+        );
     }
     let (fsync, trip) = floor(dir.path(), posts);
     let Some(ours_one) = one_sub_p50 else { return };

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use itv_core::Role;
+
+mod common;
+use common::login;
 use itv_server::Config;
 use itv_server::testing::TestServer;
 use serde_json::json;
@@ -31,19 +34,6 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn login(http: &reqwest::Client, server: &TestServer, email: &str) -> String {
-    let body: serde_json::Value = http
-        .post(format!("{}/api/auth/login", server.url))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["token"].as_str().expect("signed in").to_string()
-}
-
 async fn deactivation_to_close(tries: usize) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_dir(dir.path().to_path_buf());
@@ -53,11 +43,11 @@ async fn deactivation_to_close(tries: usize) {
     server.create_user(Role::Admin, "admin@bench.sn", "Admin", PASSWORD);
     let tech = server.create_user(Role::Technician, "tech@bench.sn", "Tech", PASSWORD);
     let http = reqwest::Client::new();
-    let admin = login(&http, &server, "admin@bench.sn").await;
+    let admin = login(&http, &server.url, "admin@bench.sn", PASSWORD).await;
     let url = format!("{}/api/staff/users/{}", server.url, tech.id);
     let mut times = Vec::with_capacity(tries);
     for _ in 0..tries {
-        let token = login(&http, &server, "tech@bench.sn").await;
+        let token = login(&http, &server.url, "tech@bench.sn", PASSWORD).await;
         let mut req = format!("{}/api/feed", server.ws_url())
             .into_client_request()
             .unwrap();

@@ -228,6 +228,27 @@ pub struct AfterCrash {
     pub tickets: (i64, i64),
 }
 
+impl AfterCrash {
+    /// Every answered creation is there, with its event, and no ticket number twice.
+    pub fn assert_nothing_answered_was_lost(&self, answered: usize) {
+        assert!(
+            self.lost.is_empty(),
+            "{} of {answered} answered 201 but not stored: {:?}",
+            self.lost.len(),
+            self.lost
+        );
+        assert!(
+            self.unlogged.is_empty(),
+            "stored without their event: {:?}",
+            self.unlogged
+        );
+        assert_eq!(
+            self.tickets.0, self.tickets.1,
+            "a ticket number given twice"
+        );
+    }
+}
+
 pub fn after_crash(db: &std::path::Path, answered: &[String]) -> AfterCrash {
     use std::collections::HashSet;
     let db = rusqlite::Connection::open(db).unwrap();
