@@ -49,15 +49,17 @@ def comm(pid):
     return Path(f"/proc/{pid}/comm").read_text().strip()
 
 
-def pixel(display, x, y):
-    """The colour of one pixel of the X screen, as 'srgb(r,g,b)'-like text from ImageMagick."""
-    out = subprocess.run(["import", "-display", display, "-window", "root", "-crop", f"1x1+{x}+{y}", "txt:-"], capture_output=True, text=True).stdout
-    return out.splitlines()[-1].split()[-1] if out.strip() else ""
+def column(display, x, top, height):
+    """The colours of a column of pixels of the X screen, as ImageMagick's 'srgb(r,g,b)'-like text."""
+    out = subprocess.run(["import", "-display", display, "-window", "root", "-crop", f"1x{height}+{x}+{top}", "txt:-"], capture_output=True, text=True).stdout
+    return [line.split()[-1].lower() for line in out.splitlines()[1:] if line.strip()]
 
 
 def first_row_visible(display):
-    """True once the first inbox row's red 'urgent' edge is on the screen (the cache puts urgent first)."""
-    return pixel(display, 1, 172).lower() in ("#d92d20", "srgb(217,45,32)")
+    """True once an inbox row's red 'urgent' edge is on the screen (the cache puts urgent first).
+    A column is searched, not one pixel, so that a change of the layout above the list does not
+    make the measurement wait forever."""
+    return any(c in ("#d92d20", "srgb(217,45,32)") for c in column(display, 1, 60, 400))
 
 
 def main():
