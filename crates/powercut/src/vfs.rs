@@ -53,9 +53,9 @@ impl Model {
         }
     }
 
-    /// A write to `path` was made: an armed cut whose count it ends happens now, in the
-    /// middle of whatever SQLite was doing.
-    fn count_write(&mut self, path: &Path) {
+    /// A write to the WAL at `path` was made: an armed cut whose count it ends happens now,
+    /// in the middle of the commit that wrote it, before its fsync.
+    fn count_wal_write(&mut self, path: &Path) {
         let Some(i) = self.armed.iter().position(|a| path.starts_with(&a.dir)) else {
             return;
         };
@@ -135,9 +135,10 @@ pub fn cut(dir: &Path, keep: Keep) -> Disk {
     model().cut(canonical(dir), keep)
 }
 
-/// The same cut, made by the VFS itself right after the `writes`-th next write under `dir`:
-/// inside a commit, between its writes and its fsync. [`take_cut`] gives its disk.
-pub fn cut_after_writes(dir: &Path, writes: usize, keep: Keep) {
+/// The same cut, made by the VFS itself right after the `writes`-th next write to a WAL under
+/// `dir`: inside a commit, between its frames and its fsync (a checkpoint's writes to the
+/// database do not count). [`take_cut`] gives its disk.
+pub fn cut_after_wal_writes(dir: &Path, writes: usize, keep: Keep) {
     model().armed.push(Armed {
         dir: canonical(dir),
         writes_left: writes.max(1),
@@ -145,7 +146,7 @@ pub fn cut_after_writes(dir: &Path, writes: usize, keep: Keep) {
     });
 }
 
-/// The disk left by a cut armed with [`cut_after_writes`], once it has happened.
+/// The disk left by a cut armed with [`cut_after_wal_writes`], once it has happened.
 pub fn take_cut(dir: &Path) -> Option<Disk> {
     model().done.remove(&canonical(dir))
 }
@@ -162,6 +163,7 @@ struct CutFile {
     real: *mut ffi::sqlite3_file,
     /// Set for database and WAL files, the ones modelled.
     path: Option<PathBuf>,
+    wal: bool,
 }
 
 static METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
@@ -225,6 +227,7 @@ unsafe extern "C" fn x_open(
                 base: ffi::sqlite3_file { pMethods: &METHODS },
                 real,
                 path,
+                wal: flags & ffi::SQLITE_OPEN_WAL != 0,
             },
         );
         ffi::SQLITE_OK
@@ -258,12 +261,12 @@ unsafe extern "C" fn x_delete(
 ///
 /// # Safety
 /// `file` must be a file opened by [`x_open`] and not yet closed.
-unsafe fn parts(
+unsafe fn parts<'a>(
     file: *mut ffi::sqlite3_file,
 ) -> (
-    &'static CutFile,
+    &'a CutFile,
     *mut ffi::sqlite3_file,
-    &'static ffi::sqlite3_io_methods,
+    &'a ffi::sqlite3_io_methods,
 ) {
     // SAFETY: per the function's contract.
     unsafe {
@@ -308,7 +311,9 @@ unsafe extern "C" fn x_write(
                 data,
             };
             m.files.entry(path.clone()).or_default().pending.push(op);
-            m.count_write(path);
+            if ours.wal {
+                m.count_wal_write(path);
+            }
         }
         rc
     }

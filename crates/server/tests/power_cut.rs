@@ -28,7 +28,7 @@ struct Cut {
 }
 
 /// A storm of 8 writers on a new server; once 200 creations are answered, the power goes
-/// during the next commit, after its `writes`-th write to the disk.
+/// during a commit, after the `writes`-th next write to the WAL.
 async fn storm_then_power_cut(sync: Synchronous, keep: Keep, writes: usize) -> Cut {
     itv_powercut::install();
     let dir = tempfile::tempdir().unwrap();
@@ -41,7 +41,7 @@ async fn storm_then_power_cut(sync: Synchronous, keep: Keep, writes: usize) -> C
     let storm = common::Storm::start(&server.url, &server.token_for(&client), 8);
     storm.until_answered(200).await;
 
-    itv_powercut::cut_after_writes(dir.path(), writes, keep);
+    itv_powercut::cut_after_wal_writes(dir.path(), writes, keep);
     let answered = storm.end().await;
     let disk = itv_powercut::take_cut(dir.path()).expect("the storm wrote until the cut");
     server.crash();
@@ -64,8 +64,8 @@ async fn storm_then_power_cut(sync: Synchronous, keep: Keep, writes: usize) -> C
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_answered_creation_survives_a_power_cut_under_full() {
-    // The cut falls after the first write of a commit (its WAL frame header), after a few,
-    // and after many (a batch of commits' frames, some perhaps synced).
+    // The cut falls after the first WAL write from then on (a commit's first frame header),
+    // after a few, and after many (several commits' frames, some perhaps synced).
     let rounds = [
         (Keep::Nothing, 1),
         (Keep::RandomSectors { seed: 1 }, 2),
@@ -104,20 +104,28 @@ async fn every_answered_creation_survives_a_power_cut_under_full() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn under_normal_the_same_power_cut_loses_answered_creations() {
-    let Cut {
-        after, answered, ..
-    } = storm_then_power_cut(Synchronous::Normal, Keep::Nothing, 1).await;
-    let found = after_crash(&after.path().join("itv.db"), &answered);
-    // The file is sound (WAL is never corrupted by a cut), but what it had not synced is gone.
-    assert_eq!(found.integrity, "ok");
+    // Up to three rounds: a checkpoint syncs the WAL even under NORMAL, and one that ran in
+    // the last commit before the cut leaves nothing unsynced to lose.
+    let mut lost = Vec::new();
+    for round in 1..=3 {
+        let Cut {
+            after, answered, ..
+        } = storm_then_power_cut(Synchronous::Normal, Keep::Nothing, 1).await;
+        let found = after_crash(&after.path().join("itv.db"), &answered);
+        // The file is sound (WAL is never corrupted by a cut), but what it had not synced is gone.
+        assert_eq!(found.integrity, "ok");
+        eprintln!(
+            "NORMAL, round {round}: {} of {} answered creations lost",
+            found.lost.len(),
+            answered.len()
+        );
+        lost = found.lost;
+        if !lost.is_empty() {
+            break;
+        }
+    }
     assert!(
-        !found.lost.is_empty(),
-        "NORMAL kept all {} answered creations: the cut did not cut",
-        answered.len()
-    );
-    eprintln!(
-        "NORMAL: {} of {} answered creations lost",
-        found.lost.len(),
-        answered.len()
+        !lost.is_empty(),
+        "NORMAL kept every answered creation in three cuts"
     );
 }

@@ -331,18 +331,34 @@ impl Storm {
         Storm { answered, writers }
     }
 
-    /// Waits until `n` creations have been answered 201.
+    /// Waits until `n` creations have been answered 201; fails if every client stopped first
+    /// or a minute passes.
     pub async fn until_answered(&self, n: usize) {
-        while self.answered.lock().unwrap().len() < n {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        let wait = async {
+            while self.answered.lock().unwrap().len() < n {
+                let stopped = self.writers.iter().all(|w| w.is_finished());
+                assert!(
+                    !stopped,
+                    "every client stopped before {n} creations were answered"
+                );
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .unwrap_or_else(|_| panic!("{n} creations not answered within a minute"));
     }
 
-    /// Waits for every client to stop; the `_id`s answered 201.
+    /// Waits (a minute at most) for every client to stop; the `_id`s answered 201.
     pub async fn end(self) -> Vec<String> {
-        for w in self.writers {
-            w.await.unwrap();
-        }
+        let all = async {
+            for w in self.writers {
+                w.await.unwrap();
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), all)
+            .await
+            .expect("the clients stop (the server answers them no more)");
         self.answered.lock().unwrap().clone()
     }
 }
