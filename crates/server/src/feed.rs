@@ -18,6 +18,7 @@
 //! admin's change, a password change, expiry) the socket gets a `session_ended` error
 //! frame and is closed.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::body::QueryParams;
@@ -27,10 +28,11 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use futures_util::SinkExt;
 use itv_core::account::EndReason;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{AuthUser, MSG_BAD_TOKEN, MSG_NO_TOKEN, authenticate, bearer};
@@ -38,8 +40,8 @@ use crate::client_ip::ClientIp;
 use crate::error::{ApiError, BadQuery400, Busy503, ErrorBody, ErrorCode, Unauthorized401};
 use crate::feed_guard::{FeedPermit, PendingSlot, random_u64};
 use crate::sessions::{Ended, LiveSession};
-use crate::state::AppState;
-use crate::store::{LoggedEvent, Reader};
+use crate::state::{AppState, LiveEvent};
+use crate::store::{LoggedEvent, Reader, User};
 
 /// A browser that cannot set headers sends `{"type":"auth","token":...}` within this.
 const AUTH_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
@@ -379,18 +381,10 @@ async fn run(mut socket: WebSocket, state: AppState, start: Start) -> Result<(),
         tokio::select! {
             got = live.recv() => match got {
                 Ok(live_event) => {
-                    let e = &live_event.logged;
-                    if e.seq() <= last {
-                        continue;
+                    let lagged = write_live(&mut socket, &state, &user, &mut live, live_event, &mut last).await?;
+                    if lagged {
+                        last = replay(&mut socket, &state, &reader, last).await?;
                     }
-                    if e.audience.admits(user.role, &user.id) {
-                        socket
-                            .send(Message::Text(live_event.frame.clone()))
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        state.deliveries.sent(e, user.role);
-                    }
-                    last = e.seq();
                 }
                 Err(RecvError::Lagged(_)) => last = replay(&mut socket, &state, &reader, last).await?,
                 Err(RecvError::Closed) => return Ok(()),
@@ -444,6 +438,53 @@ async fn run(mut socket: WebSocket, state: AppState, start: Start) -> Result<(),
             }
         }
     }
+}
+
+/// Most live events written before one flush.
+const LIVE_BATCH: usize = 64;
+
+/// Writes `first` and whatever live events are already waiting behind it (up to
+/// `LIVE_BATCH`), those `user` may see, then flushes once: under load a socket gets one write
+/// for several frames instead of one each. Moves `last` past every event looked at. `true`
+/// when the broadcast dropped events this socket had not read (a replay must follow).
+async fn write_live(
+    socket: &mut WebSocket,
+    state: &AppState,
+    user: &User,
+    live: &mut tokio::sync::broadcast::Receiver<Arc<LiveEvent>>,
+    first: Arc<LiveEvent>,
+    last: &mut i64,
+) -> Result<bool, String> {
+    let mut written = Vec::new();
+    let mut next = Some(first);
+    let mut lagged = false;
+    while let Some(live_event) = next.take() {
+        let e = &live_event.logged;
+        if e.seq() > *last {
+            if e.audience.admits(user.role, &user.id) {
+                socket
+                    .feed(Message::Text(live_event.frame.clone()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                written.push(live_event.clone());
+            }
+            *last = e.seq();
+        }
+        if written.len() < LIVE_BATCH {
+            match live.try_recv() {
+                Ok(more) => next = Some(more),
+                Err(TryRecvError::Lagged(_)) => lagged = true,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => {}
+            }
+        }
+    }
+    if !written.is_empty() {
+        socket.flush().await.map_err(|e| e.to_string())?;
+        for w in &written {
+            state.deliveries.sent(&w.logged, user.role);
+        }
+    }
+    Ok(lagged)
 }
 
 /// How long until `at`, from now (zero if past).
