@@ -2,10 +2,12 @@
 //! `serve --demo` creating its accounts and requests once, across restarts, and the
 //! other `user` commands acting on a running server's sessions.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
+
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_itv-server");
 
@@ -60,27 +62,6 @@ fn ok(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Starts `serve` on a free port; returns the process and its base URL.
-fn serve(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("ITV_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the address is printed")
-        .to_string();
-    (child, url)
-}
-
 async fn login(url: &str, email: &str, password: &str) -> (u16, Value) {
     let resp = reqwest::Client::new()
         .post(format!("{url}/api/auth/login"))
@@ -112,7 +93,7 @@ async fn user_add_then_serve_demo_once() {
     assert!(String::from_utf8_lossy(&short.stderr).contains("8 caractères"));
 
     for round in 0..2 {
-        let (mut server, url) = serve(dir.path());
+        let (mut server, url) = common::serve_demo(dir.path(), &[]);
         let (status, body) = login(&url, "chef@itvision.sn", "un-secret-solide").await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["user"]["role"], "ADMIN");
@@ -143,7 +124,7 @@ async fn user_commands_cut_off_a_running_servers_sessions() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, url) = serve(dir.path());
+    let (mut server, url) = common::serve_demo(dir.path(), &[]);
     let (status, body) = login(&url, "technicien@itvision.sn", "demo1234").await;
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_string();

@@ -4,36 +4,15 @@
 //! ticket number twice. (A power cut, which also loses what the disk had not synced, is
 //! power_cut.rs.)
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use serde_json::{Value, json};
 
 mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_itv-server");
-
-fn serve(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("ITV_LOG", "warn")
-        .env("ITV_RATE_CREATE_PER_ACCOUNT", "0")
-        .env("ITV_RATE_CREATE_PER_ADDRESS", "0")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the address is printed")
-        .to_string();
-    (child, url)
-}
+/// Creations as fast as the clients send them.
+const NO_CREATE_LIMITS: [(&str, &str); 2] = [
+    ("ITV_RATE_CREATE_PER_ACCOUNT", "0"),
+    ("ITV_RATE_CREATE_PER_ADDRESS", "0"),
+];
 
 async fn client_token(http: &reqwest::Client, url: &str) -> String {
     let body: Value = http
@@ -51,7 +30,7 @@ async fn client_token(http: &reqwest::Client, url: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_answered_creation_survives_a_sigkill_in_the_middle_of_a_storm() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, url) = serve(dir.path());
+    let (mut server, url) = common::serve_demo(dir.path(), &NO_CREATE_LIMITS);
     let http = reqwest::Client::new();
     let token = client_token(&http, &url).await;
 
@@ -66,7 +45,7 @@ async fn every_answered_creation_survives_a_sigkill_in_the_middle_of_a_storm() {
         .assert_nothing_answered_was_lost(answered.len());
 
     // And the server starts again on what the kill left.
-    let (mut again, url) = serve(dir.path());
+    let (mut again, url) = common::serve_demo(dir.path(), &NO_CREATE_LIMITS);
     assert!(!client_token(&http, &url).await.is_empty());
     again.kill().unwrap();
     again.wait().unwrap();

@@ -362,3 +362,27 @@ impl Storm {
         self.answered.lock().unwrap().clone()
     }
 }
+
+/// The real `itv-server serve --demo` binary on a free port over `dir`, with `env` added; the
+/// process and its base URL (from the "listening on" line it prints first).
+pub fn serve_demo(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itv-server"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("ITV_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("the address is printed")
+        .to_string();
+    (child, url)
+}
