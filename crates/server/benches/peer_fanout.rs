@@ -74,9 +74,13 @@ fn cpu_seconds(stat: &str) -> f64 {
     ticks / clock_ticks()
 }
 
+/// The kernel's clock ticks per second, asked of `getconf` once.
 fn clock_ticks() -> f64 {
-    let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    })
 }
 
 fn start_ours(dir: &std::path::Path) -> Server {
