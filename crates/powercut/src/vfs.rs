@@ -15,11 +15,12 @@ use rusqlite::ffi;
 
 use crate::model::{FileModel, Keep, Op};
 
+#[derive(Default)]
 struct Model {
     files: HashMap<PathBuf, FileModel>,
     /// Directories whose power is cut: every change under them fails.
     cut: Vec<PathBuf>,
-    /// Cuts to come, each after so many more writes under its directory.
+    /// Cuts to come, each after so many more WAL writes under its directory.
     armed: Vec<Armed>,
     /// Cuts that came, by directory, until taken.
     done: HashMap<PathBuf, Disk>,
@@ -68,14 +69,7 @@ impl Model {
     }
 }
 
-static MODEL: LazyLock<Mutex<Model>> = LazyLock::new(|| {
-    Mutex::new(Model {
-        files: HashMap::new(),
-        cut: Vec::new(),
-        armed: Vec::new(),
-        done: HashMap::new(),
-    })
-});
+static MODEL: LazyLock<Mutex<Model>> = LazyLock::new(Mutex::default);
 
 fn model() -> MutexGuard<'static, Model> {
     MODEL.lock().unwrap_or_else(PoisonError::into_inner)
