@@ -19,8 +19,11 @@ use crate::log_identity::{self, MarkerWriter};
 use crate::ratelimit::RateLimiter;
 use crate::sessions::Sessions;
 use crate::state::{AppState, LiveEvent};
-use crate::store::{LoggedEvent, SqliteStore, Store, StoreError};
-use crate::tokens::{SecretError, TokenKeys, create_private_dir, load_or_create_secret};
+use crate::store::sqlite::EventSink;
+use crate::store::{LoggedEvent, PgStore, SqliteStore, Store, StoreError};
+use crate::tokens::{
+    SecretError, TokenKeys, create_private_dir, given_secret, load_or_create_secret, new_secret,
+};
 use crate::{demo, routes};
 
 #[derive(Debug, thiserror::Error)]
@@ -83,37 +86,28 @@ pub fn router(state: AppState) -> Router {
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let dir = config.data_dir.clone();
     create_private_dir(&dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
-    let secret = match load_or_create_secret(&dir, config.jwt_secret.as_deref()) {
-        Ok(s) => s,
-        Err(SecretError::Io(e)) => return Err(StartError::DataDir(dir.display().to_string(), e)),
-        Err(e) => return Err(StartError::Secret(e)),
-    };
     let (events, _) = broadcast::channel::<Arc<LiveEvent>>(4096);
-    let sink_tx = events.clone();
-    let sink: crate::store::sqlite::EventSink = Arc::new(move |e: &LoggedEvent| {
-        if sink_tx.receiver_count() == 0 {
-            return;
-        }
-        match serde_json::to_string(&e.event) {
-            Ok(json) => {
-                let _ = sink_tx.send(Arc::new(LiveEvent {
-                    logged: e.clone(),
-                    frame: Utf8Bytes::from(json),
-                }));
-            }
-            Err(err) => tracing::error!(%err, seq = e.seq(), "event not serialisable"),
-        }
-    });
-    let db_path = config.database_path();
     let clock = Clock::default();
-    let store_clock = clock.clone();
-    let write_options = config.write_options();
-    let store = tokio::task::spawn_blocking(move || {
-        SqliteStore::open(&db_path, Some(sink), write_options).map(|s| s.with_clock(store_clock))
-    })
-    .await
-    .map_err(|e| StartError::Demo(e.to_string()))??;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = open_store(&config, live_sink(events.clone()), clock.clone()).await?;
+    let secret = match (&config.jwt_secret, &config.database_url) {
+        (Some(given), _) => given_secret(given).map_err(StartError::Secret)?,
+        (None, None) => match load_or_create_secret(&dir, None) {
+            Ok(s) => s,
+            Err(SecretError::Io(e)) => {
+                return Err(StartError::DataDir(dir.display().to_string(), e));
+            }
+            Err(e) => return Err(StartError::Secret(e)),
+        },
+        // Kept in the database, so that every instance signs and checks alike.
+        (None, Some(_)) => {
+            let fresh = new_secret().map_err(|e| StartError::Secret(e.into()))?;
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.meta_or_insert("jwt_secret", &fresh))
+                .await
+                .map_err(|e| StartError::Demo(e.to_string()))??
+                .into_bytes()
+        }
+    };
     let marker = {
         let (store, dir, forced) = (store.clone(), dir.clone(), config.new_epoch);
         tokio::task::spawn_blocking(move || log_identity::settle(store.as_ref(), &dir, forced))
@@ -132,7 +126,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         keys: Arc::new(TokenKeys::new(&secret)),
         sessions: sessions.clone(),
         events,
-        limits: Arc::new(RateLimiter::default()),
+        limits: Arc::new(match config.database_url {
+            Some(_) => RateLimiter::shared(store.clone()),
+            None => RateLimiter::default(),
+        }),
         pending_sockets: Arc::new(PendingSockets::default()),
         feed_admission: Arc::new(FeedAdmission::new(
             config.feed_max_sockets,
@@ -184,6 +181,46 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         task,
         marker,
     })
+}
+
+/// Hands each committed event to the live subscribers, serialised once.
+fn live_sink(events: broadcast::Sender<Arc<LiveEvent>>) -> EventSink {
+    Arc::new(move |e: &LoggedEvent| {
+        if events.receiver_count() == 0 {
+            return;
+        }
+        match serde_json::to_string(&e.event) {
+            Ok(json) => {
+                let _ = events.send(Arc::new(LiveEvent {
+                    logged: e.clone(),
+                    frame: Utf8Bytes::from(json),
+                }));
+            }
+            Err(err) => tracing::error!(%err, seq = e.seq(), "event not serialisable"),
+        }
+    })
+}
+
+/// PostgreSQL with `--database`, else the SQLite file in the data dir.
+async fn open_store(
+    config: &Config,
+    sink: EventSink,
+    clock: Clock,
+) -> Result<Arc<dyn Store>, StartError> {
+    let (url, path, options) = (
+        config.database_url.clone(),
+        config.database_path(),
+        config.write_options(),
+    );
+    tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, StoreError> {
+        Ok(match url {
+            Some(url) => Arc::new(PgStore::open(&url, Some(sink))?.with_clock(clock)),
+            None => Arc::new(SqliteStore::open(&path, Some(sink), options)?.with_clock(clock)),
+        })
+    })
+    .await
+    .map_err(|e| StartError::Demo(e.to_string()))?
+    .map_err(StartError::Store)
 }
 
 /// Keeps the event log to its configured size, once a minute.

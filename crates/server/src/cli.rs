@@ -2,7 +2,7 @@
 //! server uses. Sessions ended here are noticed by a running server within a second.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::Utc;
 use clap::Subcommand;
@@ -10,14 +10,39 @@ use itv_core::Role;
 use itv_core::account::{AccountPatch, EndReason, password_problem};
 use itv_core::validation::looks_like_email;
 use itv_server::passwords::hash_password;
-use itv_server::store::{Account, NewUserRecord, SessionSet, SqliteStore, Store, StoreError};
+use itv_server::store::{
+    Account, NewUserRecord, PgStore, SessionSet, SqliteStore, Store, StoreError,
+};
+
+/// Which database the command works on: the server's, given the same way.
+#[derive(Debug, clap::Args)]
+pub struct Database {
+    #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// PostgreSQL instead of the data dir's SQLite file (as `serve --database`).
+    #[arg(long = "database", env = "ITV_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl Database {
+    fn open(&self) -> Result<Box<dyn Store>, String> {
+        let store: Box<dyn Store> = match &self.database_url {
+            Some(url) => Box::new(PgStore::open(url, None).map_err(|e| e.to_string())?),
+            None => Box::new(
+                SqliteStore::open(&self.data_dir.join("itv.db"), None, Default::default())
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
+        Ok(store)
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create an account; the password is read from standard input.
     Add {
-        #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        db: Database,
         /// admin, technician or client
         #[arg(long)]
         role: String,
@@ -28,13 +53,13 @@ pub enum UserCommand {
     },
     /// List every account: id, role, active or not, last use, email, name.
     List {
-        #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        db: Database,
     },
     /// Change an account's role (its sessions end).
     SetRole {
-        #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         email: String,
         /// admin, technician or client
@@ -43,22 +68,22 @@ pub enum UserCommand {
     },
     /// Deactivate an account: it can no longer sign in and its sessions end.
     Deactivate {
-        #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         email: String,
     },
     /// Reactivate a deactivated account.
     Activate {
-        #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         email: String,
     },
     /// Set a new password, read from standard input; the account's sessions end.
     ResetPassword {
-        #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        db: Database,
         #[arg(long)]
         email: String,
     },
@@ -67,20 +92,16 @@ pub enum UserCommand {
 pub fn run(command: UserCommand) -> Result<(), String> {
     match command {
         UserCommand::Add {
-            data_dir,
+            db,
             role,
             email,
             name,
-        } => add(&data_dir, &role, &email, &name),
-        UserCommand::List { data_dir } => list(&data_dir),
-        UserCommand::SetRole {
-            data_dir,
-            email,
-            role,
-        } => {
+        } => add(&db, &role, &email, &name),
+        UserCommand::List { db } => list(&db),
+        UserCommand::SetRole { db, email, role } => {
             let role = Role::parse(&role).ok_or("role : admin, technician ou client")?;
             change(
-                &data_dir,
+                &db,
                 &email,
                 AccountPatch {
                     role: Some(role),
@@ -88,28 +109,24 @@ pub fn run(command: UserCommand) -> Result<(), String> {
                 },
             )
         }
-        UserCommand::Deactivate { data_dir, email } => change(
-            &data_dir,
+        UserCommand::Deactivate { db, email } => change(
+            &db,
             &email,
             AccountPatch {
                 active: Some(false),
                 ..Default::default()
             },
         ),
-        UserCommand::Activate { data_dir, email } => change(
-            &data_dir,
+        UserCommand::Activate { db, email } => change(
+            &db,
             &email,
             AccountPatch {
                 active: Some(true),
                 ..Default::default()
             },
         ),
-        UserCommand::ResetPassword { data_dir, email } => reset_password(&data_dir, &email),
+        UserCommand::ResetPassword { db, email } => reset_password(&db, &email),
     }
-}
-
-fn open(data_dir: &Path) -> Result<SqliteStore, String> {
-    SqliteStore::open(&data_dir.join("itv.db"), None, Default::default()).map_err(|e| e.to_string())
 }
 
 fn read_password(email: &str) -> Result<String, String> {
@@ -124,7 +141,7 @@ fn read_password(email: &str) -> Result<String, String> {
     }
 }
 
-fn find(store: &SqliteStore, email: &str) -> Result<Account, String> {
+fn find(store: &dyn Store, email: &str) -> Result<Account, String> {
     let email = email.trim().to_lowercase();
     let record = store
         .login_record(&email)
@@ -156,14 +173,14 @@ fn print(account: &Account) {
     );
 }
 
-fn add(data_dir: &Path, role: &str, email: &str, name: &str) -> Result<(), String> {
+fn add(db: &Database, role: &str, email: &str, name: &str) -> Result<(), String> {
     let role = Role::parse(role).ok_or("role : admin, technician ou client")?;
     let email = email.trim().to_lowercase();
     if !looks_like_email(&email) {
         return Err("email invalide".into());
     }
     let password = read_password(&email)?;
-    let store = open(data_dir)?;
+    let store = db.open()?;
     let user = store
         .create_user(NewUserRecord {
             name: name.trim().to_string(),
@@ -176,17 +193,17 @@ fn add(data_dir: &Path, role: &str, email: &str, name: &str) -> Result<(), Strin
     Ok(())
 }
 
-fn list(data_dir: &Path) -> Result<(), String> {
-    let store = open(data_dir)?;
+fn list(db: &Database) -> Result<(), String> {
+    let store = db.open()?;
     for account in store.accounts().map_err(|e| e.to_string())? {
         print(&account);
     }
     Ok(())
 }
 
-fn change(data_dir: &Path, email: &str, patch: AccountPatch) -> Result<(), String> {
-    let store = open(data_dir)?;
-    let account = find(&store, email)?;
+fn change(db: &Database, email: &str, patch: AccountPatch) -> Result<(), String> {
+    let store = db.open()?;
+    let account = find(store.as_ref(), email)?;
     let change = store
         .update_account(&account.id, &patch, Utc::now())
         .map_err(|e| match e {
@@ -200,9 +217,9 @@ fn change(data_dir: &Path, email: &str, patch: AccountPatch) -> Result<(), Strin
     Ok(())
 }
 
-fn reset_password(data_dir: &Path, email: &str) -> Result<(), String> {
-    let store = open(data_dir)?;
-    let account = find(&store, email)?;
+fn reset_password(db: &Database, email: &str) -> Result<(), String> {
+    let store = db.open()?;
+    let account = find(store.as_ref(), email)?;
     let password = read_password(&account.email)?;
     let hash = hash_password(&password).map_err(|e| e.to_string())?;
     let ended = store

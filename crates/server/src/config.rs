@@ -23,8 +23,12 @@ pub struct Config {
     /// Directory holding the SQLite database and the generated JWT secret.
     #[arg(long, env = "ITV_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of the SQLite file in the data dir, for several instances on
+    /// one database: `postgres://user:password@host:5432/itv` (docs/deploy.md).
+    #[arg(long = "database", env = "ITV_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// JWT signing secret, at least 32 bytes; generated once and kept in the data dir
-    /// when not given.
+    /// (in the database, with `--database`) when not given.
     #[arg(long, env = "ITV_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// A session unused for this many days ends; each use pushes it back.
@@ -131,6 +135,7 @@ impl Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
+            database_url: None,
             jwt_secret: None,
             session_idle_days: 30,
             session_max_days: 90,

@@ -68,6 +68,8 @@ impl From<StoreError> for ApiError {
             StoreError::Refused(r) => r.into(),
             StoreError::Account(refusal) => ApiError::Conflict(refusal.message()),
             StoreError::Database(db) if is_busy(&db) => ApiError::Busy,
+            StoreError::Postgres(db) if is_unavailable(&db) => ApiError::Busy,
+            StoreError::Unavailable(_) => ApiError::Busy,
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -78,6 +80,23 @@ fn is_busy(e: &rusqlite::Error) -> bool {
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
+}
+
+/// The database is away or asks for a retry: the caller may try again shortly.
+fn is_unavailable(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.is_closed()
+        || e.code().is_some_and(|c| {
+            [
+                SqlState::T_R_SERIALIZATION_FAILURE,
+                SqlState::T_R_DEADLOCK_DETECTED,
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+            ]
+            .contains(c)
+        })
+        || e.as_db_error().is_none()
 }
 
 impl From<Refusal> for ApiError {

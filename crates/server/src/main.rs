@@ -57,7 +57,11 @@ async fn main() -> std::process::ExitCode {
                 std::process::ExitCode::FAILURE
             }
         },
-        Command::User(command) => match cli::run(command) {
+        // The stores block (PostgreSQL's client has its own runtime): off the executor.
+        Command::User(command) => match tokio::task::spawn_blocking(move || cli::run(command))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+        {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("itv-server: {e}");

@@ -1,4 +1,6 @@
-//! A real server for tests: ephemeral port, temporary data dir, real SQLite.
+//! A real server for tests: ephemeral port, temporary data dir, real SQLite, or with
+//! `ITV_TEST_DATABASE_URL` a fresh database of its own on that PostgreSQL cluster
+//! (`scripts/pg-cluster.sh`): the same tests run against both backends.
 //!
 //! Used by this crate's tests and by the desktop engine's system tests.
 
@@ -35,7 +37,37 @@ impl TestServer {
         TestServer::start_with(Config::for_dir(dir.to_path_buf())).await
     }
 
-    pub async fn start_with(config: Config) -> TestServer {
+    /// A server on `dir` on SQLite whatever the cluster given, for tests of what only
+    /// the SQLite file has (copying it back from a backup, say).
+    pub async fn start_sqlite_in(dir: &Path) -> TestServer {
+        TestServer::start_sqlite_with(Config::for_dir(dir.to_path_buf())).await
+    }
+
+    /// `start_with` on SQLite whatever the cluster given.
+    pub async fn start_sqlite_with(config: Config) -> TestServer {
+        TestServer::start_on(config).await
+    }
+
+    /// The PostgreSQL database the server runs on; `None` on SQLite.
+    pub fn database_url(&self) -> Option<&str> {
+        self.server.state.config.database_url.as_deref()
+    }
+
+    pub async fn start_with(mut config: Config) -> TestServer {
+        if config.database_url.is_none()
+            && let Some(cluster) = test_cluster()
+        {
+            let dir = config.data_dir.clone();
+            config.database_url = Some(
+                tokio::task::spawn_blocking(move || database_for(&cluster, &dir))
+                    .await
+                    .expect("test database"),
+            );
+        }
+        TestServer::start_on(config).await
+    }
+
+    async fn start_on(config: Config) -> TestServer {
         let data_dir = config.data_dir.clone();
         let server = start(config).await.expect("server starts");
         TestServer {
@@ -62,19 +94,14 @@ impl TestServer {
             role,
             password_hash: hash_password(password).expect("hash"),
         };
-        self.server
-            .state
-            .store
-            .create_user(record)
-            .expect("user created")
+        let store = self.server.state.store.clone();
+        off_runtime(move || store.create_user(record)).expect("user created")
     }
 
     /// A session token for `user`, as login would give: a new session.
     pub fn token_for(&self, user: &User) -> String {
         let state = &self.server.state;
-        let session = state
-            .sessions
-            .open(user, "test".into(), chrono::Utc::now())
+        let session = off_runtime(|| state.sessions.open(user, "test".into(), chrono::Utc::now()))
             .expect("session opened");
         state
             .keys
@@ -94,4 +121,46 @@ impl TestServer {
         self.server.stop().await;
         self._temp
     }
+}
+
+/// The PostgreSQL cluster the tests run on, if one is given.
+pub fn test_cluster() -> Option<String> {
+    std::env::var("ITV_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// The database of the server on `dir`: created on the first start, found again on a
+/// restart (its URL is kept in the dir).
+fn database_for(cluster: &str, dir: &Path) -> String {
+    let kept = dir.join("test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&kept) {
+        return url;
+    }
+    let url = fresh_database(cluster);
+    std::fs::create_dir_all(dir).expect("data dir");
+    std::fs::write(&kept, &url).expect("test database url kept");
+    url
+}
+
+/// Creates an empty database on `cluster` (`postgres://user@host:port/db`) and returns
+/// its URL.
+pub fn fresh_database(cluster: &str) -> String {
+    let name = format!("itv_test_{}", uuid::Uuid::new_v4().simple());
+    let mut client =
+        postgres::Client::connect(cluster, postgres::NoTls).expect("test cluster reachable");
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("test database created");
+    let (base, _) = cluster
+        .rsplit_once('/')
+        .expect("a cluster URL ends in /database");
+    format!("{base}/{name}")
+}
+
+/// Runs a store call from a test's async code on a thread of its own. The server makes
+/// every store call off its executor; PostgreSQL's blocking client must be, as it runs
+/// a runtime of its own, which cannot start inside the test's.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().expect("store call"))
 }

@@ -93,23 +93,33 @@ pub enum SecretError {
 /// there on first start (mode 0600).
 pub fn load_or_create_secret(data_dir: &Path, given: Option<&str>) -> Result<Vec<u8>, SecretError> {
     if let Some(s) = given {
-        if s.len() < MIN_SECRET_BYTES {
-            return Err(SecretError::TooShort(s.len()));
-        }
-        return Ok(s.as_bytes().to_vec());
+        return given_secret(s);
     }
     let path = data_dir.join("jwt-secret");
     match std::fs::read(&path) {
         Ok(bytes) if bytes.len() >= MIN_SECRET_BYTES => Ok(bytes),
         _ => {
-            let mut bytes = [0u8; 48];
-            getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = new_secret()?;
             create_private_dir(data_dir)?;
             write_private(&path, hex.as_bytes())?;
             Ok(hex.into_bytes())
         }
     }
+}
+
+/// A secret given by the operator, refused if too short to be one.
+pub fn given_secret(s: &str) -> Result<Vec<u8>, SecretError> {
+    if s.len() < MIN_SECRET_BYTES {
+        return Err(SecretError::TooShort(s.len()));
+    }
+    Ok(s.as_bytes().to_vec())
+}
+
+/// 48 random bytes, in hex.
+pub fn new_secret() -> std::io::Result<String> {
+    let mut bytes = [0u8; 48];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Creates the data dir readable by its owner only (0700 on Unix).

@@ -215,7 +215,8 @@ async fn resuming_from_before_the_log_asks_for_a_resync() {
             )
             .await;
     }
-    let removed = server.state().store.prune_events(2).unwrap();
+    let store = server.state().store.clone();
+    let removed = itv_server::testing::off_runtime(move || store.prune_events(2)).unwrap();
     assert_eq!(removed, 4);
     let mut ws = connect(&server, &cast.admin, Some(1)).await;
     let v = next_json(&mut ws).await;

@@ -134,12 +134,14 @@ async fn the_epoch_survives_a_restart_and_a_crash() {
     stop(server).await;
 }
 
+/// On SQLite whatever the run: it copies the database file. The epoch logic it checks
+/// (`log_identity::settle`) reads only the store's trait, the same on PostgreSQL.
 #[tokio::test]
 async fn a_database_put_back_from_an_earlier_copy_gets_a_new_epoch() {
     let temp = tempfile::tempdir().unwrap();
     let backup = tempfile::tempdir().unwrap();
     let dir = temp.path();
-    let server = TestServer::start_in(dir).await;
+    let server = TestServer::start_sqlite_in(dir).await;
     let cast = cast(&server);
     create(&server, "Sauvegardée 1").await;
     create(&server, "Sauvegardée 2").await;
@@ -150,7 +152,7 @@ async fn a_database_put_back_from_an_earlier_copy_gets_a_new_epoch() {
     }
 
     // More is written after the copy, and desks read it.
-    let server = TestServer::start_in(dir).await;
+    let server = TestServer::start_sqlite_in(dir).await;
     let before = server.state().epoch.to_string();
     for i in 0..3 {
         create(&server, &format!("Perdue {i}")).await;
@@ -169,7 +171,7 @@ async fn a_database_put_back_from_an_earlier_copy_gets_a_new_epoch() {
     for f in &copied {
         std::fs::copy(backup.path().join(f), dir.join(f)).unwrap();
     }
-    let server = TestServer::start_in(dir).await;
+    let server = TestServer::start_sqlite_in(dir).await;
     let after = server.state().epoch.to_string();
     assert_ne!(after, before, "the restored log is another history");
     let h = head(&server).await;
@@ -197,7 +199,7 @@ async fn a_database_put_back_from_an_earlier_copy_gets_a_new_epoch() {
     stop(server).await;
 
     // The new epoch is the log's now: the next start keeps it.
-    let server = TestServer::start_in(dir).await;
+    let server = TestServer::start_sqlite_in(dir).await;
     assert_eq!(&*server.state().epoch, after);
     stop(server).await;
 }

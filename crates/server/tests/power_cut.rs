@@ -36,7 +36,7 @@ async fn storm_then_power_cut(sync: Synchronous, keep: Keep, writes: usize) -> C
     config.sqlite_synchronous = sync;
     config.rate_create_per_account = 0;
     config.rate_create_per_address = 0;
-    let server = TestServer::start_with(config).await;
+    let server = TestServer::start_sqlite_with(config).await;
     let client = server.create_user(Role::Client, "client@coupure.sn", "Client", PASSWORD);
     let storm = common::Storm::start(&server.url, &server.token_for(&client), 8);
     storm.until_answered(200).await;
@@ -85,7 +85,7 @@ async fn every_answered_creation_survives_a_power_cut_under_full() {
         assert!(found.stored >= answered.len());
 
         // The server opens what the cut left and numbers the next creation after the last.
-        let server = TestServer::start_in(after.path()).await;
+        let server = TestServer::start_sqlite_in(after.path()).await;
         let user = server.create_user(Role::Client, "apres@coupure.sn", "Client", PASSWORD);
         let api = Api::login(&server, &user.email).await;
         let (status, body) = api

@@ -84,7 +84,9 @@ async fn a_draft_quote_price_is_never_shown_to_the_client() {
         assert!(!body.to_string().contains(price), "{path}: {body}");
     }
     // The feed carries no history: no event of this request mentions the price.
-    let events = server.state().store.events_after(0, 1000, None).unwrap();
+    let store = server.state().store.clone();
+    let events =
+        itv_server::testing::off_runtime(move || store.events_after(0, 1000, None)).unwrap();
     for e in events {
         let frame = serde_json::to_string(&e.event).unwrap();
         assert!(!frame.contains(price), "feed event leaked: {frame}");
@@ -120,14 +122,28 @@ async fn an_expired_quote_cannot_be_accepted_and_nothing_changes() {
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    // Preparing refuses a past date, so the stored quote is aged directly in SQLite.
-    let db = rusqlite::Connection::open(server.data_dir.join("itv.db")).unwrap();
-    let aged = db
-        .execute(
-            "UPDATE quotes SET body = json_set(body, '$.validUntil', '2020-01-31') WHERE request_id = ?1",
-            [&id],
-        )
-        .unwrap();
+    // Preparing refuses a past date, so the stored quote is aged directly in the database.
+    let aged = match server.database_url() {
+        Some(url) => {
+            let (url, id) = (url.to_string(), id.clone());
+            itv_server::testing::off_runtime(move || {
+                postgres::Client::connect(&url, postgres::NoTls)
+                    .unwrap()
+                    .execute(
+                        "UPDATE quotes SET body = jsonb_set(body, '{validUntil}', '\"2020-01-31\"') WHERE request_id = $1",
+                        &[&id],
+                    )
+                    .unwrap()
+            })
+        }
+        None => rusqlite::Connection::open(server.data_dir.join("itv.db"))
+            .unwrap()
+            .execute(
+                "UPDATE quotes SET body = json_set(body, '$.validUntil', '2020-01-31') WHERE request_id = ?1",
+                [&id],
+            )
+            .unwrap() as u64,
+    };
     assert_eq!(aged, 1);
     let (_, before) = client.get(&format!("/api/requests/{id}")).await;
 

@@ -519,15 +519,15 @@ async fn a_socket_past_its_session_expiry_is_closed() {
     let mut ws = feed(&server, tech.token.as_deref().unwrap()).await;
     // The session was last used 30 days ago and ends in a second.
     let now = chrono::Utc::now();
-    server
-        .state()
-        .store
-        .touch_session(
+    let store = server.state().store.clone();
+    itv_server::testing::off_runtime(|| {
+        store.touch_session(
             &sid,
             now - chrono::Duration::days(30),
             now + chrono::Duration::seconds(1),
         )
-        .unwrap();
+    })
+    .unwrap();
     // The socket learns the new expiry at its next check (each ping), then closes
     // when it passes.
     assert_eq!(ended(&mut ws, Duration::from_secs(5)).await, "expired");
@@ -545,11 +545,11 @@ async fn each_use_pushes_the_expiry_back() {
         .to_string();
     let now = chrono::Utc::now();
     let long_ago = now - chrono::Duration::days(20);
-    server
-        .state()
-        .store
-        .touch_session(&sid, long_ago, long_ago + chrono::Duration::days(30))
-        .unwrap();
+    let store = server.state().store.clone();
+    itv_server::testing::off_runtime(|| {
+        store.touch_session(&sid, long_ago, long_ago + chrono::Duration::days(30))
+    })
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await; // past the cache
     assert_eq!(tech.get("/api/requests").await.0, StatusCode::OK);
     let (_, body) = tech.get("/api/auth/sessions").await;
@@ -619,7 +619,8 @@ async fn a_short_jwt_secret_is_refused_and_the_data_dir_is_private() {
     let err = itv_server::start(config).await.unwrap_err();
     assert!(err.to_string().contains("32"), "{err}");
 
-    let server = TestServer::start_in(&data).await;
+    // The files of the data dir: on SQLite whatever the run.
+    let server = TestServer::start_sqlite_in(&data).await;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

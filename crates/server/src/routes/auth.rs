@@ -52,15 +52,21 @@ pub async fn login(
     // everywhere, a higher ceiling against guessing from many addresses.
     let cfg = &state.config;
     let limits = &state.limits;
-    limits.hit(&format!("login-ip:{ip}"), cfg.rate_login_per_address)?;
-    limits.hit(
-        &format!("login-email-ip:{}|{ip}", creds.email),
-        cfg.rate_login_per_account,
-    )?;
-    limits.hit(
-        &format!("login-email:{}", creds.email),
-        cfg.rate_login_global_per_account,
-    )?;
+    limits
+        .hit(&format!("login-ip:{ip}"), cfg.rate_login_per_address)
+        .await?;
+    limits
+        .hit(
+            &format!("login-email-ip:{}|{ip}", creds.email),
+            cfg.rate_login_per_account,
+        )
+        .await?;
+    limits
+        .hit(
+            &format!("login-email:{}", creds.email),
+            cfg.rate_login_global_per_account,
+        )
+        .await?;
     let device = device_label(
         body.get("device").and_then(Value::as_str),
         headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
@@ -234,10 +240,13 @@ pub async fn change_password(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let change = parse_password_change(&body, &user.user.email).map_err(ApiError::Validation)?;
-    state.limits.hit(
-        &format!("password:{}", user.id()),
-        state.config.rate_login_per_account,
-    )?;
+    state
+        .limits
+        .hit(
+            &format!("password:{}", user.id()),
+            state.config.rate_login_per_account,
+        )
+        .await?;
     let id = user.id().to_string();
     let stored = state.db(move |s| s.password_hash(&id)).await?;
     let current = change.current;

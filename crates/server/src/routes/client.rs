@@ -26,15 +26,19 @@ use crate::store::{LoggedEvent, Store, StoreError, User};
 type Created = (StatusCode, Json<Value>);
 
 /// Counts a creation against the account's and the address's limits.
-fn limit_creation(state: &AppState, user: &AuthUser, ip: IpAddr) -> Result<(), ApiError> {
+async fn limit_creation(state: &AppState, user: &AuthUser, ip: IpAddr) -> Result<(), ApiError> {
     let cfg = &state.config;
-    state.limits.hit(
-        &format!("create-account:{}", user.id()),
-        cfg.rate_create_per_account,
-    )?;
+    state
+        .limits
+        .hit(
+            &format!("create-account:{}", user.id()),
+            cfg.rate_create_per_account,
+        )
+        .await?;
     state
         .limits
         .hit(&format!("create-ip:{ip}"), cfg.rate_create_per_address)
+        .await
 }
 
 /// What every creation shares: the role, the seed's validation, the limits, one
@@ -50,7 +54,7 @@ async fn create<T: Send + 'static>(
 ) -> Result<Created, ApiError> {
     user.require(&[Role::Client])?;
     let input = parse(body).map_err(ApiError::Validation)?;
-    limit_creation(&state, &user, ip)?;
+    limit_creation(&state, &user, ip).await?;
     let client = user.user;
     let e = state.db(move |s| act(s, &client, input)).await?;
     Ok((

@@ -5,6 +5,7 @@
 //! exists without its event, nor the reverse. Business rules stay out of here: an
 //! update receives a closure that decides, from the current state, what changes.
 
+pub mod postgres;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +18,14 @@ use itv_core::{
 };
 use serde::Serialize;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+
+/// Timestamps as fixed-width RFC 3339 UTC strings, so text order is time order (SQLite's
+/// columns, list cursors).
+pub(crate) fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
@@ -170,6 +178,8 @@ pub enum Refusal {
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("stored data is not valid JSON: {0}")]
     Corrupt(#[from] serde_json::Error),
     #[error("email already used")]
@@ -182,6 +192,9 @@ pub enum StoreError {
     Account(AccountRefusal),
     #[error("{0}")]
     Io(String),
+    /// The database cannot take the call now (every connection busy): try again shortly.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// A repeated `Idempotency-Key` from the same user, on the same route and request,
@@ -446,4 +459,12 @@ pub trait Store: Send + Sync + 'static {
 
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
     fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// The value of `key`, storing `value` first if there is none: instances starting
+    /// together all get the first one stored.
+    fn meta_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError>;
+
+    /// Counts one hit on `key` in its one-minute window, kept in the database for every
+    /// instance; `Some(seconds left)` once more than `limit` hits fell in the window.
+    /// Only stores shared by several instances keep windows (`ratelimit.rs`).
+    fn rate_hit(&self, key: &str, limit: u32) -> Result<Option<u64>, StoreError>;
 }

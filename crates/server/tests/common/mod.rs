@@ -165,10 +165,8 @@ pub async fn urgent_call(client: &Api) -> String {
 
 /// Events of `type` in the server's log, oldest first.
 pub fn logged(server: &TestServer, event_type: &str) -> Vec<Value> {
-    server
-        .state()
-        .store
-        .events_after(0, 10_000, None)
+    let store = server.state().store.clone();
+    itv_server::testing::off_runtime(move || store.events_after(0, 10_000, None))
         .unwrap()
         .into_iter()
         .map(|e| serde_json::to_value(&e.event).unwrap())

@@ -11,7 +11,7 @@ mod users;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use itv_core::request::ChatMessage;
 use itv_core::{EventType, FeedEvent, Request, RequestKind, Role};
 
@@ -82,10 +82,7 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// Timestamps as fixed-width RFC 3339 UTC strings, so text order is time order.
-pub(crate) fn ts(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+pub(crate) use super::ts;
 
 pub(crate) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
@@ -575,5 +572,26 @@ impl Store for SqliteStore {
             )?;
             Ok(((), Vec::new()))
         })
+    }
+
+    fn meta_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        self.write(|tx| {
+            run(
+                tx,
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+                params![key, value],
+            )?;
+            let stored = row(tx, "SELECT value FROM meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })?;
+            Ok((stored, Vec::new()))
+        })
+    }
+
+    /// One process owns a SQLite file, so its windows stay in memory.
+    fn rate_hit(&self, _key: &str, _limit: u32) -> Result<Option<u64>, StoreError> {
+        Err(StoreError::Io(
+            "rate windows are kept in memory on SQLite".into(),
+        ))
     }
 }
