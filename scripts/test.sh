@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # All the project's tests: lints, Rust unit/integration/system tests (real server,
-# real SQLite, private D-Bus, gnome-keyring), the desktop UI's unit tests, the
+# real SQLite, then the server's again on a throwaway PostgreSQL cluster, private D-Bus,
+# gnome-keyring), the desktop UI's unit tests, the
 # portal in headless Chromium and the desktop app as a real window under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,8 @@ step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 step "Rust tests"
 cargo test --workspace
+step "server tests again on PostgreSQL, and the multi-instance tests"
+bash scripts/test-postgres.sh
 step "desktop UI unit tests and IPC type drift"
 (cd ui && npm test && npx tsc --noEmit)
 step "client portal end-to-end (headless Chromium)"

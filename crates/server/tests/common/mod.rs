@@ -181,12 +181,17 @@ pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn connect(server: &TestServer, user: &User, since: Option<i64>) -> Ws {
+    connect_url(&server.url, &server.token_for(user), since).await
+}
+
+/// The feed of the server at `base` (`http://…`), signed in with `token`.
+pub async fn connect_url(base: &str, token: &str, since: Option<i64>) -> Ws {
+    let ws = base.replacen("http://", "ws://", 1);
     let url = match since {
-        Some(s) => format!("{}/api/feed?since={s}", server.ws_url()),
-        None => format!("{}/api/feed", server.ws_url()),
+        Some(s) => format!("{ws}/api/feed?since={s}"),
+        None => format!("{ws}/api/feed"),
     };
     let mut req = url.into_client_request().unwrap();
-    let token = server.token_for(user);
     req.headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     let (ws, _) = tokio_tungstenite::connect_async(req)
@@ -286,6 +291,43 @@ pub fn after_crash(db: &std::path::Path, answered: &[String]) -> AfterCrash {
     }
 }
 
+/// `after_crash` on a PostgreSQL database, and the log's head. The database checks its
+/// own pages (checksums, WAL replay), so `integrity` only says that.
+pub fn after_crash_pg(url: &str, answered: &[String]) -> (AfterCrash, i64) {
+    use std::collections::HashSet;
+    let mut db = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let mut ids = |sql: &str| -> HashSet<String> {
+        db.query(sql, &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let stored = ids("SELECT id FROM requests");
+    let logged = ids("SELECT request_id FROM events WHERE body->>'type' = 'request.created'");
+    let row = db
+        .query_one(
+            "SELECT count(ticket_number), count(DISTINCT ticket_number), (SELECT last FROM event_counter) FROM requests",
+            &[],
+        )
+        .unwrap();
+    let missing = |found: &HashSet<String>| -> Vec<String> {
+        answered
+            .iter()
+            .filter(|id| !found.contains(*id))
+            .cloned()
+            .collect()
+    };
+    let found = AfterCrash {
+        integrity: "checked by PostgreSQL".into(),
+        lost: missing(&stored),
+        unlogged: missing(&logged),
+        stored: stored.len(),
+        tickets: (row.get(0), row.get(1)),
+    };
+    (found, row.get(2))
+}
+
 /// Concurrent clients creating urgent interventions as fast as the server answers, each
 /// stopping at its first answer that is not 201 (or no answer at all).
 pub struct Storm {
@@ -364,10 +406,20 @@ impl Storm {
 /// The real `itv-server serve --demo` binary on a free port over `dir`, with `env` added; the
 /// process and its base URL (from the "listening on" line it prints first).
 pub fn serve_demo(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    serve(dir, &["--demo"], env)
+}
+
+/// `itv-server serve` with `args`, as `serve_demo`.
+pub fn serve(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itv-server"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
+        .args(args)
         .env("ITV_LOG", "warn")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use itv_core::account::{AccountPatch, EndReason};
 use itv_core::request::ChatMessage;
 use itv_core::{EventType, FeedEvent, Request, RequestKind, Role};
-use postgres::{GenericClient, Transaction};
+use postgres::GenericClient;
 
 use super::{
     Account, AccountChange, AlertDraft, Current, Draft, IdemKey, IdemRecord, LoggedEvent,
@@ -100,29 +100,78 @@ impl PgStore {
         self
     }
 
+    /// Runs `f` on a pooled connection, outside any transaction (reads, and single
+    /// statements that commit alone). A connection found dead (the database restarted,
+    /// or ended it) is dropped and `f` runs once more on a new one.
     fn read<T>(
         &self,
-        f: impl FnOnce(&mut postgres::Client) -> Result<T, StoreError>,
+        f: impl Fn(&mut postgres::Client) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut client = self.pool.get()?;
-        f(&mut client)
+        match f(&mut client) {
+            Err(StoreError::Postgres(e)) if found_dead(&e) => {
+                self.lost(client);
+                f(&mut *self.pool.get()?)
+            }
+            done => done,
+        }
     }
 
     /// Runs `f` in one transaction: all of it or, on any error, nothing. Its events are
     /// handed on by the tailer, which this wakes.
     fn write<T>(
         &self,
-        f: impl FnOnce(&mut Transaction<'_>) -> Result<(T, Vec<LoggedEvent>), StoreError>,
+        f: impl FnOnce(&mut postgres::Client) -> Result<(T, Vec<LoggedEvent>), StoreError>,
     ) -> Result<T, StoreError> {
         let mut client = self.pool.get()?;
-        let mut tx = client.transaction()?;
-        let (out, events) = f(&mut tx)?;
-        tx.commit()?;
-        if let Some(last) = events.last() {
-            self.signal.committed(last.seq());
+        // A dead connection fails at BEGIN, before `f` has run: take another.
+        if let Err(e) = client.batch_execute("BEGIN") {
+            if !found_dead(&e) {
+                return Err(e.into());
+            }
+            self.lost(client);
+            client = self.pool.get()?;
+            client.batch_execute("BEGIN")?;
         }
-        Ok(out)
+        client.in_transaction = true;
+        let done = f(&mut client)
+            .and_then(|(out, events)| Ok((out, events, client.batch_execute("COMMIT")?)));
+        match done {
+            Ok((out, events, ())) => {
+                client.in_transaction = false;
+                drop(client);
+                if let Some(last) = events.last() {
+                    self.signal.committed(last.seq());
+                }
+                Ok(out)
+            }
+            Err(e) => {
+                match &e {
+                    StoreError::Postgres(db) if found_dead(db) => self.lost(client),
+                    // Refused or failed: nothing of it stays.
+                    _ => {
+                        if client.batch_execute("ROLLBACK").is_ok() {
+                            client.in_transaction = false;
+                        }
+                    }
+                }
+                Err(e)
+            }
+        }
     }
+
+    /// Drops a connection found dead, and the idle ones opened before it.
+    fn lost(&self, client: pool::Pooled<'_>) {
+        client.discard();
+        self.pool.drop_idle();
+    }
+}
+
+/// The connection is gone, not the statement wrong: worth one more try elsewhere.
+fn found_dead(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.code() == Some(&postgres::error::SqlState::ADMIN_SHUTDOWN)
+        || (e.as_db_error().is_none() && e.code().is_none())
 }
 
 impl Drop for PgStore {

@@ -54,6 +54,7 @@ impl Pool {
                 return Ok(Pooled {
                     pool: self,
                     client: Some(client),
+                    in_transaction: false,
                 });
             }
             if state.open < self.max {
@@ -63,6 +64,7 @@ impl Pool {
                     Ok(client) => Ok(Pooled {
                         pool: self,
                         client: Some(client),
+                        in_transaction: false,
                     }),
                     Err(e) => {
                         self.forget();
@@ -85,6 +87,16 @@ impl Pool {
         }
     }
 
+    /// Drops the idle connections: after one is found dead, the others opened before it
+    /// most likely are too (a restart, a failover).
+    pub fn drop_idle(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let dropped = state.idle.len();
+        state.idle.clear();
+        state.open -= dropped;
+        self.freed.notify_all();
+    }
+
     fn forget(&self) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.open -= 1;
@@ -101,10 +113,22 @@ impl Pool {
     }
 }
 
-/// A connection on loan; it goes back to the pool when dropped.
+/// A connection on loan; it goes back to the pool when dropped, unless a transaction
+/// is still open on it (a panic in the middle of a write): that one is closed instead.
 pub struct Pooled<'a> {
     pool: &'a Pool,
     client: Option<Client>,
+    pub in_transaction: bool,
+}
+
+impl Pooled<'_> {
+    /// Closes the connection rather than giving it back: it failed in a way that says
+    /// it is gone (the client only learns that when it next reads from it).
+    pub fn discard(mut self) {
+        if self.client.take().is_some() {
+            self.pool.forget();
+        }
+    }
 }
 
 impl Deref for Pooled<'_> {
@@ -126,8 +150,10 @@ impl DerefMut for Pooled<'_> {
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take() {
-            self.pool.give_back(client);
+        match self.client.take() {
+            Some(_) if self.in_transaction => self.pool.forget(),
+            Some(client) => self.pool.give_back(client),
+            None => {}
         }
     }
 }
