@@ -21,6 +21,17 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Move an embedded deployment (its data dir's SQLite database) to PostgreSQL: every
+    /// table, the ticket counters and the event log, in one transaction, counts checked.
+    /// Stop the server first; the target database must be empty.
+    Migrate {
+        /// The data dir whose itv.db is moved.
+        #[arg(long, value_name = "DIR")]
+        from_sqlite: std::path::PathBuf,
+        /// The PostgreSQL database it goes to.
+        #[arg(long = "database", env = "ITV_DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+    },
 }
 
 fn demo_help() -> String {
@@ -58,6 +69,33 @@ async fn main() -> std::process::ExitCode {
             }
         },
         // The stores block (PostgreSQL's client has its own runtime): off the executor.
+        Command::Migrate {
+            from_sqlite,
+            database_url,
+        } => {
+            let moved = tokio::task::spawn_blocking(move || {
+                itv_server::store::from_sqlite::move_to_postgres(
+                    &from_sqlite,
+                    &database_url,
+                    |table, rows| println!("{table}\t{rows}"),
+                )
+            })
+            .await;
+            match moved {
+                Ok(Ok(())) => {
+                    println!("migration terminée : chaque table a le même nombre de lignes");
+                    std::process::ExitCode::SUCCESS
+                }
+                Ok(Err(e)) => {
+                    eprintln!("itv-server: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("itv-server: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
         Command::User(command) => match tokio::task::spawn_blocking(move || cli::run(command))
             .await
             .unwrap_or_else(|e| Err(e.to_string()))

@@ -9,30 +9,12 @@
 
 use std::collections::HashSet;
 
-use itv_server::testing::{TestServer, fresh_database, off_runtime, test_cluster};
+use itv_server::testing::{TestServer, fresh_database, off_runtime};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 mod common;
-use common::{Api, cast, connect, id_of, next_json};
-
-/// The cluster, or `None` after a loud message (a failure when CI requires it).
-fn cluster_or_skip(test: &str) -> Option<String> {
-    if let Some(url) = test_cluster() {
-        return Some(url);
-    }
-    let hint = "set ITV_TEST_DATABASE_URL (bash scripts/test-postgres.sh starts a cluster)";
-    if std::env::var_os("ITV_REQUIRE_POSTGRES").is_some() {
-        panic!("{test} needs PostgreSQL: {hint}");
-    }
-    // Straight to the terminal: the test harness captures `eprintln!` of a passing test.
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED {test}: it needs PostgreSQL; {hint} ***"
-    );
-    None
-}
+use common::{Api, cast, cluster_or_skip, connect, id_of, next_json};
 
 /// Instances A and B on one fresh database, each with its own data dir.
 struct Pair {

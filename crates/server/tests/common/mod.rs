@@ -174,6 +174,25 @@ pub fn logged(server: &TestServer, event_type: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The PostgreSQL cluster of a test that needs one, or `None` after a loud message (a
+/// failure when CI requires it, `ITV_REQUIRE_POSTGRES=1`).
+pub fn cluster_or_skip(test: &str) -> Option<String> {
+    if let Some(url) = itv_server::testing::test_cluster() {
+        return Some(url);
+    }
+    let hint = "set ITV_TEST_DATABASE_URL (bash scripts/test-postgres.sh starts a cluster)";
+    if std::env::var_os("ITV_REQUIRE_POSTGRES").is_some() {
+        panic!("{test} needs PostgreSQL: {hint}");
+    }
+    // Straight to the terminal: the test harness captures `eprintln!` of a passing test.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIPPED {test}: it needs PostgreSQL; {hint} ***"
+    );
+    None
+}
+
 // ---------------------------------------------------------------------------
 // The live feed, over a real WebSocket.
 
