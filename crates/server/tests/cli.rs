@@ -1,6 +1,8 @@
 //! The `itv-server` binary itself: `user add` reading the password from stdin,
 //! `serve --demo` creating its accounts and requests once, across restarts, and the
-//! other `user` commands acting on a running server's sessions.
+//! other `user` commands acting on a running server's sessions. With a PostgreSQL
+//! cluster given (`ITV_TEST_DATABASE_URL`), the server and the commands work on a fresh
+//! database there, named by `ITV_DATABASE_URL` (the environment form of `--database`).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -11,14 +13,32 @@ mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_itv-server");
 
-fn add_user(
-    dir: &std::path::Path,
-    role: &str,
-    email: &str,
-    password: &str,
-) -> std::process::Output {
+/// The data dir, and the database the commands and the server share when not its SQLite.
+struct Db {
+    dir: tempfile::TempDir,
+    url: Option<String>,
+}
+
+impl Db {
+    fn new() -> Db {
+        Db {
+            dir: tempfile::tempdir().unwrap(),
+            url: itv_server::testing::test_cluster()
+                .map(|c| itv_server::testing::fresh_database(&c)),
+        }
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.url
+            .iter()
+            .map(|u| ("ITV_DATABASE_URL", u.as_str()))
+            .collect()
+    }
+}
+
+fn add_user(db: &Db, role: &str, email: &str, password: &str) -> std::process::Output {
     user_command(
-        dir,
+        db,
         &[
             "add",
             "--role",
@@ -33,12 +53,13 @@ fn add_user(
 }
 
 /// Runs `itv-server user <args> --data-dir <dir>` with `stdin` as its input.
-fn user_command(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+fn user_command(db: &Db, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = Command::new(BIN)
         .arg("user")
         .args(args)
         .arg("--data-dir")
-        .arg(dir)
+        .arg(db.dir.path())
+        .envs(db.env())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -74,26 +95,21 @@ async fn login(url: &str, email: &str, password: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn user_add_then_serve_demo_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = add_user(
-        dir.path(),
-        "admin",
-        "Chef@ITVision.sn",
-        "un-secret-solide\n",
-    );
+    let db = tokio::task::spawn_blocking(Db::new).await.unwrap();
+    let out = add_user(&db, "admin", "Chef@ITVision.sn", "un-secret-solide\n");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let again = add_user(dir.path(), "admin", "chef@itvision.sn", "un-secret-solide");
+    let again = add_user(&db, "admin", "chef@itvision.sn", "un-secret-solide");
     assert!(!again.status.success(), "the same email twice is refused");
-    let short = add_user(dir.path(), "client", "c@itvision.sn", "court");
+    let short = add_user(&db, "client", "c@itvision.sn", "court");
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("8 caractères"));
 
     for round in 0..2 {
-        let (mut server, url) = common::serve_demo(dir.path(), &[]);
+        let (mut server, url) = common::serve_demo(db.dir.path(), &db.env());
         let (status, body) = login(&url, "chef@itvision.sn", "un-secret-solide").await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["user"]["role"], "ADMIN");
@@ -123,8 +139,8 @@ async fn user_commands_cut_off_a_running_servers_sessions() {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-    let dir = tempfile::tempdir().unwrap();
-    let (mut server, url) = common::serve_demo(dir.path(), &[]);
+    let db = tokio::task::spawn_blocking(Db::new).await.unwrap();
+    let (mut server, url) = common::serve_demo(db.dir.path(), &db.env());
     let (status, body) = login(&url, "technicien@itvision.sn", "demo1234").await;
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_string();
@@ -135,14 +151,14 @@ async fn user_commands_cut_off_a_running_servers_sessions() {
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
 
-    let listed = ok(&user_command(dir.path(), &["list"], ""));
+    let listed = ok(&user_command(&db, &["list"], ""));
     assert!(listed.contains("technicien@itvision.sn") && listed.contains("TECHNICIAN"));
     assert!(listed.contains("actif"));
 
     // Another process deactivates the account: the server closes the socket soon after.
     let t0 = std::time::Instant::now();
     let out = ok(&user_command(
-        dir.path(),
+        &db,
         &["deactivate", "--email", "technicien@itvision.sn"],
         "",
     ));
@@ -174,7 +190,7 @@ async fn user_commands_cut_off_a_running_servers_sessions() {
     assert_eq!(status, 403, "{body}");
 
     ok(&user_command(
-        dir.path(),
+        &db,
         &["activate", "--email", "technicien@itvision.sn"],
         "",
     ));
@@ -183,13 +199,13 @@ async fn user_commands_cut_off_a_running_servers_sessions() {
         200
     );
     let weak = user_command(
-        dir.path(),
+        &db,
         &["reset-password", "--email", "technicien@itvision.sn"],
         "motdepasse",
     );
     assert!(!weak.status.success());
     ok(&user_command(
-        dir.path(),
+        &db,
         &["reset-password", "--email", "technicien@itvision.sn"],
         "nouveau-secret-7\n",
     ));
@@ -204,7 +220,7 @@ async fn user_commands_cut_off_a_running_servers_sessions() {
         200
     );
     ok(&user_command(
-        dir.path(),
+        &db,
         &[
             "set-role",
             "--email",
@@ -217,7 +233,7 @@ async fn user_commands_cut_off_a_running_servers_sessions() {
     // The last admin cannot be demoted from the command line either: there are two now,
     // so demote one, then the other is refused.
     ok(&user_command(
-        dir.path(),
+        &db,
         &[
             "set-role",
             "--email",
@@ -227,11 +243,7 @@ async fn user_commands_cut_off_a_running_servers_sessions() {
         ],
         "",
     ));
-    let last = user_command(
-        dir.path(),
-        &["deactivate", "--email", "admin@itvision.sn"],
-        "",
-    );
+    let last = user_command(&db, &["deactivate", "--email", "admin@itvision.sn"], "");
     assert!(!last.status.success());
     assert!(String::from_utf8_lossy(&last.stderr).contains("dernier"));
     server.kill().unwrap();
