@@ -11,8 +11,8 @@
 //! `-- --quick` for a short run, `-- --subscribers N --posts M` for one count (to profile);
 //! `ITV_BENCH_SERVER=path` measures that `itv-server` binary instead of this build's.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -23,65 +23,14 @@ use tokio_tungstenite::tungstenite::Message;
 
 mod common;
 use common::{
-    Arrivals, Subscribers, feed_subscribers, login, ms, percentile, post_urgent, ws_config,
+    Server, Subscribers, WRITERS, cpu_seconds, feed_subscribers, login, ms, one_post, percentile,
+    throughput, ws_config,
 };
 
 const OURS: &str = env!("CARGO_BIN_EXE_itv-server");
 /// `serve --demo`'s accounts' password.
 const DEMO_PASSWORD: &str = "demo1234";
 const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer");
-
-/// A server process and the address it printed ("listening on http://…").
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(mut cmd: Command) -> Server {
-        let mut child = cmd.stdout(Stdio::piped()).spawn().expect("server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("no address printed: {line:?}"))
-            .to_string();
-        Server { child, url }
-    }
-
-    /// CPU seconds (user + system) the process has used so far.
-    fn cpu(&self) -> f64 {
-        cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn cpu_seconds(stat: &str) -> f64 {
-    let s = std::fs::read_to_string(stat).unwrap();
-    // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
-    let after = &s[s.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = after.split(' ').collect();
-    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
-    ticks / clock_ticks()
-}
-
-/// The kernel's clock ticks per second, asked of `getconf` once.
-fn clock_ticks() -> f64 {
-    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *TICKS.get_or_init(|| {
-        let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-    })
-}
 
 fn start_ours(dir: &std::path::Path) -> Server {
     // Another build of the server (say, the commit before a change) may be measured instead.
@@ -163,54 +112,6 @@ async fn peer_subscribers(url: &str, n: usize) -> Subscribers {
     }
 }
 
-/// Concurrent clients creating back to back, for the throughput rows.
-const WRITERS: usize = 8;
-
-/// Creations per second with `WRITERS` clients posting back to back for `secs` seconds.
-async fn throughput(http: &reqwest::Client, url: &str, token: Option<&str>, secs: f64) -> f64 {
-    let end = Instant::now() + Duration::from_secs_f64(secs);
-    let mut writers = JoinSet::new();
-    for w in 0..WRITERS {
-        let (http, url, token) = (http.clone(), url.to_string(), token.map(str::to_string));
-        writers.spawn(async move {
-            let mut done = 0;
-            while Instant::now() < end {
-                post_urgent(&http, &url, token.as_deref(), (w << 20) + done).await;
-                done += 1;
-            }
-            done
-        });
-    }
-    let mut total = 0;
-    while let Some(done) = writers.join_next().await {
-        total += done.unwrap();
-    }
-    total as f64 / secs
-}
-
-/// One POST and the time until all `n` subscribers have its event.
-async fn one_post(
-    http: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    rx: &mut Arrivals,
-    n: usize,
-    i: usize,
-) -> Duration {
-    let t0 = Instant::now();
-    let id = post_urgent(http, url, token, i).await;
-    let mut last = t0;
-    for _ in 0..n {
-        let (eid, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("event within 30 s")
-            .unwrap();
-        assert_eq!(eid, id, "events arrive in order, once");
-        last = last.max(at);
-    }
-    last - t0
-}
-
 /// The floor of POST → event at one subscriber: one fsync'd 4 KiB write in a temp dir (the
 /// commit) plus one loopback TCP round trip (the POST in, the event out). p50 of each.
 fn floor(dir: &std::path::Path, samples: usize) -> (Duration, Duration) {
@@ -281,8 +182,8 @@ async fn main() {
     let secs = if quick { 1.0 } else { 3.0 };
     let mut rates = vec![(
         0,
-        throughput(&http, &ours.url, Some(&client), secs).await,
-        throughput(&http, &peer.url, None, secs).await,
+        throughput(&http, &[&ours.url], Some(&client), secs).await,
+        throughput(&http, &[&peer.url], None, secs).await,
     )];
     let mut one_sub_p50 = None;
     for n in counts {
@@ -336,8 +237,8 @@ async fn main() {
         // Then as many creations as the servers take while these subscribers receive them all.
         rates.push((
             n,
-            throughput(&http, &ours.url, Some(&client), secs).await,
-            throughput(&http, &peer.url, None, secs).await,
+            throughput(&http, &[&ours.url], Some(&client), secs).await,
+            throughput(&http, &[&peer.url], None, secs).await,
         ));
     }
     println!(

@@ -110,9 +110,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let marker = {
         let (store, dir, forced) = (store.clone(), dir.clone(), config.new_epoch);
-        tokio::task::spawn_blocking(move || log_identity::settle(store.as_ref(), &dir, forced))
-            .await
-            .map_err(|e| StartError::Demo(e.to_string()))??
+        let shared = config.database_url.is_some();
+        tokio::task::spawn_blocking(move || {
+            log_identity::settle(store.as_ref(), &dir, forced, shared)
+        })
+        .await
+        .map_err(|e| StartError::Demo(e.to_string()))??
     };
     let marker = Arc::new(marker);
     let (stop_tx, stopping) = watch::channel(false);

@@ -24,6 +24,11 @@
 //! after it (its head may be above the marker's); after such a restore, start once with
 //! `--new-epoch`. Without a marker (a first start, or an upgrade from before epochs)
 //! the database's epoch stands.
+//!
+//! On PostgreSQL the log is shared by every instance and each marker is one instance's
+//! view: only a head below the marker's in the same epoch, or `--new-epoch`, starts one
+//! (`judge_shared`). A running instance keeps the epoch it started with, so a new one is
+//! started with every instance stopped (docs/deploy.md).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -113,6 +118,21 @@ pub fn judge(
     None
 }
 
+/// `judge` for a log several instances share (PostgreSQL), where each instance's marker
+/// is only what that one last saw. Another instance may have started a new epoch since
+/// (so another epoch is no restore, and the desks resync for it anyway); commits are
+/// durable, so a crash across a reboot loses nothing answered. A head below the marker of
+/// the same epoch is still a restore, and `--new-epoch` still starts one.
+pub fn judge_shared(epoch: &str, head: i64, found: &Found, forced: bool) -> Option<Renewal> {
+    if forced {
+        return Some(Renewal::Manual);
+    }
+    match found {
+        Found::Marker(m) if m.epoch == epoch && head < m.head => Some(Renewal::Restored),
+        _ => None,
+    }
+}
+
 pub fn read_marker(dir: &Path) -> Found {
     match std::fs::read(dir.join(MARKER_FILE)) {
         Ok(bytes) => match serde_json::from_slice(&bytes) {
@@ -182,12 +202,21 @@ impl MarkerWriter {
 
 /// At start, before serving: decides the epoch, starts a new one if needed, and marks
 /// the data dir as running with it. Blocking.
-pub fn settle(store: &dyn Store, dir: &Path, forced: bool) -> Result<MarkerWriter, StoreError> {
+pub fn settle(
+    store: &dyn Store,
+    dir: &Path,
+    forced: bool,
+    shared: bool,
+) -> Result<MarkerWriter, StoreError> {
     let (_, head) = store.event_bounds()?;
     let mut epoch = store.log_epoch()?;
     let found = read_marker(dir);
     let boot_id = boot_id();
-    if let Some(renewal) = judge(&epoch, head, &found, boot_id.as_deref(), forced) {
+    let renewal = match shared {
+        true => judge_shared(&epoch, head, &found, forced),
+        false => judge(&epoch, head, &found, boot_id.as_deref(), forced),
+    };
+    if let Some(renewal) = renewal {
         let previous = epoch;
         epoch = store.new_log_epoch(renewal.as_str())?;
         let marker_head = match &found {
@@ -289,6 +318,23 @@ mod tests {
         );
         assert_eq!(
             judge("e1", 10, &Found::Missing, None, true),
+            Some(Renewal::Manual)
+        );
+    }
+
+    #[test]
+    fn a_shared_log_renews_only_when_restored_or_asked() {
+        let crashed = marker("e1", 10, true, Some("b1"));
+        // Another instance renewed it, or this one crashed and the machine rebooted.
+        assert_eq!(judge_shared("e2", 12, &crashed, false), None);
+        assert_eq!(judge_shared("e1", 10, &crashed, false), None);
+        assert_eq!(judge_shared("e1", 10, &Found::Unreadable, false), None);
+        assert_eq!(
+            judge_shared("e1", 9, &crashed, false),
+            Some(Renewal::Restored)
+        );
+        assert_eq!(
+            judge_shared("e1", 10, &Found::Missing, true),
             Some(Renewal::Manual)
         );
     }

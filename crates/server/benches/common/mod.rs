@@ -2,6 +2,8 @@
 //! urgent creation they time, and the percentiles they print.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -124,4 +126,111 @@ pub async fn login(http: &reqwest::Client, base: &str, email: &str, password: &s
         .await
         .unwrap();
     v["token"].as_str().expect("signed in").to_string()
+}
+
+/// A server process and the address it printed ("listening on http://…").
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(mut cmd: Command) -> Server {
+        let mut child = cmd.stdout(Stdio::piped()).spawn().expect("server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("no address printed: {line:?}"))
+            .to_string();
+        Server { child, url }
+    }
+
+    /// CPU seconds (user + system) the process has used so far.
+    pub fn cpu(&self) -> f64 {
+        cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn cpu_seconds(stat: &str) -> f64 {
+    let s = std::fs::read_to_string(stat).unwrap();
+    // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
+    let after = &s[s.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split(' ').collect();
+    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    ticks / clock_ticks()
+}
+
+/// The kernel's clock ticks per second, asked of `getconf` once.
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    })
+}
+
+/// Concurrent clients creating back to back, for the throughput rows.
+pub const WRITERS: usize = 8;
+
+/// Creations per second with `WRITERS` clients posting back to back for `secs` seconds,
+/// writer `w` to `urls[w % urls.len()]` (the instances behind one load balancer).
+pub async fn throughput(
+    http: &reqwest::Client,
+    urls: &[&str],
+    token: Option<&str>,
+    secs: f64,
+) -> f64 {
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    let mut writers = JoinSet::new();
+    for w in 0..WRITERS {
+        let url = urls[w % urls.len()].to_string();
+        let (http, token) = (http.clone(), token.map(str::to_string));
+        writers.spawn(async move {
+            let mut done = 0;
+            while Instant::now() < end {
+                post_urgent(&http, &url, token.as_deref(), (w << 20) + done).await;
+                done += 1;
+            }
+            done
+        });
+    }
+    let mut total = 0;
+    while let Some(done) = writers.join_next().await {
+        total += done.unwrap();
+    }
+    total as f64 / secs
+}
+
+/// One POST and the time until all `n` subscribers have its event.
+pub async fn one_post(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    rx: &mut Arrivals,
+    n: usize,
+    i: usize,
+) -> Duration {
+    let t0 = Instant::now();
+    let id = post_urgent(http, url, token, i).await;
+    let mut last = t0;
+    for _ in 0..n {
+        let (eid, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("event within 30 s")
+            .unwrap();
+        assert_eq!(eid, id, "events arrive in order, once");
+        last = last.max(at);
+    }
+    last - t0
 }

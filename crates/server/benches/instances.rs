@@ -1,0 +1,186 @@
+//! Bench: two instances on one PostgreSQL database against one instance on SQLite, in
+//! one run, with one harness. Time from the POST of an urgent intervention on instance A
+//! to its event at *every* subscriber of instance B, with 1, 100 and 1,000 subscribers,
+//! beside the same on the single SQLite instance (POST and subscribers on it), posts
+//! alternating; then creation throughput with 8 writers.
+//!
+//! Every server is the real `itv-server` binary in its own process; the CPU of each, of
+//! the PostgreSQL processes together and of the harness is printed beside the figures.
+//!
+//! Run: `bash scripts/bench-postgres.sh` (a throwaway cluster, then this bench);
+//! `--quick` for a short run; `ITV_BENCH_SERVER=path` measures that `itv-server` binary.
+
+use std::process::Command;
+use std::time::Duration;
+
+mod common;
+use common::{
+    Server, WRITERS, cpu_seconds, feed_subscribers, login, ms, one_post, percentile, throughput,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_itv-server");
+/// `serve --demo`'s accounts' password.
+const DEMO_PASSWORD: &str = "demo1234";
+
+/// `itv-server serve` on `dir`, on PostgreSQL with `database`, the demo seeded with `demo`.
+/// `ITV_BENCH_SERVER=path` runs that build instead (the commit before a change, say).
+fn serve(dir: &std::path::Path, database: Option<&str>, demo: bool) -> Server {
+    let bin = std::env::var("ITV_BENCH_SERVER").unwrap_or_else(|_| BIN.to_string());
+    let mut cmd = Command::new(bin);
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("ITV_LOG", "warn")
+        .env("ITV_RATE_CREATE_PER_ACCOUNT", "0")
+        .env("ITV_RATE_CREATE_PER_ADDRESS", "0")
+        .env("ITV_FEED_ACCEPT_PER_SEC", "0");
+    if demo {
+        cmd.arg("--demo");
+    }
+    if let Some(url) = database {
+        cmd.env("ITV_DATABASE_URL", url);
+    }
+    Server::start(cmd)
+}
+
+/// CPU seconds used so far by every process named `postgres` (the cluster's).
+fn postgres_cpu() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|e| cpu_seconds(&e.path().join("stat").to_string_lossy()))
+        .sum()
+}
+
+fn main() {
+    let cluster = itv_server::testing::test_cluster().expect(
+        "a PostgreSQL cluster in ITV_TEST_DATABASE_URL: run `bash scripts/bench-postgres.sh`",
+    );
+    let database = itv_server::testing::fresh_database(&cluster);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(run(database));
+}
+
+async fn run(database: String) {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let posts = if quick { 20 } else { 200 };
+    let secs = if quick { 1.0 } else { 3.0 };
+    let dirs = [(); 3].map(|_| tempfile::tempdir().unwrap());
+    let sqlite = serve(dirs[0].path(), None, true);
+    let a = serve(dirs[1].path(), Some(&database), true);
+    let b = serve(dirs[2].path(), Some(&database), false);
+    let http = reqwest::Client::new();
+    let sqlite_admin = login(&http, &sqlite.url, "admin@itvision.sn", DEMO_PASSWORD).await;
+    let sqlite_client = login(&http, &sqlite.url, "client@itvision.sn", DEMO_PASSWORD).await;
+    // Signed in on one instance, valid on both: one secret, sessions in the database.
+    let pg_admin = login(&http, &b.url, "admin@itvision.sn", DEMO_PASSWORD).await;
+    let pg_client = login(&http, &a.url, "client@itvision.sn", DEMO_PASSWORD).await;
+    let harness = format!("/proc/{}/stat", std::process::id());
+
+    println!(
+        "POST urgent intervention → event at every subscriber: SQLite, one instance (POST and subscribers on it) and PostgreSQL, two instances (POST on A, subscribers on B); posts alternating, same harness"
+    );
+    println!(
+        "| subscribers | posts | SQLite p50 | SQLite p99 | PostgreSQL A → B p50 | PostgreSQL A → B p99 | PG/SQLite p50 | PG/SQLite p99 | CPU s: SQLite / A / B / postgres / harness |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let cpu_now = || {
+        [
+            sqlite.cpu(),
+            a.cpu(),
+            b.cpu(),
+            postgres_cpu(),
+            cpu_seconds(&harness),
+        ]
+    };
+    // CPU per creation on PostgreSQL, all on A: where the time of a write goes.
+    let before = cpu_now();
+    let on_a = throughput(&http, &[&a.url], Some(&pg_client), secs).await;
+    let used: Vec<f64> = before.iter().zip(cpu_now()).map(|(b, a)| a - b).collect();
+    let per = |cpu: f64| cpu / (on_a * secs) * 1e3;
+    let pg_cpu = format!(
+        "CPU per creation on PostgreSQL, 8 writers on A: A {:.2} ms, B {:.2} ms, postgres {:.2} ms, harness {:.2} ms",
+        per(used[1]),
+        per(used[2]),
+        per(used[3]),
+        per(used[4])
+    );
+    let mut rates = vec![(
+        0,
+        throughput(&http, &[&sqlite.url], Some(&sqlite_client), secs).await,
+        on_a,
+        throughput(&http, &[&a.url, &b.url], Some(&pg_client), secs).await,
+    )];
+    for n in [1, 100, 1000] {
+        let posts = if n == 1000 { posts / 2 } else { posts };
+        let mut on_sqlite =
+            feed_subscribers(&sqlite.url, std::slice::from_ref(&sqlite_admin), n).await;
+        let mut on_b = feed_subscribers(&b.url, std::slice::from_ref(&pg_admin), n).await;
+        let cpu0 = cpu_now();
+        let (mut s, mut p): (Vec<Duration>, Vec<Duration>) = (Vec::new(), Vec::new());
+        for i in 0..posts {
+            s.push(
+                one_post(
+                    &http,
+                    &sqlite.url,
+                    Some(&sqlite_client),
+                    &mut on_sqlite.arrivals,
+                    n,
+                    i,
+                )
+                .await,
+            );
+            p.push(one_post(&http, &a.url, Some(&pg_client), &mut on_b.arrivals, n, i).await);
+        }
+        let cpu1 = cpu_now();
+        let cpu: Vec<String> = cpu0
+            .iter()
+            .zip(cpu1)
+            .map(|(before, after)| format!("{:.1}", after - before))
+            .collect();
+        s.sort();
+        p.sort();
+        let (s50, s99, p50, p99) = (
+            percentile(&s, 0.5),
+            percentile(&s, 0.99),
+            percentile(&p, 0.5),
+            percentile(&p, 0.99),
+        );
+        println!(
+            "| {n} | {posts} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {:.2}× | {} |",
+            ms(s50),
+            ms(s99),
+            ms(p50),
+            ms(p99),
+            ms(p50) / ms(s50),
+            ms(p99) / ms(s99),
+            cpu.join(" / ")
+        );
+        rates.push((
+            n,
+            throughput(&http, &[&sqlite.url], Some(&sqlite_client), secs).await,
+            throughput(&http, &[&a.url], Some(&pg_client), secs).await,
+            throughput(&http, &[&a.url, &b.url], Some(&pg_client), secs).await,
+        ));
+    }
+    println!(
+        "\ncreation throughput, {WRITERS} writers posting back to back for {secs} s each, while the subscribers (on the SQLite instance, on B) receive every event"
+    );
+    println!("| subscribers | SQLite | PostgreSQL, all on A | PostgreSQL, split over A and B |");
+    println!("|---:|---:|---:|---:|");
+    for (n, sqlite, on_a, split) in rates {
+        println!("| {n} | {sqlite:.0} req/s | {on_a:.0} req/s | {split:.0} req/s |");
+    }
+    println!("\n{pg_cpu}");
+}
