@@ -1,8 +1,9 @@
 //! Bench: two instances on one PostgreSQL database against one instance on SQLite, in
 //! one run, with one harness. Time from the POST of an urgent intervention on instance A
 //! to its event at *every* subscriber of instance B, with 1, 100 and 1,000 subscribers,
-//! beside the same on the single SQLite instance (POST and subscribers on it), posts
-//! alternating; then creation throughput with 8 writers.
+//! beside the same on the single SQLite instance (POST and subscribers on it), and at
+//! every subscriber of A itself; posts alternating; then creation throughput with 8
+//! writers.
 //!
 //! Every server is the real `itv-server` binary in its own process; the CPU of each, of
 //! the PostgreSQL processes together and of the harness is printed beside the figures.
@@ -62,6 +63,16 @@ fn postgres_cpu() -> f64 {
         .sum()
 }
 
+/// Takes the `n` arrivals of an event already timed at other subscribers.
+async fn drain(arrivals: &mut common::Arrivals, n: usize) {
+    for _ in 0..n {
+        tokio::time::timeout(Duration::from_secs(30), arrivals.recv())
+            .await
+            .expect("event within 30 s")
+            .unwrap();
+    }
+}
+
 fn main() {
     let cluster = itv_server::testing::test_cluster().expect(
         "a PostgreSQL cluster in ITV_TEST_DATABASE_URL: run `bash scripts/bench-postgres.sh`",
@@ -92,9 +103,9 @@ async fn run(database: String) {
         "POST urgent intervention → event at every subscriber: SQLite, one instance (POST and subscribers on it) and PostgreSQL, two instances (POST on A, subscribers on B); posts alternating, same harness"
     );
     println!(
-        "| subscribers | posts | SQLite p50 | SQLite p99 | PostgreSQL A → B p50 | PostgreSQL A → B p99 | PG/SQLite p50 | PG/SQLite p99 | CPU s: SQLite / A / B / postgres / harness |"
+        "| subscribers | posts | SQLite p50 | SQLite p99 | PostgreSQL A → B p50 | PostgreSQL A → B p99 | PG/SQLite p50 | PG/SQLite p99 | PostgreSQL A → A p50 | A → A p99 | CPU s: SQLite / A / B / postgres / harness |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let cpu_now = || {
         [
             sqlite.cpu(),
@@ -127,8 +138,10 @@ async fn run(database: String) {
         let mut on_sqlite =
             feed_subscribers(&sqlite.url, std::slice::from_ref(&sqlite_admin), n).await;
         let mut on_b = feed_subscribers(&b.url, std::slice::from_ref(&pg_admin), n).await;
+        let mut on_a = feed_subscribers(&a.url, std::slice::from_ref(&pg_admin), n).await;
         let cpu0 = cpu_now();
-        let (mut s, mut p): (Vec<Duration>, Vec<Duration>) = (Vec::new(), Vec::new());
+        let (mut s, mut p, mut local): (Vec<Duration>, Vec<Duration>, Vec<Duration>) =
+            Default::default();
         for i in 0..posts {
             s.push(
                 one_post(
@@ -142,6 +155,10 @@ async fn run(database: String) {
                 .await,
             );
             p.push(one_post(&http, &a.url, Some(&pg_client), &mut on_b.arrivals, n, i).await);
+            // B's subscribers got that one; A's own ones too, already counted out here.
+            drain(&mut on_a.arrivals, n).await;
+            local.push(one_post(&http, &a.url, Some(&pg_client), &mut on_a.arrivals, n, i).await);
+            drain(&mut on_b.arrivals, n).await;
         }
         let cpu1 = cpu_now();
         let cpu: Vec<String> = cpu0
@@ -151,6 +168,7 @@ async fn run(database: String) {
             .collect();
         s.sort();
         p.sort();
+        local.sort();
         let (s50, s99, p50, p99) = (
             percentile(&s, 0.5),
             percentile(&s, 0.99),
@@ -158,13 +176,15 @@ async fn run(database: String) {
             percentile(&p, 0.99),
         );
         println!(
-            "| {n} | {posts} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {:.2}× | {} |",
+            "| {n} | {posts} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {:.2}× | {:.2} ms | {:.2} ms | {} |",
             ms(s50),
             ms(s99),
             ms(p50),
             ms(p99),
             ms(p50) / ms(s50),
             ms(p99) / ms(s99),
+            ms(percentile(&local, 0.5)),
+            ms(percentile(&local, 0.99)),
             cpu.join(" / ")
         );
         rates.push((

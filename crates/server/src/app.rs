@@ -19,7 +19,7 @@ use crate::log_identity::{self, MarkerWriter};
 use crate::ratelimit::RateLimiter;
 use crate::sessions::Sessions;
 use crate::state::{AppState, LiveEvent};
-use crate::store::sqlite::EventSink;
+use crate::store::EventSink;
 use crate::store::{LoggedEvent, PgStore, SqliteStore, Store, StoreError};
 use crate::tokens::{
     SecretError, TokenKeys, create_private_dir, given_secret, load_or_create_secret, new_secret,

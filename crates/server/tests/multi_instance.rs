@@ -353,3 +353,74 @@ async fn connections_the_database_ends_cost_nothing_but_time() {
     let all: Vec<Value> = before.into_iter().chain(after).collect();
     assert_in_order_once(&all);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_on_both_instances_reach_both_subscribers_in_one_order() {
+    let Some(cluster) = cluster_or_skip("writes_on_both_instances_reach_both_subscribers") else {
+        return;
+    };
+    let pair = two_instances(cluster, |c| c.rate_create_per_account = 0).await;
+    let cast = cast(&pair.a);
+    let mut on_a = connect(&pair.a, &cast.admin, None).await;
+    let mut on_b = connect(&pair.b, &cast.admin, None).await;
+    assert_eq!(next_json(&mut on_a).await["type"], "ready");
+    assert_eq!(next_json(&mut on_b).await["type"], "ready");
+
+    // Four clients at once, two on each instance: each instance's own events come
+    // between the other's, which it must read from the log to keep one order.
+    let client = Api::login(&pair.a, "client@test.sn").await;
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let client = on(if w % 2 == 0 { &pair.a } else { &pair.b }, &client);
+        writers.push(tokio::spawn(async move {
+            for i in 0..15 {
+                let (status, body) = client
+                    .post(
+                        "/api/client/requests/intervention",
+                        urgent(&format!("{w}-{i}")),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let seen_on_a = events(&mut on_a, 60).await;
+    let seen_on_b = events(&mut on_b, 60).await;
+    assert_in_order_once(&seen_on_a);
+    assert_eq!(seen_on_a, seen_on_b, "one order on both instances");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_raise_each_escalation_once() {
+    let Some(cluster) = cluster_or_skip("two_schedulers_raise_each_escalation_once") else {
+        return;
+    };
+    let pair = two_instances(cluster, |_| {}).await;
+    let _cast = cast(&pair.a);
+    let client = Api::login(&pair.a, "client@test.sn").await;
+    let id = common::urgent_call(&client).await;
+
+    // Both instances' schedulers see the call unacknowledged past the delay, every
+    // second, each on its own clock.
+    for server in [&pair.a, &pair.b] {
+        server.state().clock.advance(chrono::Duration::minutes(5));
+    }
+    let escalations = || {
+        common::logged(&pair.a, "request.escalated")
+            .into_iter()
+            .filter(|e| e["_id"] == id.as_str())
+            .count()
+    };
+    for _ in 0..50 {
+        if escalations() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // A few more passes of both.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(escalations(), 1, "level 1 raised once, by one of the two");
+}

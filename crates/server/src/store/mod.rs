@@ -22,6 +22,10 @@ use serde::Serialize;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+/// Called with each committed event, in `seq` order (SQLite: before the next write starts;
+/// PostgreSQL: from the tailer, for every instance's events).
+pub type EventSink = std::sync::Arc<dyn Fn(&LoggedEvent) + Send + Sync>;
+
 /// Timestamps as fixed-width RFC 3339 UTC strings, so text order is time order (SQLite's
 /// columns, list cursors).
 pub(crate) fn ts(at: DateTime<Utc>) -> String {

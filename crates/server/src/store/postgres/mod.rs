@@ -30,7 +30,7 @@ use super::{
     SessionRecord, SessionSet, Store, StoreError, Update, User,
 };
 use crate::clock::Clock;
-use crate::store::sqlite::EventSink;
+use crate::store::EventSink;
 use pool::Pool;
 use tail::Signal;
 

@@ -17,7 +17,7 @@ use postgres::fallible_iterator::FallibleIterator;
 
 use super::events;
 use super::pool::Pool;
-use crate::store::sqlite::EventSink;
+use crate::store::{EventSink, StoreError};
 
 /// The channel every instance listens on; its payload is a head seq.
 const CHANNEL: &str = "itv_events";
@@ -119,6 +119,10 @@ fn tail(pool: &Pool, signal: &Signal, sink: &EventSink, mut last: i64) {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, last, "event log not read; trying again");
+                    if matches!(&e, StoreError::Postgres(db) if super::found_dead(db)) {
+                        client.discard();
+                        pool.drop_idle();
+                    }
                     break;
                 }
             }

@@ -9,7 +9,7 @@ mod sessions;
 mod users;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use itv_core::request::ChatMessage;
@@ -21,13 +21,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use itv_core::account::{AccountPatch, EndReason};
 
 use super::{
-    Account, AccountChange, AlertDraft, Current, Draft, IdemKey, IdemRecord, LoggedEvent,
-    LoginRecord, NewUserRecord, Reader, Refusal, RequestDetail, RequestPage, RequestQuery,
-    SessionRecord, SessionSet, Store, StoreError, User,
+    Account, AccountChange, AlertDraft, Current, Draft, EventSink, IdemKey, IdemRecord,
+    LoggedEvent, LoginRecord, NewUserRecord, Reader, Refusal, RequestDetail, RequestPage,
+    RequestQuery, SessionRecord, SessionSet, Store, StoreError, User,
 };
-
-/// Called with each committed event, in `seq` order, before the next write starts.
-pub type EventSink = Arc<dyn Fn(&LoggedEvent) + Send + Sync>;
 
 /// How the store trades durability for speed; see docs/durability.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
