@@ -5,6 +5,7 @@
 //! exists without its event, nor the reverse. Business rules stay out of here: an
 //! update receives a closure that decides, from the current state, what changes.
 
+mod compose;
 pub mod from_sqlite;
 pub mod postgres;
 pub mod sqlite;

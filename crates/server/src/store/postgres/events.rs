@@ -9,40 +9,10 @@
 //! holes. A `bigserial` would give neither: numbers are drawn at insert, not at commit.
 
 use itv_core::event::Audience;
-use itv_core::request::ChatMessage;
-use itv_core::{EventType, FeedEvent, Notification, Request, Role};
+use itv_core::{FeedEvent, Role};
 use postgres::GenericClient;
 
-use chrono::{DateTime, Utc};
-
 use crate::store::{LoggedEvent, Reader, StoreError};
-
-/// Appends the event of a change from `before` to `after`, heard by those who may
-/// see either.
-pub fn append(
-    tx: &mut impl GenericClient,
-    (event_type, at): (EventType, DateTime<Utc>),
-    before: Option<&Request>,
-    after: &Request,
-    chat_message: Option<ChatMessage>,
-    notification: Option<Notification>,
-) -> Result<LoggedEvent, StoreError> {
-    let event = FeedEvent {
-        seq: 0,
-        event_type,
-        kind: after.kind(),
-        request_id: after.id.clone(),
-        ticket_number: after.ticket_number.clone(),
-        at,
-        request: after.clone(),
-        chat_message,
-        notification,
-        escalation_level: None,
-        escalation_reason: None,
-        sla_timer: None,
-    };
-    append_event(tx, event, Audience::of_change(before, after))
-}
 
 /// Appends `event` for `audience`, numbered from the counter row; call it last in the
 /// transaction, since every other writer waits on that row until this one commits.

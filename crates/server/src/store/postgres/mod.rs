@@ -21,9 +21,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use itv_core::account::{AccountPatch, EndReason};
 use itv_core::request::ChatMessage;
-use itv_core::{EventType, FeedEvent, Request, RequestKind, Role};
+use itv_core::{FeedEvent, Request, RequestKind, Role};
 use postgres::GenericClient;
 
+use super::compose;
 use super::{
     Account, AccountChange, AlertDraft, Current, Draft, IdemKey, IdemRecord, LoggedEvent,
     LoginRecord, NewUserRecord, Reader, Refusal, RequestDetail, RequestPage, RequestQuery,
@@ -180,16 +181,6 @@ impl Drop for PgStore {
     }
 }
 
-/// Makes concurrent calls with one idempotency key take turns (on any instance), then
-/// says whether the key was seen.
-fn idem_seen(tx: &mut impl GenericClient, key: &IdemKey) -> Result<bool, StoreError> {
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2 || chr(31) || $3, 0))",
-        &[&key.user_id, &key.scope, &key.key],
-    )?;
-    Ok(idem_lookup(tx, key)?.is_some())
-}
-
 fn idem_lookup(
     c: &mut impl GenericClient,
     key: &IdemKey,
@@ -205,17 +196,77 @@ fn idem_lookup(
         }))
 }
 
-fn idem_record(
-    tx: &mut impl GenericClient,
-    key: &IdemKey,
-    request_id: &str,
-    message_id: Option<&str>,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO idempotency (user_id, scope, key, request_id, message_id, created_at) VALUES ($1, $2, $3, $4, $5, now())",
-        &[&key.user_id, &key.scope, &key.key, &request_id, &message_id],
-    )?;
-    Ok(())
+/// A write's open transaction (BEGIN … COMMIT on a pooled connection), for the steps
+/// of `compose`.
+impl compose::Tx for postgres::Client {
+    fn insert_request(&mut self, draft: Draft, now: DateTime<Utc>) -> Result<Request, StoreError> {
+        requests::insert(self, draft, now)
+    }
+
+    fn request_for_change(
+        &mut self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Request>, StoreError> {
+        requests::by_id_for_update(self, id, now)
+    }
+
+    fn quote(&mut self, request_id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        requests::quote(self, request_id)
+    }
+
+    fn apply_update(
+        &mut self,
+        before: &Request,
+        update: Update,
+        now: DateTime<Utc>,
+    ) -> Result<Request, StoreError> {
+        requests::apply_update(self, before, update, now)
+    }
+
+    fn insert_message(&mut self, message: &ChatMessage) -> Result<(), StoreError> {
+        requests::insert_message(self, message)
+    }
+
+    fn record_alert(
+        &mut self,
+        request_id: &str,
+        key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        requests::record_alert(self, request_id, key, at)
+    }
+
+    /// Concurrent calls with one key, on any instance, take turns on an advisory lock
+    /// held until the commit.
+    fn idem_seen(&mut self, key: &IdemKey) -> Result<bool, StoreError> {
+        self.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2 || chr(31) || $3, 0))",
+            &[&key.user_id, &key.scope, &key.key],
+        )?;
+        Ok(idem_lookup(self, key)?.is_some())
+    }
+
+    fn idem_record(
+        &mut self,
+        key: &IdemKey,
+        request_id: &str,
+        message_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO idempotency (user_id, scope, key, request_id, message_id, created_at) VALUES ($1, $2, $3, $4, $5, now())",
+            &[&key.user_id, &key.scope, &key.key, &request_id, &message_id],
+        )?;
+        Ok(())
+    }
+
+    fn append_event(
+        &mut self,
+        event: FeedEvent,
+        audience: itv_core::event::Audience,
+    ) -> Result<LoggedEvent, StoreError> {
+        events::append_event(self, event, audience)
+    }
 }
 
 impl Store for PgStore {
@@ -326,18 +377,7 @@ impl Store for PgStore {
 
     fn create_request(&self, draft: Draft) -> Result<LoggedEvent, StoreError> {
         let now = self.clock.now();
-        self.write(|tx| {
-            let request = requests::insert(tx, draft, now)?;
-            let event = events::append(
-                tx,
-                (EventType::RequestCreated, now),
-                None,
-                &request,
-                None,
-                Some(itv_core::event::created_notification(&request)),
-            )?;
-            Ok((event.clone(), vec![event]))
-        })
+        self.write(|c| compose::create_request(c, draft, now))
     }
 
     fn update_request(
@@ -347,35 +387,7 @@ impl Store for PgStore {
         decide: &mut dyn FnMut(&Current) -> Result<Update, Refusal>,
     ) -> Result<Option<LoggedEvent>, StoreError> {
         let now = self.clock.now();
-        self.write(|tx| {
-            if let Some(key) = idem
-                && idem_seen(tx, key)?
-            {
-                return Ok((None, Vec::new()));
-            }
-            let before = requests::by_id_for_update(tx, id, now)?.ok_or(StoreError::NotFound)?;
-            let quote = requests::quote(tx, id)?;
-            let current = Current {
-                request: before.clone(),
-                now,
-                has_quote: quote.is_some(),
-                quote,
-            };
-            let update = decide(&current).map_err(StoreError::Refused)?;
-            let after = requests::apply_update(tx, &before, update.clone(), now)?;
-            if let Some(key) = idem {
-                idem_record(tx, key, id, None)?;
-            }
-            let event = events::append(
-                tx,
-                (update.event_type, now),
-                Some(&before),
-                &after,
-                None,
-                update.notification,
-            )?;
-            Ok((Some(event.clone()), vec![event]))
-        })
+        self.write(|c| compose::update_request(c, id, idem, decide, now))
     }
 
     fn add_message(
@@ -386,38 +398,7 @@ impl Store for PgStore {
         idem: Option<&IdemKey>,
     ) -> Result<Option<LoggedEvent>, StoreError> {
         let now = self.clock.now();
-        self.write(|tx| {
-            if let Some(key) = idem
-                && idem_seen(tx, key)?
-            {
-                return Ok((None, Vec::new()));
-            }
-            let request =
-                requests::by_id_for_update(tx, request_id, now)?.ok_or(StoreError::NotFound)?;
-            let message = ChatMessage {
-                id: new_id(),
-                request_id: request_id.to_string(),
-                author_id: author.id.clone(),
-                author_name: author.name.clone(),
-                author_role: author.role,
-                body: body.to_string(),
-                created_at: now,
-            };
-            requests::insert_message(tx, &message)?;
-            if let Some(key) = idem {
-                idem_record(tx, key, request_id, Some(&message.id))?;
-            }
-            let notification = itv_core::event::message_notification(&request, &message);
-            let event = events::append(
-                tx,
-                (EventType::MessageCreated, now),
-                Some(&request),
-                &request,
-                Some(message),
-                Some(notification),
-            )?;
-            Ok((Some(event.clone()), vec![event]))
-        })
+        self.write(|c| compose::add_message(c, (request_id, author, body), idem, now))
     }
 
     fn idempotent(&self, key: &IdemKey) -> Result<Option<IdemRecord>, StoreError> {
@@ -492,23 +473,7 @@ impl Store for PgStore {
         decide: &mut dyn FnMut(&Request) -> Vec<AlertDraft>,
     ) -> Result<Vec<LoggedEvent>, StoreError> {
         let now = self.clock.now();
-        self.write(|tx| {
-            let request =
-                requests::by_id_for_update(tx, request_id, now)?.ok_or(StoreError::NotFound)?;
-            let mut written = Vec::new();
-            for alert in decide(&request) {
-                if !requests::record_alert(tx, request_id, &alert.key, now)? {
-                    continue;
-                }
-                let event = FeedEvent {
-                    request: request.clone(),
-                    at: now,
-                    ..alert.event
-                };
-                written.push(events::append_event(tx, event, alert.audience)?);
-            }
-            Ok((written.clone(), written))
-        })
+        self.write(|c| compose::raise_alerts(c, request_id, decide, now))
     }
 
     fn events_after(

@@ -1,42 +1,13 @@
 //! The durable event log: every change appends one row; the feed replays from it.
 
-use chrono::{DateTime, Utc};
+use itv_core::FeedEvent;
 use itv_core::event::Audience;
-use itv_core::request::ChatMessage;
-use itv_core::{EventType, FeedEvent, Notification, Request};
 use rusqlite::{Connection, params};
 
 use itv_core::Role;
 
 use super::{row, run};
 use crate::store::{LoggedEvent, Reader, StoreError};
-
-/// Appends the event of a change from `before` to `after`, heard by those who may
-/// see either.
-pub fn append(
-    conn: &Connection,
-    (event_type, at): (EventType, DateTime<Utc>),
-    before: Option<&Request>,
-    after: &Request,
-    chat_message: Option<ChatMessage>,
-    notification: Option<Notification>,
-) -> Result<LoggedEvent, StoreError> {
-    let event = FeedEvent {
-        seq: 0,
-        event_type,
-        kind: after.kind(),
-        request_id: after.id.clone(),
-        ticket_number: after.ticket_number.clone(),
-        at,
-        request: after.clone(),
-        chat_message,
-        notification,
-        escalation_level: None,
-        escalation_reason: None,
-        sla_timer: None,
-    };
-    append_event(conn, event, Audience::of_change(before, after))
-}
 
 /// Appends `event` for `audience`; its `seq` is given by the log.
 pub fn append_event(

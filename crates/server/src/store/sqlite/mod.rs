@@ -13,13 +13,14 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use itv_core::request::ChatMessage;
-use itv_core::{EventType, FeedEvent, Request, RequestKind, Role};
+use itv_core::{FeedEvent, Request, RequestKind, Role};
 
 use crate::clock::Clock;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use itv_core::account::{AccountPatch, EndReason};
 
+use super::compose;
 use super::{
     Account, AccountChange, AlertDraft, Current, Draft, EventSink, IdemKey, IdemRecord,
     LoggedEvent, LoginRecord, NewUserRecord, Reader, Refusal, RequestDetail, RequestPage,
@@ -238,6 +239,71 @@ fn idem_record(
     Ok(())
 }
 
+/// A write's open transaction, for the steps of `compose`.
+struct SqliteTx<'a>(&'a Connection);
+
+impl compose::Tx for SqliteTx<'_> {
+    fn insert_request(&mut self, draft: Draft, now: DateTime<Utc>) -> Result<Request, StoreError> {
+        requests::insert(self.0, draft, now)
+    }
+
+    /// The single writer holds every row until the commit already.
+    fn request_for_change(
+        &mut self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Request>, StoreError> {
+        requests::by_id(self.0, id, now)
+    }
+
+    fn quote(&mut self, request_id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        requests::quote(self.0, request_id)
+    }
+
+    fn apply_update(
+        &mut self,
+        before: &Request,
+        update: super::Update,
+        now: DateTime<Utc>,
+    ) -> Result<Request, StoreError> {
+        requests::apply_update(self.0, before, update, now)
+    }
+
+    fn insert_message(&mut self, message: &ChatMessage) -> Result<(), StoreError> {
+        Ok(requests::insert_message(self.0, message)?)
+    }
+
+    fn record_alert(
+        &mut self,
+        request_id: &str,
+        key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        requests::record_alert(self.0, request_id, key, at)
+    }
+
+    fn idem_seen(&mut self, key: &IdemKey) -> Result<bool, StoreError> {
+        Ok(idem_lookup(self.0, key)?.is_some())
+    }
+
+    fn idem_record(
+        &mut self,
+        key: &IdemKey,
+        request_id: &str,
+        message_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        Ok(idem_record(self.0, key, request_id, message_id)?)
+    }
+
+    fn append_event(
+        &mut self,
+        event: FeedEvent,
+        audience: itv_core::event::Audience,
+    ) -> Result<LoggedEvent, StoreError> {
+        events::append_event(self.0, event, audience)
+    }
+}
+
 impl Store for SqliteStore {
     fn create_user(&self, user: NewUserRecord) -> Result<User, StoreError> {
         self.write(|tx| Ok((users::insert(tx, user)?, Vec::new())))
@@ -347,18 +413,7 @@ impl Store for SqliteStore {
 
     fn create_request(&self, draft: Draft) -> Result<LoggedEvent, StoreError> {
         let now = self.clock.now();
-        self.write(|tx| {
-            let request = requests::insert(tx, draft, now)?;
-            let event = events::append(
-                tx,
-                (EventType::RequestCreated, now),
-                None,
-                &request,
-                None,
-                Some(itv_core::event::created_notification(&request)),
-            )?;
-            Ok((event.clone(), vec![event]))
-        })
+        self.write(|tx| compose::create_request(&mut SqliteTx(tx), draft, now))
     }
 
     fn update_request(
@@ -368,35 +423,7 @@ impl Store for SqliteStore {
         decide: &mut dyn FnMut(&Current) -> Result<super::Update, Refusal>,
     ) -> Result<Option<LoggedEvent>, StoreError> {
         let now = self.clock.now();
-        self.write(|tx| {
-            if let Some(key) = idem
-                && idem_lookup(tx, key)?.is_some()
-            {
-                return Ok((None, Vec::new()));
-            }
-            let before = requests::by_id(tx, id, now)?.ok_or(StoreError::NotFound)?;
-            let quote = requests::quote(tx, id)?;
-            let current = Current {
-                request: before.clone(),
-                now,
-                has_quote: quote.is_some(),
-                quote,
-            };
-            let update = decide(&current).map_err(StoreError::Refused)?;
-            let after = requests::apply_update(tx, &before, update.clone(), now)?;
-            let event = events::append(
-                tx,
-                (update.event_type, now),
-                Some(&before),
-                &after,
-                None,
-                update.notification,
-            )?;
-            if let Some(key) = idem {
-                idem_record(tx, key, id, None)?;
-            }
-            Ok((Some(event.clone()), vec![event]))
-        })
+        self.write(|tx| compose::update_request(&mut SqliteTx(tx), id, idem, decide, now))
     }
 
     fn add_message(
@@ -408,35 +435,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<LoggedEvent>, StoreError> {
         let now = self.clock.now();
         self.write(|tx| {
-            if let Some(key) = idem
-                && idem_lookup(tx, key)?.is_some()
-            {
-                return Ok((None, Vec::new()));
-            }
-            let request = requests::by_id(tx, request_id, now)?.ok_or(StoreError::NotFound)?;
-            let message = ChatMessage {
-                id: new_id(),
-                request_id: request_id.to_string(),
-                author_id: author.id.clone(),
-                author_name: author.name.clone(),
-                author_role: author.role,
-                body: body.to_string(),
-                created_at: now,
-            };
-            requests::insert_message(tx, &message)?;
-            let notification = itv_core::event::message_notification(&request, &message);
-            let event = events::append(
-                tx,
-                (EventType::MessageCreated, now),
-                Some(&request),
-                &request,
-                Some(message.clone()),
-                Some(notification),
-            )?;
-            if let Some(key) = idem {
-                idem_record(tx, key, request_id, Some(&message.id))?;
-            }
-            Ok((Some(event.clone()), vec![event]))
+            compose::add_message(&mut SqliteTx(tx), (request_id, author, body), idem, now)
         })
     }
 
@@ -509,22 +508,7 @@ impl Store for SqliteStore {
         decide: &mut dyn FnMut(&Request) -> Vec<AlertDraft>,
     ) -> Result<Vec<LoggedEvent>, StoreError> {
         let now = self.clock.now();
-        self.write(|tx| {
-            let request = requests::by_id(tx, request_id, now)?.ok_or(StoreError::NotFound)?;
-            let mut written = Vec::new();
-            for alert in decide(&request) {
-                if !requests::record_alert(tx, request_id, &alert.key, now)? {
-                    continue;
-                }
-                let event = FeedEvent {
-                    request: request.clone(),
-                    at: now,
-                    ..alert.event
-                };
-                written.push(events::append_event(tx, event, alert.audience)?);
-            }
-            Ok((written.clone(), written))
-        })
+        self.write(|tx| compose::raise_alerts(&mut SqliteTx(tx), request_id, decide, now))
     }
 
     fn events_after(
