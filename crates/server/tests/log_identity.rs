@@ -1,6 +1,7 @@
 //! The event log's epoch, against a real server, SQLite file and WebSocket: it rides
 //! in `ready`, `resync_required` and the head; it survives a restart and a crash; a
-//! database put back from an earlier copy gets a new one, and so does `--new-epoch`.
+//! database put back from an earlier copy gets a new one (a SQLite file, a PostgreSQL
+//! dump), and so does `--new-epoch`.
 
 mod common;
 
@@ -220,5 +221,69 @@ async fn new_epoch_starts_one_on_demand_once() {
 
     let server = TestServer::start_in(temp.path()).await;
     assert_eq!(&*server.state().epoch, second);
+    stop(server).await;
+}
+
+/// PostgreSQL's tools of the cluster's version (Debian keeps them out of `PATH`).
+fn pg_tool(name: &str, args: &[&str]) {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL's binaries")
+        .flatten()
+        .map(|v| v.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .max()
+        .unwrap_or_else(|| name.into());
+    let out = std::process::Command::new(&bin)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_database_restored_from_a_dump_gets_a_new_epoch() {
+    if cluster_or_skip("a_postgres_database_restored_from_a_dump_gets_a_new_epoch").is_none() {
+        return;
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let dumps = tempfile::tempdir().unwrap();
+    let dump = dumps.path().join("itv.dump");
+    let dump = dump.to_str().unwrap();
+    let dir = temp.path();
+    let server = TestServer::start_in(dir).await;
+    let cast = cast(&server);
+    create(&server, "Sauvegardée 1").await;
+    create(&server, "Sauvegardée 2").await;
+    let url = server.database_url().expect("on PostgreSQL").to_string();
+    // The nightly backup, taken while the server runs.
+    pg_tool(
+        "pg_dump",
+        &["--format=custom", "--file", dump, "--dbname", &url],
+    );
+    for i in 0..3 {
+        create(&server, &format!("Perdue {i}")).await;
+    }
+    let before = server.state().epoch.to_string();
+    assert_eq!(head(&server).await["seq"], 5);
+    stop(server).await;
+
+    pg_tool(
+        "pg_restore",
+        &["--clean", "--if-exists", "--dbname", &url, dump],
+    );
+    let server = TestServer::start_in(dir).await;
+    let after = server.state().epoch.to_string();
+    assert_ne!(after, before, "the restored log is another history");
+    assert_eq!(head(&server).await["seq"], 2);
+    // A desk that had read up to 5 is told to resync, not resumed past the reused seqs.
+    let mut ws = connect_at(&server, &cast.admin, 5, &before).await;
+    let (events, v) = until_control(&mut ws).await;
+    assert!(events.is_empty());
+    assert_eq!(v["type"], "resync_required");
+    assert_eq!(v["epoch"], after.as_str());
     stop(server).await;
 }
