@@ -93,6 +93,7 @@ fn is_unavailable(e: &postgres::Error) -> bool {
                 SqlState::ADMIN_SHUTDOWN,
                 SqlState::CANNOT_CONNECT_NOW,
                 SqlState::TOO_MANY_CONNECTIONS,
+                SqlState::LOCK_NOT_AVAILABLE,
             ]
             .contains(c)
         })

@@ -328,6 +328,61 @@ async fn a_locked_database_is_503_with_retry_after_and_writes_nothing() {
     assert_eq!(status, StatusCode::CREATED);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_another_session_holds_is_503_on_postgres_and_writes_nothing() {
+    if cluster_or_skip("a_row_another_session_holds_is_503_on_postgres").is_none() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let _cast = cast(&server);
+    let client = Api::login(&server, "client@test.sn").await;
+    let admin = Api::login(&server, "admin@test.sn").await;
+    let (_, q) = client
+        .post("/api/client/requests/quote", seed_quote())
+        .await;
+    let id = id_of(&q);
+    let msg = format!("/api/requests/{id}/messages");
+
+    // Another session (an operator in psql, say) holds the request's row.
+    let url = server.database_url().expect("on PostgreSQL").to_string();
+    let (held_tx, held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut tx = other.transaction().unwrap();
+        tx.execute("SELECT id FROM requests WHERE id = $1 FOR UPDATE", &[&id])
+            .unwrap();
+        held_tx.send(()).unwrap();
+        released.recv().unwrap();
+        tx.rollback().unwrap();
+    });
+    held.recv().unwrap();
+    let t0 = std::time::Instant::now();
+    let (status, body) = tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        admin.post(&msg, json!({"body": "Pendant le verrou"})),
+    )
+    .await
+    .expect("answered while the row is held, not after");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "busy");
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        t0.elapsed()
+    );
+    release.send(()).unwrap();
+    holder.join().unwrap();
+
+    let (_, all) = admin.get(&msg).await;
+    assert!(
+        all["messages"].as_array().unwrap().is_empty(),
+        "nothing half-written"
+    );
+    let (status, _) = admin.post(&msg, json!({"body": "Après le verrou"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn a_retried_idempotency_key_applies_once() {
     let server = TestServer::start().await;

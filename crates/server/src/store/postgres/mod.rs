@@ -77,6 +77,9 @@ impl PgStore {
         let mut config: postgres::Config = url.parse()?;
         config.application_name("itv-server");
         config.connect_timeout(std::time::Duration::from_secs(10));
+        // A row another session holds (an operator's open transaction, say) is waited
+        // for as SQLite's busy timeout waits, then answered 503, never forever.
+        config.options("-c lock_timeout=5000");
         let pool = Arc::new(Pool::new(config, POOL_MAX));
         let head = {
             let mut client = pool.get()?;
