@@ -139,10 +139,16 @@ pub fn insert(
         tracking: Tracking::default(),
     };
     let deadlines = draft.sla.map(|target| Deadlines::starting(now, target));
+    // The row and its first history line (the client created it, in its first status)
+    // in one statement: one round trip fewer while the ticket counter's row is held.
     c.execute(
         &format!(
-            "INSERT INTO requests (kind, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                  NULL, NULL, NULL, NULL, NULL, NULL, NULL, $17, $18, $19, $20)"
+            "WITH created AS (
+                 INSERT INTO requests (kind, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     NULL, NULL, NULL, NULL, NULL, NULL, NULL, $17, $18, $19, $20)
+                 RETURNING id, created_at, client_id, client_name, status)
+             INSERT INTO history (request_id, at, actor_id, actor_name, action, to_status, staff_only)
+             SELECT id, created_at, client_id, client_name, 'created', status, FALSE FROM created"
         ),
         &[
             &kind.as_str(),
@@ -168,20 +174,6 @@ pub fn insert(
         ],
     )?;
     request.tracking.sla = deadlines.map(|d| d.sla(None, None, now));
-    insert_history(
-        c,
-        &request.id,
-        &HistoryEntry {
-            at: now,
-            actor_id: draft.client.id,
-            actor_name: draft.client.name,
-            action: "created".into(),
-            from_status: None,
-            to_status: Some(request.status),
-            note: None,
-            staff_only: false,
-        },
-    )?;
     Ok(request)
 }
 
