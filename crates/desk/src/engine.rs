@@ -291,6 +291,10 @@ impl Engine {
             server_url: api.base().to_owned(),
             user: answer.user.clone(),
         };
+        // No outbox pass runs across the switch: one under way ends first, still as the
+        // previous account, and the next one starts as this one. Otherwise a retry of the
+        // previous account's action could leave after its owner left this desk.
+        let _outbox = self.inner.outbox_lock.lock().await;
         {
             let mut cache = self.inner.cache();
             let previous = cache.account()?;
