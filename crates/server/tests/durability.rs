@@ -4,8 +4,6 @@
 //! ticket number twice. (A power cut, which also loses what the disk had not synced, is
 //! power_cut.rs.)
 
-use serde_json::{Value, json};
-
 mod common;
 
 /// Creations as fast as the clients send them.
@@ -14,25 +12,12 @@ const NO_CREATE_LIMITS: [(&str, &str); 2] = [
     ("ITV_RATE_CREATE_PER_ADDRESS", "0"),
 ];
 
-async fn client_token(http: &reqwest::Client, url: &str) -> String {
-    let body: Value = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"email": "client@itvision.sn", "password": "demo1234"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["token"].as_str().expect("a token").to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_answered_creation_survives_a_sigkill_in_the_middle_of_a_storm() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, url) = common::serve_demo(dir.path(), &NO_CREATE_LIMITS);
     let http = reqwest::Client::new();
-    let token = client_token(&http, &url).await;
+    let token = common::demo_token(&http, &url, "client@itvision.sn").await;
 
     let storm = common::Storm::start(&url, &token, 16);
     // Let the storm build, then pull the plug on the process.
@@ -46,7 +31,11 @@ async fn every_answered_creation_survives_a_sigkill_in_the_middle_of_a_storm() {
 
     // And the server starts again on what the kill left.
     let (mut again, url) = common::serve_demo(dir.path(), &NO_CREATE_LIMITS);
-    assert!(!client_token(&http, &url).await.is_empty());
+    assert!(
+        !common::demo_token(&http, &url, "client@itvision.sn")
+            .await
+            .is_empty()
+    );
     again.kill().unwrap();
     again.wait().unwrap();
 }

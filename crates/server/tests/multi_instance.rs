@@ -247,28 +247,17 @@ async fn a_kill_9_of_a_under_load_loses_no_answered_write_and_b_sees_no_gap() {
     let (mut a, a_url) = common::serve(dirs.0.path(), &["--demo"], &no_limits);
     let (mut b, b_url) = common::serve(dirs.1.path(), &[], &no_limits);
     let http = reqwest::Client::new();
-    let login = |base: &str, email: &str| {
-        let (http, base, email) = (http.clone(), base.to_string(), email.to_string());
-        async move {
-            let body: Value = http
-                .post(format!("{base}/api/auth/login"))
-                .json(&json!({"email": email, "password": "demo1234"}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            body["token"].as_str().expect("a token").to_string()
-        }
-    };
-    let admin = login(&b_url, "admin@itvision.sn").await;
+    let admin = common::demo_token(&http, &b_url, "admin@itvision.sn").await;
     let mut feed = common::connect_url(&b_url, &admin, None).await;
     let ready = next_json(&mut feed).await;
     assert_eq!(ready["type"], "ready");
     let from = ready["seq"].as_i64().unwrap();
 
-    let storm = common::Storm::start(&a_url, &login(&a_url, "client@itvision.sn").await, 16);
+    let storm = common::Storm::start(
+        &a_url,
+        &common::demo_token(&http, &a_url, "client@itvision.sn").await,
+        16,
+    );
     storm.until_answered(300).await;
     a.kill().unwrap();
     a.wait().unwrap();
@@ -290,7 +279,7 @@ async fn a_kill_9_of_a_under_load_loses_no_answered_write_and_b_sees_no_gap() {
     assert!(answered.iter().all(|id| ids.contains(id.as_str())));
 
     // And B serves on: its next creation reaches the same socket, next in line.
-    let client = login(&b_url, "client@itvision.sn").await;
+    let client = common::demo_token(&http, &b_url, "client@itvision.sn").await;
     let resp = http
         .post(format!("{b_url}/api/client/requests/intervention"))
         .bearer_auth(client)

@@ -428,6 +428,21 @@ pub fn serve_demo(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process:
     serve(dir, &["--demo"], env)
 }
 
+/// A session token of a `serve --demo` account (password `demo1234`) from the server at
+/// `base`, through the real login endpoint.
+pub async fn demo_token(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let body: Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": email, "password": "demo1234"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["token"].as_str().expect("a token").to_string()
+}
+
 /// `itv-server serve` with `args`, as `serve_demo`.
 pub fn serve(
     dir: &std::path::Path,
