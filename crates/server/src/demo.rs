@@ -9,7 +9,7 @@ use crate::actions;
 use crate::error::ApiError;
 use crate::passwords::hash_password;
 use crate::state::AppState;
-use crate::store::{NewUserRecord, User};
+use crate::store::{NewUserRecord, StoreError, User};
 
 pub const DEMO_PASSWORD: &str = "demo1234";
 /// (role, email, name) of the demo accounts; all use `DEMO_PASSWORD`.
@@ -34,7 +34,17 @@ pub async fn seed(state: &AppState) -> Result<(), ApiError> {
             role,
             password_hash: hash.clone(),
         };
-        let user = state.db(move |s| s.create_user(record)).await?;
+        // An account there already (a first start cut short before the seed's end, or
+        // another instance seeding at the same time) is taken as it is.
+        let user = state
+            .db(move |s| match s.create_user(record) {
+                Err(StoreError::EmailTaken) => s
+                    .login_record(email)?
+                    .map(|found| found.user)
+                    .ok_or(StoreError::EmailTaken),
+                created => created,
+            })
+            .await?;
         if role == Role::Client {
             client = Some(user);
         }

@@ -93,6 +93,38 @@ async fn login(url: &str, email: &str, password: &str) -> (u16, Value) {
     (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
+/// A first start cut short after creating some demo accounts (Ctrl-C, a power cut) leaves
+/// them without the mark that the demo is seeded: the next `serve --demo` takes them as
+/// they are and seeds the rest, where it used to stop at « email already used ».
+#[tokio::test]
+async fn serve_demo_starts_over_a_seed_cut_short() {
+    let db = tokio::task::spawn_blocking(Db::new).await.unwrap();
+    ok(&add_user(
+        &db,
+        "client",
+        "client@itvision.sn",
+        "son-propre-secret\n",
+    ));
+    let (mut server, url) = common::serve_demo(db.dir.path(), &db.env());
+    let (status, body) = login(&url, "admin@itvision.sn", "demo1234").await;
+    assert_eq!(status, 200, "{body}");
+    // The account found keeps its own password, and gets the demo's requests.
+    let (status, body) = login(&url, "client@itvision.sn", "son-propre-secret").await;
+    assert_eq!(status, 200, "{body}");
+    let list: Value = reqwest::Client::new()
+        .get(format!("{url}/api/client/requests/intervention"))
+        .bearer_auth(body["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["pagination"]["total"], 2, "{list}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
 #[tokio::test]
 async fn user_add_then_serve_demo_once() {
     let db = tokio::task::spawn_blocking(Db::new).await.unwrap();
