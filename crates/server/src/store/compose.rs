@@ -161,7 +161,7 @@ pub fn add_message(
         .request_for_change(request_id, now)?
         .ok_or(StoreError::NotFound)?;
     let message = ChatMessage {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: super::new_id(),
         request_id: request_id.to_string(),
         author_id: author.id.clone(),
         author_name: author.name.clone(),

@@ -27,6 +27,11 @@ pub use sqlite::SqliteStore;
 /// PostgreSQL: from the tailer, for every instance's events).
 pub type EventSink = std::sync::Arc<dyn Fn(&LoggedEvent) + Send + Sync>;
 
+/// A new id for a row (users, requests, messages): a UUID v7, so ids sort by creation.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 /// Timestamps as fixed-width RFC 3339 UTC strings, so text order is time order (SQLite's
 /// columns, list cursors).
 pub(crate) fn ts(at: DateTime<Utc>) -> String {

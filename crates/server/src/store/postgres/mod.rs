@@ -24,12 +24,12 @@ use itv_core::request::ChatMessage;
 use itv_core::{FeedEvent, Request, RequestKind, Role};
 use postgres::GenericClient;
 
-use super::compose;
 use super::{
     Account, AccountChange, AlertDraft, Current, Draft, IdemKey, IdemRecord, LoggedEvent,
     LoginRecord, NewUserRecord, Reader, Refusal, RequestDetail, RequestPage, RequestQuery,
     SessionRecord, SessionSet, Store, StoreError, Update, User,
 };
+use super::{compose, new_id};
 use crate::clock::Clock;
 use crate::store::EventSink;
 use pool::Pool;
@@ -37,10 +37,6 @@ use tail::Signal;
 
 /// Connections one instance opens at most (PostgreSQL's default allows 100 in all).
 const POOL_MAX: usize = 32;
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
 
 pub struct PgStore {
     pool: Arc<Pool>,

@@ -111,9 +111,7 @@ pub(crate) fn row<T>(
     conn.prepare_cached(sql)?.query_row(params, f)
 }
 
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
+pub(crate) use super::new_id;
 
 /// Readers never commit, so `synchronous` only matters on the writer's connection.
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
