@@ -82,22 +82,21 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// The database is away or asks for a retry: the caller may try again shortly.
+/// The database is away (its connection found dead) or asks for a retry: the caller may
+/// try again shortly.
 fn is_unavailable(e: &postgres::Error) -> bool {
     use postgres::error::SqlState;
-    e.is_closed()
+    crate::store::postgres::found_dead(e)
         || e.code().is_some_and(|c| {
             [
                 SqlState::T_R_SERIALIZATION_FAILURE,
                 SqlState::T_R_DEADLOCK_DETECTED,
-                SqlState::ADMIN_SHUTDOWN,
                 SqlState::CANNOT_CONNECT_NOW,
                 SqlState::TOO_MANY_CONNECTIONS,
                 SqlState::LOCK_NOT_AVAILABLE,
             ]
             .contains(c)
         })
-        || e.as_db_error().is_none()
 }
 
 impl From<Refusal> for ApiError {

@@ -110,7 +110,7 @@ impl PgStore {
         let mut client = self.pool.get()?;
         match f(&mut client) {
             Err(StoreError::Postgres(e)) if found_dead(&e) => {
-                self.lost(client);
+                self.pool.lost(client);
                 f(&mut *self.pool.get()?)
             }
             done => done,
@@ -129,7 +129,7 @@ impl PgStore {
             if !found_dead(&e) {
                 return Err(e.into());
             }
-            self.lost(client);
+            self.pool.lost(client);
             client = self.pool.get()?;
             client.batch_execute("BEGIN")?;
         }
@@ -147,7 +147,7 @@ impl PgStore {
             }
             Err(e) => {
                 match &e {
-                    StoreError::Postgres(db) if found_dead(db) => self.lost(client),
+                    StoreError::Postgres(db) if found_dead(db) => self.pool.lost(client),
                     // Refused or failed: nothing of it stays.
                     _ => {
                         if client.batch_execute("ROLLBACK").is_ok() {
@@ -159,16 +159,10 @@ impl PgStore {
             }
         }
     }
-
-    /// Drops a connection found dead, and the idle ones opened before it.
-    fn lost(&self, client: pool::Pooled<'_>) {
-        client.discard();
-        self.pool.drop_idle();
-    }
 }
 
 /// The connection is gone, not the statement wrong: worth one more try elsewhere.
-fn found_dead(e: &postgres::Error) -> bool {
+pub(crate) fn found_dead(e: &postgres::Error) -> bool {
     e.is_closed()
         || e.code() == Some(&postgres::error::SqlState::ADMIN_SHUTDOWN)
         || (e.as_db_error().is_none() && e.code().is_none())

@@ -87,9 +87,10 @@ impl Pool {
         }
     }
 
-    /// Drops the idle connections: after one is found dead, the others opened before it
-    /// most likely are too (a restart, a failover).
-    pub fn drop_idle(&self) {
+    /// Closes `client`, found dead, and the idle connections: the others opened before it
+    /// most likely are dead too (a restart, a failover).
+    pub fn lost(&self, client: Pooled<'_>) {
+        client.discard();
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let dropped = state.idle.len();
         state.idle.clear();
@@ -124,7 +125,7 @@ pub struct Pooled<'a> {
 impl Pooled<'_> {
     /// Closes the connection rather than giving it back: it failed in a way that says
     /// it is gone (the client only learns that when it next reads from it).
-    pub fn discard(mut self) {
+    fn discard(mut self) {
         if self.client.take().is_some() {
             self.pool.forget();
         }

@@ -120,8 +120,7 @@ fn tail(pool: &Pool, signal: &Signal, sink: &EventSink, mut last: i64) {
                 Err(e) => {
                     tracing::warn!(error = %e, last, "event log not read; trying again");
                     if matches!(&e, StoreError::Postgres(db) if super::found_dead(db)) {
-                        client.discard();
-                        pool.drop_idle();
+                        pool.lost(client);
                     }
                     break;
                 }
