@@ -20,7 +20,7 @@ use crate::ratelimit::RateLimiter;
 use crate::sessions::Sessions;
 use crate::state::{AppState, LiveEvent};
 use crate::store::EventSink;
-use crate::store::{LoggedEvent, PgStore, SqliteStore, Store, StoreError};
+use crate::store::{LoggedEvent, Store, StoreError};
 use crate::tokens::{
     SecretError, TokenKeys, create_private_dir, given_secret, load_or_create_secret, new_secret,
 };
@@ -215,11 +215,8 @@ async fn open_store(
         config.database_path(),
         config.write_options(),
     );
-    tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, StoreError> {
-        Ok(match url {
-            Some(url) => Arc::new(PgStore::open(&url, Some(sink))?.with_clock(clock)),
-            None => Arc::new(SqliteStore::open(&path, Some(sink), options)?.with_clock(clock)),
-        })
+    tokio::task::spawn_blocking(move || {
+        crate::store::open(url.as_deref(), &path, Some(sink), options, clock)
     })
     .await
     .map_err(|e| StartError::Demo(e.to_string()))?

@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::Utc;
 use clap::Subcommand;
@@ -10,9 +11,7 @@ use itv_core::Role;
 use itv_core::account::{AccountPatch, EndReason, password_problem};
 use itv_core::validation::looks_like_email;
 use itv_server::passwords::hash_password;
-use itv_server::store::{
-    Account, NewUserRecord, PgStore, SessionSet, SqliteStore, Store, StoreError,
-};
+use itv_server::store::{Account, NewUserRecord, SessionSet, Store, StoreError};
 
 /// Which database the command works on: the server's, given the same way.
 #[derive(Debug, clap::Args)]
@@ -25,15 +24,15 @@ pub struct Database {
 }
 
 impl Database {
-    fn open(&self) -> Result<Box<dyn Store>, String> {
-        let store: Box<dyn Store> = match &self.database_url {
-            Some(url) => Box::new(PgStore::open(url, None).map_err(|e| e.to_string())?),
-            None => Box::new(
-                SqliteStore::open(&self.data_dir.join("itv.db"), None, Default::default())
-                    .map_err(|e| e.to_string())?,
-            ),
-        };
-        Ok(store)
+    fn open(&self) -> Result<Arc<dyn Store>, String> {
+        itv_server::store::open(
+            self.database_url.as_deref(),
+            &self.data_dir.join("itv.db"),
+            None,
+            Default::default(),
+            Default::default(),
+        )
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -27,6 +27,23 @@ pub use sqlite::SqliteStore;
 /// PostgreSQL: from the tailer, for every instance's events).
 pub type EventSink = std::sync::Arc<dyn Fn(&LoggedEvent) + Send + Sync>;
 
+/// The store a server or a command works on: PostgreSQL at `database_url`, else the
+/// SQLite file at `sqlite_path`. Blocks (connects, migrates).
+pub fn open(
+    database_url: Option<&str>,
+    sqlite_path: &std::path::Path,
+    sink: Option<EventSink>,
+    options: sqlite::WriteOptions,
+    clock: crate::clock::Clock,
+) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    Ok(match database_url {
+        Some(url) => std::sync::Arc::new(PgStore::open(url, sink)?.with_clock(clock)),
+        None => {
+            std::sync::Arc::new(SqliteStore::open(sqlite_path, sink, options)?.with_clock(clock))
+        }
+    })
+}
+
 /// A new id for a row (users, requests, messages): a UUID v7, so ids sort by creation.
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
