@@ -152,10 +152,15 @@ pub fn fresh_database(cluster: &str) -> String {
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("test database created");
-    let (base, _) = cluster
+    // `postgres://…/db?sslmode=…`: the database name is replaced, the options kept.
+    let (path, options) = match cluster.split_once('?') {
+        Some((path, options)) => (path, format!("?{options}")),
+        None => (cluster, String::new()),
+    };
+    let (base, _) = path
         .rsplit_once('/')
         .expect("a cluster URL ends in /database");
-    format!("{base}/{name}")
+    format!("{base}/{name}{options}")
 }
 
 /// Runs a store call from a test's async code on a thread of its own. The server makes
