@@ -86,18 +86,20 @@ pub fn router(state: AppState) -> Router {
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let dir = config.data_dir.clone();
     create_private_dir(&dir).map_err(|e| StartError::DataDir(dir.display().to_string(), e))?;
+    // A secret given too short is refused before the database is even opened.
+    let given = config
+        .jwt_secret
+        .as_deref()
+        .map(given_secret)
+        .transpose()
+        .map_err(StartError::Secret)?;
     let (events, _) = broadcast::channel::<Arc<LiveEvent>>(4096);
     let clock = Clock::default();
     let store = open_store(&config, live_sink(events.clone()), clock.clone()).await?;
-    let secret = match (&config.jwt_secret, &config.database_url) {
-        (Some(given), _) => given_secret(given).map_err(StartError::Secret)?,
-        (None, None) => match load_or_create_secret(&dir, None) {
-            Ok(s) => s,
-            Err(SecretError::Io(e)) => {
-                return Err(StartError::DataDir(dir.display().to_string(), e));
-            }
-            Err(e) => return Err(StartError::Secret(e)),
-        },
+    let secret = match (given, &config.database_url) {
+        (Some(given), _) => given,
+        (None, None) => load_or_create_secret(&dir)
+            .map_err(|e| StartError::DataDir(dir.display().to_string(), e))?,
         // Kept in the database, so that every instance signs and checks alike.
         (None, Some(_)) => {
             let fresh = new_secret().map_err(|e| StartError::Secret(e.into()))?;

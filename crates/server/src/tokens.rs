@@ -89,12 +89,8 @@ pub enum SecretError {
     Io(#[from] std::io::Error),
 }
 
-/// The JWT secret: given (at least 32 bytes), or read from the data dir, or generated
-/// there on first start (mode 0600).
-pub fn load_or_create_secret(data_dir: &Path, given: Option<&str>) -> Result<Vec<u8>, SecretError> {
-    if let Some(s) = given {
-        return given_secret(s);
-    }
+/// The JWT secret kept in the data dir, generated there on first start (mode 0600).
+pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
     let path = data_dir.join("jwt-secret");
     match std::fs::read(&path) {
         Ok(bytes) if bytes.len() >= MIN_SECRET_BYTES => Ok(bytes),
