@@ -54,57 +54,50 @@ async fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
-    match Cli::parse().command {
+    let done = match Cli::parse().command {
         Command::Serve(config) => match itv_server::start(*config).await {
             Ok(server) => {
                 println!("listening on http://{}", server.addr);
                 let _ = tokio::signal::ctrl_c().await;
                 tracing::info!("stopping");
                 server.stop().await;
-                std::process::ExitCode::SUCCESS
+                Ok(())
             }
-            Err(e) => {
-                eprintln!("itv-server: {e}");
-                std::process::ExitCode::FAILURE
-            }
+            Err(e) => Err(e.to_string()),
         },
-        // The stores block (PostgreSQL's client has its own runtime): off the executor.
         Command::Migrate {
             from_sqlite,
             database_url,
         } => {
-            let moved = tokio::task::spawn_blocking(move || {
+            off_executor(move || {
                 itv_server::store::from_sqlite::move_to_postgres(
                     &from_sqlite,
                     &database_url,
                     |table, rows| println!("{table}\t{rows}"),
                 )
+                .map_err(|e| e.to_string())?;
+                println!("migration terminée : chaque table a le même nombre de lignes");
+                Ok(())
             })
-            .await;
-            match moved {
-                Ok(Ok(())) => {
-                    println!("migration terminée : chaque table a le même nombre de lignes");
-                    std::process::ExitCode::SUCCESS
-                }
-                Ok(Err(e)) => {
-                    eprintln!("itv-server: {e}");
-                    std::process::ExitCode::FAILURE
-                }
-                Err(e) => {
-                    eprintln!("itv-server: {e}");
-                    std::process::ExitCode::FAILURE
-                }
-            }
-        }
-        Command::User(command) => match tokio::task::spawn_blocking(move || cli::run(command))
             .await
-            .unwrap_or_else(|e| Err(e.to_string()))
-        {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("itv-server: {e}");
-                std::process::ExitCode::FAILURE
-            }
-        },
+        }
+        Command::User(command) => off_executor(move || cli::run(command)).await,
+    };
+    match done {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("itv-server: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
+}
+
+/// Runs a command on the stores off the executor: they block, and PostgreSQL's client
+/// runs a runtime of its own.
+async fn off_executor(
+    f: impl FnOnce() -> Result<(), String> + Send + 'static,
+) -> Result<(), String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
 }
