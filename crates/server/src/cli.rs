@@ -27,7 +27,7 @@ impl Database {
     fn open(&self) -> Result<Arc<dyn Store>, String> {
         itv_server::store::open(
             self.database_url.as_deref(),
-            &self.data_dir.join("itv.db"),
+            &itv_server::config::database_file(&self.data_dir),
             None,
             Default::default(),
             Default::default(),

@@ -15,6 +15,11 @@ fn parse_delay(s: &str) -> Result<chrono::Duration, String> {
     parse_duration(s).map_err(|e| e.to_string())
 }
 
+/// The SQLite database of the data dir `dir`.
+pub fn database_file(dir: &std::path::Path) -> PathBuf {
+    dir.join("itv.db")
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free one).
@@ -163,7 +168,7 @@ impl Config {
     }
 
     pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join("itv.db")
+        database_file(&self.data_dir)
     }
 
     pub fn write_options(&self) -> WriteOptions {

@@ -89,9 +89,12 @@ pub enum SecretError {
     Io(#[from] std::io::Error),
 }
 
+/// The data dir's file holding the generated JWT secret.
+pub const SECRET_FILE: &str = "jwt-secret";
+
 /// The JWT secret kept in the data dir, generated there on first start (mode 0600).
 pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
-    let path = data_dir.join("jwt-secret");
+    let path = data_dir.join(SECRET_FILE);
     match std::fs::read(&path) {
         Ok(bytes) if bytes.len() >= MIN_SECRET_BYTES => Ok(bytes),
         _ => {

@@ -265,7 +265,7 @@ pub fn move_to_postgres(
     url: &str,
     mut progress: impl FnMut(&str, i64),
 ) -> Result<(), MoveError> {
-    let path = dir.join("itv.db");
+    let path = crate::config::database_file(dir);
     // Brings the file to the newest version, then lets go of it.
     drop(SqliteStore::open(&path, None, Default::default())?);
     drop(PgStore::open(url, None)?);
@@ -342,7 +342,7 @@ pub fn move_to_postgres(
     )?;
     // Tokens signed with the data dir's secret stay valid on every instance.
     // (Byte for byte: the server signs with the file's bytes as they are.)
-    if let Some(secret) = std::fs::read(dir.join("jwt-secret"))
+    if let Some(secret) = std::fs::read(dir.join(crate::tokens::SECRET_FILE))
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
     {
