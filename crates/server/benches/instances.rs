@@ -11,37 +11,13 @@
 //! Run: `bash scripts/bench-postgres.sh` (a throwaway cluster, then this bench);
 //! `--quick` for a short run; `ITV_BENCH_SERVER=path` measures that `itv-server` binary.
 
-use std::process::Command;
 use std::time::Duration;
 
 mod common;
 use common::{
-    Server, WRITERS, cpu_seconds, feed_subscribers, login, ms, one_post, percentile, throughput,
+    DEMO_PASSWORD, Server, WRITERS, cpu_seconds, feed_subscribers, login, ms, one_post, percentile,
+    throughput,
 };
-
-const BIN: &str = env!("CARGO_BIN_EXE_itv-server");
-/// `serve --demo`'s accounts' password.
-const DEMO_PASSWORD: &str = "demo1234";
-
-/// `itv-server serve` on `dir`, on PostgreSQL with `database`, the demo seeded with `demo`.
-/// `ITV_BENCH_SERVER=path` runs that build instead (the commit before a change, say).
-fn serve(dir: &std::path::Path, database: Option<&str>, demo: bool) -> Server {
-    let bin = std::env::var("ITV_BENCH_SERVER").unwrap_or_else(|_| BIN.to_string());
-    let mut cmd = Command::new(bin);
-    cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("ITV_LOG", "warn")
-        .env("ITV_RATE_CREATE_PER_ACCOUNT", "0")
-        .env("ITV_RATE_CREATE_PER_ADDRESS", "0")
-        .env("ITV_FEED_ACCEPT_PER_SEC", "0");
-    if demo {
-        cmd.arg("--demo");
-    }
-    if let Some(url) = database {
-        cmd.env("ITV_DATABASE_URL", url);
-    }
-    Server::start(cmd)
-}
 
 /// CPU seconds used so far by every process named `postgres` (the cluster's).
 fn postgres_cpu() -> f64 {
@@ -88,9 +64,9 @@ async fn run(database: String) {
     let posts = if quick { 20 } else { 200 };
     let secs = if quick { 1.0 } else { 3.0 };
     let dirs = [(); 3].map(|_| tempfile::tempdir().unwrap());
-    let sqlite = serve(dirs[0].path(), None, true);
-    let a = serve(dirs[1].path(), Some(&database), true);
-    let b = serve(dirs[2].path(), Some(&database), false);
+    let sqlite = Server::ours(dirs[0].path(), None, true);
+    let a = Server::ours(dirs[1].path(), Some(&database), true);
+    let b = Server::ours(dirs[2].path(), Some(&database), false);
     let http = reqwest::Client::new();
     let sqlite_admin = login(&http, &sqlite.url, "admin@itvision.sn", DEMO_PASSWORD).await;
     let sqlite_client = login(&http, &sqlite.url, "client@itvision.sn", DEMO_PASSWORD).await;

@@ -23,28 +23,11 @@ use tokio_tungstenite::tungstenite::Message;
 
 mod common;
 use common::{
-    Server, Subscribers, WRITERS, cpu_seconds, feed_subscribers, login, ms, one_post, percentile,
-    throughput, ws_config,
+    DEMO_PASSWORD, Server, Subscribers, WRITERS, cpu_seconds, feed_subscribers, login, ms,
+    one_post, percentile, throughput, ws_config,
 };
 
-const OURS: &str = env!("CARGO_BIN_EXE_itv-server");
-/// `serve --demo`'s accounts' password.
-const DEMO_PASSWORD: &str = "demo1234";
 const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer");
-
-fn start_ours(dir: &std::path::Path) -> Server {
-    // Another build of the server (say, the commit before a change) may be measured instead.
-    let bin = std::env::var("ITV_BENCH_SERVER").unwrap_or_else(|_| OURS.to_string());
-    let mut cmd = Command::new(bin);
-    cmd.args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("ITV_LOG", "warn")
-        .env("ITV_RATE_CREATE_PER_ACCOUNT", "0")
-        .env("ITV_RATE_CREATE_PER_ADDRESS", "0")
-        // Latency, not admission: a thousand subscribers connect as fast as they can.
-        .env("ITV_FEED_ACCEPT_PER_SEC", "0");
-    Server::start(cmd)
-}
 
 fn start_peer() -> Server {
     assert!(
@@ -165,7 +148,7 @@ async fn main() {
         None => vec![1, 100, 1000],
     };
     let dir = tempfile::tempdir().unwrap();
-    let ours = start_ours(dir.path());
+    let ours = Server::ours(dir.path(), None, true);
     let peer = start_peer();
     let http = reqwest::Client::new();
     let admin = login(&http, &ours.url, "admin@itvision.sn", DEMO_PASSWORD).await;

@@ -134,7 +134,32 @@ pub struct Server {
     pub url: String,
 }
 
+/// `serve --demo`'s accounts' password.
+pub const DEMO_PASSWORD: &str = "demo1234";
+
 impl Server {
+    /// Our `itv-server serve` on `dir` (on PostgreSQL with `database`, the demo seeded with
+    /// `demo`), creations and feed upgrades unbounded: latency, not admission, is measured.
+    /// `ITV_BENCH_SERVER=path` runs that build instead (the commit before a change, say).
+    pub fn ours(dir: &std::path::Path, database: Option<&str>, demo: bool) -> Server {
+        let bin = std::env::var("ITV_BENCH_SERVER")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_itv-server").to_string());
+        let mut cmd = Command::new(bin);
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("ITV_LOG", "warn")
+            .env("ITV_RATE_CREATE_PER_ACCOUNT", "0")
+            .env("ITV_RATE_CREATE_PER_ADDRESS", "0")
+            .env("ITV_FEED_ACCEPT_PER_SEC", "0");
+        if demo {
+            cmd.arg("--demo");
+        }
+        if let Some(url) = database {
+            cmd.env("ITV_DATABASE_URL", url);
+        }
+        Server::start(cmd)
+    }
+
     pub fn start(mut cmd: Command) -> Server {
         let mut child = cmd.stdout(Stdio::piped()).spawn().expect("server starts");
         let mut line = String::new();
