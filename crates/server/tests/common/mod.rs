@@ -6,6 +6,7 @@ use itv_server::store::User;
 use itv_server::testing::TestServer;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -251,6 +252,30 @@ pub struct AfterCrash {
 }
 
 impl AfterCrash {
+    /// Against the `answered` ids: the requests `stored`, those `logged` with their
+    /// `request.created` event, the ticket numbers given and distinct.
+    fn found(
+        answered: &[String],
+        integrity: String,
+        (stored, logged): (&HashSet<String>, &HashSet<String>),
+        tickets: (i64, i64),
+    ) -> AfterCrash {
+        let missing = |found: &HashSet<String>| -> Vec<String> {
+            answered
+                .iter()
+                .filter(|id| !found.contains(*id))
+                .cloned()
+                .collect()
+        };
+        AfterCrash {
+            integrity,
+            lost: missing(stored),
+            unlogged: missing(logged),
+            stored: stored.len(),
+            tickets,
+        }
+    }
+
     /// Every answered creation is there, with its event, and no ticket number twice.
     pub fn assert_nothing_answered_was_lost(&self, answered: usize) {
         assert!(
@@ -272,7 +297,6 @@ impl AfterCrash {
 }
 
 pub fn after_crash(db: &std::path::Path, answered: &[String]) -> AfterCrash {
-    use std::collections::HashSet;
     let db = rusqlite::Connection::open(db).unwrap();
     let integrity: String = db
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -294,26 +318,12 @@ pub fn after_crash(db: &std::path::Path, answered: &[String]) -> AfterCrash {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    let missing = |found: &HashSet<String>| -> Vec<String> {
-        answered
-            .iter()
-            .filter(|id| !found.contains(*id))
-            .cloned()
-            .collect()
-    };
-    AfterCrash {
-        integrity,
-        lost: missing(&stored),
-        unlogged: missing(&logged),
-        stored: stored.len(),
-        tickets,
-    }
+    AfterCrash::found(answered, integrity, (&stored, &logged), tickets)
 }
 
 /// `after_crash` on a PostgreSQL database, and the log's head. The database checks its
 /// own pages (checksums, WAL replay), so `integrity` only says that.
 pub fn after_crash_pg(url: &str, answered: &[String]) -> (AfterCrash, i64) {
-    use std::collections::HashSet;
     let mut db = postgres::Client::connect(url, postgres::NoTls).unwrap();
     let mut ids = |sql: &str| -> HashSet<String> {
         db.query(sql, &[])
@@ -330,20 +340,12 @@ pub fn after_crash_pg(url: &str, answered: &[String]) -> (AfterCrash, i64) {
             &[],
         )
         .unwrap();
-    let missing = |found: &HashSet<String>| -> Vec<String> {
-        answered
-            .iter()
-            .filter(|id| !found.contains(*id))
-            .cloned()
-            .collect()
-    };
-    let found = AfterCrash {
-        integrity: "checked by PostgreSQL".into(),
-        lost: missing(&stored),
-        unlogged: missing(&logged),
-        stored: stored.len(),
-        tickets: (row.get(0), row.get(1)),
-    };
+    let found = AfterCrash::found(
+        answered,
+        "checked by PostgreSQL".into(),
+        (&stored, &logged),
+        (row.get(0), row.get(1)),
+    );
     (found, row.get(2))
 }
 
