@@ -15,10 +15,11 @@ use crate::config::Config;
 use crate::deliveries::Deliveries;
 use crate::error::ApiError;
 use crate::feed_guard::{FeedAdmission, PendingSockets};
+use crate::live::LiveEvent;
 use crate::log_identity::{self, MarkerWriter};
 use crate::ratelimit::RateLimiter;
 use crate::sessions::Sessions;
-use crate::state::{AppState, LiveEvent};
+use crate::state::AppState;
 use crate::store::EventSink;
 use crate::store::{LoggedEvent, Store, StoreError};
 use crate::tokens::{
@@ -196,10 +197,7 @@ fn live_sink(events: broadcast::Sender<Arc<LiveEvent>>) -> EventSink {
         }
         match serde_json::to_string(&e.event) {
             Ok(json) => {
-                let _ = events.send(Arc::new(LiveEvent {
-                    logged: e.clone(),
-                    frame: Utf8Bytes::from(json),
-                }));
+                let _ = events.send(Arc::new(LiveEvent::new(e.clone(), Utf8Bytes::from(json))));
             }
             Err(err) => tracing::error!(%err, seq = e.seq(), "event not serialisable"),
         }

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use itv_core::{EventType, Role};
 use tokio::sync::{mpsc, watch};
 
 use crate::clock::Clock;
+use crate::live::LiveEvent;
 use crate::store::{LoggedEvent, Store};
 
 /// How long reports gather before one write.
@@ -36,12 +38,24 @@ impl Deliveries {
         Deliveries { tx, clock }
     }
 
-    /// The feed wrote `e` to a socket of someone of `role`.
+    /// The feed wrote `e` to a socket of someone of `role` (a replay from the log).
     pub fn sent(&self, e: &LoggedEvent, role: Role) {
         if role != Role::Client && e.event.event_type == EventType::RequestCreated {
             let _ = self
                 .tx
                 .send((e.seq(), e.event.request_id.clone(), self.clock.now()));
+        }
+    }
+
+    /// The feed wrote the live event `e` to a socket of someone of `role`: reported by the
+    /// first staff socket only, so the fan-out to a thousand desks costs one report, not a
+    /// thousand (the writer would drop all but the first anyway).
+    pub fn sent_live(&self, e: &LiveEvent, role: Role) {
+        if role != Role::Client
+            && e.logged.event.event_type == EventType::RequestCreated
+            && !e.staff_reported.swap(true, Ordering::Relaxed)
+        {
+            self.sent(&e.logged, role);
         }
     }
 }

@@ -39,8 +39,9 @@ use crate::auth::{AuthUser, MSG_BAD_TOKEN, MSG_NO_TOKEN, authenticate, bearer};
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, BadQuery400, Busy503, ErrorBody, ErrorCode, Unauthorized401};
 use crate::feed_guard::{FeedPermit, PendingSlot, random_u64};
+use crate::live::LiveEvent;
 use crate::sessions::{Ended, LiveSession};
-use crate::state::{AppState, LiveEvent};
+use crate::state::AppState;
 use crate::store::{LoggedEvent, Reader, User};
 
 /// A browser that cannot set headers sends `{"type":"auth","token":...}` within this.
@@ -481,7 +482,7 @@ async fn write_live(
     if !written.is_empty() {
         socket.flush().await.map_err(|e| e.to_string())?;
         for w in &written {
-            state.deliveries.sent(&w.logged, user.role);
+            state.deliveries.sent_live(w, user.role);
         }
     }
     Ok(lagged)

@@ -14,6 +14,7 @@ pub mod error;
 pub mod escalation;
 pub mod feed;
 pub mod feed_guard;
+pub mod live;
 pub mod log_identity;
 pub mod openapi;
 pub mod passwords;

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, watch};
 
 use crate::clock::Clock;
@@ -10,17 +9,11 @@ use crate::config::Config;
 use crate::deliveries::Deliveries;
 use crate::error::ApiError;
 use crate::feed_guard::{FeedAdmission, PendingSockets};
+use crate::live::LiveEvent;
 use crate::ratelimit::RateLimiter;
 use crate::sessions::Sessions;
-use crate::store::{LoggedEvent, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::tokens::TokenKeys;
-
-/// A committed event with its feed frame, serialised once for every subscriber.
-#[derive(Debug)]
-pub struct LiveEvent {
-    pub logged: LoggedEvent,
-    pub frame: Utf8Bytes,
-}
 
 #[derive(Clone)]
 pub struct AppState {
