@@ -40,10 +40,8 @@ impl Deliveries {
 
     /// The feed wrote `e` to a socket of someone of `role` (a replay from the log).
     pub fn sent(&self, e: &LoggedEvent, role: Role) {
-        if role != Role::Client && e.event.event_type == EventType::RequestCreated {
-            let _ = self
-                .tx
-                .send((e.seq(), e.event.request_id.clone(), self.clock.now()));
+        if counts(e, role) {
+            self.report(e);
         }
     }
 
@@ -51,13 +49,21 @@ impl Deliveries {
     /// first staff socket only, so the fan-out to a thousand desks costs one report, not a
     /// thousand (the writer would drop all but the first anyway).
     pub fn sent_live(&self, e: &LiveEvent, role: Role) {
-        if role != Role::Client
-            && e.logged.event.event_type == EventType::RequestCreated
-            && !e.staff_reported.swap(true, Ordering::Relaxed)
-        {
-            self.sent(&e.logged, role);
+        if counts(&e.logged, role) && !e.staff_reported.swap(true, Ordering::Relaxed) {
+            self.report(&e.logged);
         }
     }
+
+    fn report(&self, e: &LoggedEvent) {
+        let _ = self
+            .tx
+            .send((e.seq(), e.event.request_id.clone(), self.clock.now()));
+    }
+}
+
+/// The deliveries the metric measures: a new request reaching a staff desk.
+fn counts(e: &LoggedEvent, role: Role) -> bool {
+    role != Role::Client && e.event.event_type == EventType::RequestCreated
 }
 
 async fn write_batches(
