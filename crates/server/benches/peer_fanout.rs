@@ -23,8 +23,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 mod common;
 use common::{
-    DEMO_PASSWORD, Server, Subscribers, WRITERS, cpu_seconds, feed_subscribers, login, ms,
-    one_post, percentile, throughput, ws_config,
+    DEMO_PASSWORD, Server, SubscriberFlags, Subscribers, WRITERS, cpu_seconds, creations,
+    feed_subscribers, login, ms, one_post, percentile, ws_config,
 };
 
 const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer");
@@ -47,6 +47,7 @@ async fn peer_subscribers(url: &str, n: usize) -> Subscribers {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut tasks = JoinSet::new();
     let mut ready = Vec::new();
+    let flags = SubscriberFlags::new();
     let ws_url = format!(
         "{}/socket.io/?EIO=4&transport=websocket",
         url.replacen("http", "ws", 1)
@@ -59,6 +60,7 @@ async fn peer_subscribers(url: &str, n: usize) -> Subscribers {
         let (mut write, mut read) = ws.split();
         let (tx, (ready_tx, ready_rx)) = (tx.clone(), tokio::sync::oneshot::channel());
         ready.push(ready_rx);
+        let flags = flags.clone();
         tasks.spawn(async move {
             let mut ready_tx = Some(ready_tx);
             while let Some(Ok(msg)) = read.next().await {
@@ -69,6 +71,10 @@ async fn peer_subscribers(url: &str, n: usize) -> Subscribers {
                 } else if t.as_str() == "2" {
                     write.send(Message::text("3")).await.unwrap();
                 } else if let Some(event) = t.strip_prefix("42") {
+                    // Ready came while timed: anything later is a notification.
+                    if !flags.timing() {
+                        continue;
+                    }
                     let v: Value = serde_json::from_str(event).unwrap();
                     match v[0].as_str() {
                         Some("ready") => {
@@ -89,9 +95,37 @@ async fn peer_subscribers(url: &str, n: usize) -> Subscribers {
     for r in ready {
         r.await.unwrap();
     }
-    Subscribers {
-        arrivals: rx,
-        tasks,
+    Subscribers::new(rx, tasks, flags)
+}
+
+/// A throughput row for one server: creations per second, how long after the last one
+/// its subscribers had every event, and the CPU seconds of the server and of the harness.
+struct Rate {
+    per_sec: f64,
+    drained: Option<Duration>,
+    cpu: (f64, f64),
+}
+
+/// As many creations as `server` takes for `secs`, while `subs` (counting only) receive them.
+async fn rate(
+    http: &reqwest::Client,
+    server: &Server,
+    token: Option<&str>,
+    subs: Option<&Subscribers>,
+    secs: f64,
+) -> Rate {
+    let harness = format!("/proc/{}/stat", std::process::id());
+    let counted = subs.map(|s| s.count_only());
+    let cpu0 = (server.cpu(), cpu_seconds(&harness));
+    let made = creations(http, &[&server.url], token, secs).await;
+    let drained = match (subs, counted) {
+        (Some(s), Some(before)) => Some(s.counted(before + made * s.tasks.len() as u64).await),
+        _ => None,
+    };
+    Rate {
+        per_sec: made as f64 / secs,
+        drained,
+        cpu: (server.cpu() - cpu0.0, cpu_seconds(&harness) - cpu0.1),
     }
 }
 
@@ -165,8 +199,8 @@ async fn main() {
     let secs = if quick { 1.0 } else { 3.0 };
     let mut rates = vec![(
         0,
-        throughput(&http, &[&ours.url], Some(&client), secs).await,
-        throughput(&http, &[&peer.url], None, secs).await,
+        rate(&http, &ours, Some(&client), None, secs).await,
+        rate(&http, &peer, None, None, secs).await,
     )];
     let mut one_sub_p50 = None;
     for n in counts {
@@ -220,19 +254,30 @@ async fn main() {
         // Then as many creations as the servers take while these subscribers receive them all.
         rates.push((
             n,
-            throughput(&http, &[&ours.url], Some(&client), secs).await,
-            throughput(&http, &[&peer.url], None, secs).await,
+            rate(&http, &ours, Some(&client), Some(&our_subs), secs).await,
+            rate(&http, &peer, None, Some(&peer_subs), secs).await,
         ));
     }
     println!(
-        "\ncreation throughput, {WRITERS} writers posting back to back for {secs} s each, while the subscribers receive every event"
+        "\ncreation throughput, {WRITERS} writers posting back to back for {secs} s each, while the subscribers receive (and count) every event; then how long until the last of them had the last one; CPU seconds of each server and of the harness during its run"
     );
-    println!("| subscribers | ours | peer | ours/peer |");
-    println!("|---:|---:|---:|---:|");
+    println!(
+        "| subscribers | ours | peer | ours/peer | all delivered, ours / peer | CPU s ours / harness | CPU s peer / harness |"
+    );
+    println!("|---:|---:|---:|---:|---|---|---|");
+    let after = |r: &Rate| r.drained.map_or("–".into(), |d| format!("{:.0} ms", ms(d)));
     for (n, ours, peer) in rates {
         println!(
-            "| {n} | {ours:.0} req/s | {peer:.0} req/s | {:.2}× |",
-            ours / peer
+            "| {n} | {:.0} req/s | {:.0} req/s | {:.2}× | +{} / +{} | {:.1} / {:.1} | {:.1} / {:.1} |",
+            ours.per_sec,
+            peer.per_sec,
+            ours.per_sec / peer.per_sec,
+            after(&ours),
+            after(&peer),
+            ours.cpu.0,
+            ours.cpu.1,
+            peer.cpu.0,
+            peer.cpu.1
         );
     }
     let (fsync, trip) = floor(dir.path(), posts);

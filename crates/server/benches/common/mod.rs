@@ -4,6 +4,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -31,6 +33,69 @@ pub type Arrivals = mpsc::UnboundedReceiver<(String, Instant)>;
 pub struct Subscribers {
     pub arrivals: Arrivals,
     pub tasks: JoinSet<()>,
+    /// Shared with the tasks: while set, each event is parsed and timed into `arrivals`;
+    /// cleared, it is only counted into `events`.
+    pub timed: Arc<AtomicBool>,
+    /// Events received while not timed, over all the subscribers.
+    pub events: Arc<AtomicU64>,
+}
+
+impl Subscribers {
+    pub fn new(arrivals: Arrivals, tasks: JoinSet<()>, flags: SubscriberFlags) -> Subscribers {
+        Subscribers {
+            arrivals,
+            tasks,
+            timed: flags.timed,
+            events: flags.events,
+        }
+    }
+
+    /// From now on the subscribers only count what they receive (a throughput run: a
+    /// thousand sockets parsing and queueing every frame would be the harness measuring
+    /// itself); returns the count so far.
+    pub fn count_only(&self) -> u64 {
+        self.timed.store(false, Ordering::Relaxed);
+        self.events.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `total` events were counted (up to 30 s); how long that took.
+    pub async fn counted(&self, total: u64) -> Duration {
+        let t0 = Instant::now();
+        while self.events.load(Ordering::Relaxed) < total {
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "subscribers counted {} of {total} events in 30 s",
+                self.events.load(Ordering::Relaxed)
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        t0.elapsed()
+    }
+}
+
+/// The two flags each subscriber task holds a copy of.
+#[derive(Clone, Default)]
+pub struct SubscriberFlags {
+    timed: Arc<AtomicBool>,
+    events: Arc<AtomicU64>,
+}
+
+impl SubscriberFlags {
+    pub fn new() -> SubscriberFlags {
+        SubscriberFlags {
+            timed: Arc::new(AtomicBool::new(true)),
+            events: Arc::default(),
+        }
+    }
+
+    /// Whether this event is to be timed; if not, it is counted.
+    pub fn timing(&self) -> bool {
+        let timed = self.timed.load(Ordering::Relaxed);
+        if !timed {
+            self.events.fetch_add(1, Ordering::Relaxed);
+        }
+        timed
+    }
 }
 
 /// tungstenite zeroes its whole read buffer (128 KiB by default) at every read: with a
@@ -53,6 +118,7 @@ pub async fn feed_subscribers(base: &str, tokens: &[String], n: usize) -> Subscr
     let (tx, arrivals) = mpsc::unbounded_channel();
     let mut tasks = JoinSet::new();
     let mut ready = Vec::new();
+    let flags = SubscriberFlags::new();
     for i in 0..n {
         let mut req = format!("{}/api/feed", base.replacen("http", "ws", 1))
             .into_client_request()
@@ -66,12 +132,17 @@ pub async fn feed_subscribers(base: &str, tokens: &[String], n: usize) -> Subscr
         let (write, mut read) = ws.split();
         let (tx, (ready_tx, ready_rx)) = (tx.clone(), tokio::sync::oneshot::channel());
         ready.push(ready_rx);
+        let flags = flags.clone();
         tasks.spawn(async move {
             let _open = write; // dropped, it would close the socket
             let mut ready_tx = Some(ready_tx);
             while let Some(Ok(msg)) = read.next().await {
                 if let Message::Text(t) = msg {
                     let at = Instant::now();
+                    // Ready came while timed: anything later is an event.
+                    if !flags.timing() {
+                        continue;
+                    }
                     let head: Head = serde_json::from_str(&t).unwrap();
                     if head.frame_type.as_deref() == Some("ready") {
                         if let Some(r) = ready_tx.take() {
@@ -87,7 +158,7 @@ pub async fn feed_subscribers(base: &str, tokens: &[String], n: usize) -> Subscr
     for r in ready {
         r.await.unwrap();
     }
-    Subscribers { arrivals, tasks }
+    Subscribers::new(arrivals, tasks, flags)
 }
 
 /// The seed's urgent intervention, posted to `base`; the new ticket's `_id`.
@@ -216,6 +287,16 @@ pub async fn throughput(
     token: Option<&str>,
     secs: f64,
 ) -> f64 {
+    creations(http, urls, token, secs).await as f64 / secs
+}
+
+/// How many creations `WRITERS` clients made, posting back to back for `secs` seconds.
+pub async fn creations(
+    http: &reqwest::Client,
+    urls: &[&str],
+    token: Option<&str>,
+    secs: f64,
+) -> u64 {
     let end = Instant::now() + Duration::from_secs_f64(secs);
     let mut writers = JoinSet::new();
     for w in 0..WRITERS {
@@ -234,7 +315,7 @@ pub async fn throughput(
     while let Some(done) = writers.join_next().await {
         total += done.unwrap();
     }
-    total as f64 / secs
+    total as u64
 }
 
 /// One POST and the time until all `n` subscribers have its event.
