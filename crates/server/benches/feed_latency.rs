@@ -61,13 +61,13 @@ async fn run(n_subs: usize, posts: usize, throughput_total: usize, mode: Mode) {
         let mut got = 0;
         let mut last = t0;
         while got < n_subs {
-            let (eid, at) = tokio::time::timeout(Duration::from_secs(30), subs.arrivals.recv())
+            let a = tokio::time::timeout(Duration::from_secs(30), subs.arrivals.recv())
                 .await
                 .expect("event within 30 s")
                 .unwrap();
-            assert_eq!(eid, id, "events arrive in order");
-            each.push(at - t0);
-            last = last.max(at);
+            assert_eq!(a.id, id, "events arrive in order");
+            each.push(a.at_socket - t0);
+            last = last.max(a.at_socket);
             got += 1;
         }
         all_received.push(last - t0);

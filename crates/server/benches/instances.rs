@@ -128,12 +128,21 @@ async fn run(database: String) {
                     n,
                     i,
                 )
-                .await,
+                .await
+                .0,
             );
-            p.push(one_post(&http, &a.url, Some(&pg_client), &mut on_b.arrivals, n, i).await);
+            p.push(
+                one_post(&http, &a.url, Some(&pg_client), &mut on_b.arrivals, n, i)
+                    .await
+                    .0,
+            );
             // B's subscribers got that one; A's own ones too, already counted out here.
             drain(&mut on_a.arrivals, n).await;
-            local.push(one_post(&http, &a.url, Some(&pg_client), &mut on_a.arrivals, n, i).await);
+            local.push(
+                one_post(&http, &a.url, Some(&pg_client), &mut on_a.arrivals, n, i)
+                    .await
+                    .0,
+            );
             drain(&mut on_b.arrivals, n).await;
         }
         let cpu1 = cpu_now();

@@ -1,5 +1,6 @@
-//! What the server's benches share: a feed subscriber that reads as little as it can, the
-//! urgent creation they time, and the percentiles they print.
+//! What the server's benches share: a feed subscriber that reads as little as it can and
+//! times each event when it reached its socket, the urgent creation they time, and the
+//! percentiles they print.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -8,13 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+pub mod stamped;
+pub use stamped::{Incoming, StampedSocket};
 
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -25,8 +25,26 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// (request id, arrival) of each event a subscriber received.
-pub type Arrivals = mpsc::UnboundedReceiver<(String, Instant)>;
+/// An event at one subscriber: its request id, when it reached the subscriber's socket, and
+/// when the harness read it (later by however busy the harness was).
+pub struct Arrival {
+    pub id: String,
+    pub at_socket: Instant,
+    pub read_at: Instant,
+}
+
+impl Arrival {
+    pub fn of(id: String, frame: &Incoming) -> Arrival {
+        Arrival {
+            id,
+            // Timing at the read would hide the harness in the figures: no stamp, no figure.
+            at_socket: frame.at_socket.expect("the kernel stamped the event"),
+            read_at: frame.read_at,
+        }
+    }
+}
+
+pub type Arrivals = mpsc::UnboundedReceiver<Arrival>;
 
 /// Connected subscribers: what they received, and their tasks (closed when dropped, so one
 /// round's sockets do not go on reading during the next).
@@ -73,7 +91,7 @@ impl Subscribers {
     }
 }
 
-/// The two flags each subscriber task holds a copy of.
+/// The flags each subscriber task holds a copy of.
 #[derive(Clone, Default)]
 pub struct SubscriberFlags {
     timed: Arc<AtomicBool>,
@@ -98,12 +116,6 @@ impl SubscriberFlags {
     }
 }
 
-/// tungstenite zeroes its whole read buffer (128 KiB by default) at every read: with a
-/// thousand sockets that memset, not the server, was what a harness measured.
-pub fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default().read_buffer_size(8 * 1024)
-}
-
 /// `n` subscribers on our feed at `base` (`http://…`), signed in with `tokens` in turn; each
 /// reports every event it receives. Returns once all are live (their `ready` frame).
 pub async fn feed_subscribers(base: &str, tokens: &[String], n: usize) -> Subscribers {
@@ -120,37 +132,25 @@ pub async fn feed_subscribers(base: &str, tokens: &[String], n: usize) -> Subscr
     let mut ready = Vec::new();
     let flags = SubscriberFlags::new();
     for i in 0..n {
-        let mut req = format!("{}/api/feed", base.replacen("http", "ws", 1))
-            .into_client_request()
-            .unwrap();
         let auth = format!("Bearer {}", tokens[i % tokens.len()]);
-        req.headers_mut()
-            .insert("authorization", auth.parse().unwrap());
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), false)
-            .await
-            .expect("subscriber connects");
-        let (write, mut read) = ws.split();
+        let mut ws = StampedSocket::connect(base, "/api/feed", Some(&auth)).await;
         let (tx, (ready_tx, ready_rx)) = (tx.clone(), tokio::sync::oneshot::channel());
         ready.push(ready_rx);
         let flags = flags.clone();
         tasks.spawn(async move {
-            let _open = write; // dropped, it would close the socket
             let mut ready_tx = Some(ready_tx);
-            while let Some(Ok(msg)) = read.next().await {
-                if let Message::Text(t) = msg {
-                    let at = Instant::now();
-                    // Ready came while timed: anything later is an event.
-                    if !flags.timing() {
-                        continue;
+            while let Some(frame) = ws.next_text().await {
+                // Ready came while timed: anything later is an event.
+                if !flags.timing() {
+                    continue;
+                }
+                let head: Head = serde_json::from_str(&frame.text).unwrap();
+                if head.frame_type.as_deref() == Some("ready") {
+                    if let Some(r) = ready_tx.take() {
+                        let _ = r.send(());
                     }
-                    let head: Head = serde_json::from_str(&t).unwrap();
-                    if head.frame_type.as_deref() == Some("ready") {
-                        if let Some(r) = ready_tx.take() {
-                            let _ = r.send(());
-                        }
-                    } else if let Some(id) = head.id {
-                        let _ = tx.send((id, at));
-                    }
+                } else if let Some(id) = head.id {
+                    let _ = tx.send(Arrival::of(id, &frame));
                 }
             }
         });
@@ -318,7 +318,8 @@ pub async fn creations(
     total as u64
 }
 
-/// One POST and the time until all `n` subscribers have its event.
+/// One POST and the time until all `n` subscribers have its event: at their sockets, and
+/// read by the harness.
 pub async fn one_post(
     http: &reqwest::Client,
     url: &str,
@@ -326,17 +327,23 @@ pub async fn one_post(
     rx: &mut Arrivals,
     n: usize,
     i: usize,
-) -> Duration {
+) -> (Duration, Duration) {
     let t0 = Instant::now();
     let id = post_urgent(http, url, token, i).await;
-    let mut last = t0;
+    let (mut at_socket, mut read) = (t0, t0);
     for _ in 0..n {
-        let (eid, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        let a = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .expect("event within 30 s")
             .unwrap();
-        assert_eq!(eid, id, "events arrive in order, once");
-        last = last.max(at);
+        assert_eq!(a.id, id, "events arrive in order, once");
+        // A stamp on another clock, or of an older packet, would land before the POST.
+        assert!(
+            a.at_socket >= t0,
+            "an event reached its socket before its POST"
+        );
+        at_socket = at_socket.max(a.at_socket);
+        read = read.max(a.read_at);
     }
-    last - t0
+    (at_socket - t0, read - t0)
 }
