@@ -129,19 +129,19 @@ async fn run(database: String) {
                     i,
                 )
                 .await
-                .0,
+                .at_socket,
             );
             p.push(
                 one_post(&http, &a.url, Some(&pg_client), &mut on_b.arrivals, n, i)
                     .await
-                    .0,
+                    .at_socket,
             );
             // B's subscribers got that one; A's own ones too, already counted out here.
             drain(&mut on_a.arrivals, n).await;
             local.push(
                 one_post(&http, &a.url, Some(&pg_client), &mut on_a.arrivals, n, i)
                     .await
-                    .0,
+                    .at_socket,
             );
             drain(&mut on_b.arrivals, n).await;
         }

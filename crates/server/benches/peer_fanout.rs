@@ -22,9 +22,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 mod common;
+use common::fanout_floor::FanoutFloor;
 use common::{
-    Arrival, DEMO_PASSWORD, Server, StampedSocket, SubscriberFlags, Subscribers, WRITERS,
-    cpu_seconds, creations, feed_subscribers, login, ms, one_post, percentile,
+    Arrival, DEMO_PASSWORD, Delivery, Server, StampedSocket, SubscriberFlags, Subscribers, WRITERS,
+    all_arrived, cpu_seconds, creations, feed_subscribers, login, ms, one_post, percentile,
 };
 
 const PEER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer");
@@ -122,8 +123,9 @@ async fn rate(
 }
 
 /// Each of (at the sockets, read by the harness), sorted.
-fn sorted_pair(times: Vec<(Duration, Duration)>) -> (Vec<Duration>, Vec<Duration>) {
-    let (mut at_socket, mut read): (Vec<_>, Vec<_>) = times.into_iter().unzip();
+fn sorted_pair(times: Vec<Delivery>) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut at_socket, mut read): (Vec<_>, Vec<_>) =
+        times.into_iter().map(|d| (d.at_socket, d.read)).unzip();
     at_socket.sort();
     read.sort();
     (at_socket, read)
@@ -206,34 +208,57 @@ async fn main() {
         rate(&http, &peer, None, None, secs).await,
     )];
     let mut one_sub_p50 = None;
+    let mut floor_rows = Vec::new();
     for n in counts {
         let posts = if n == 1000 { posts / 2 } else { posts };
         let mut our_subs = feed_subscribers(&ours.url, std::slice::from_ref(&admin), n).await;
         let mut peer_subs = peer_subscribers(&peer.url, n).await;
+        // The floor's, one writing thread (as node has) and two (this machine's cores).
+        let floors = [FanoutFloor::start(n, 1), FanoutFloor::start(n, 2)];
+        let mut floor_subs = Vec::new();
+        for f in &floors {
+            floor_subs.push(feed_subscribers(&f.url, &["floor".into()], n).await);
+        }
         let cpu0 = (ours.cpu(), peer.cpu(), cpu_seconds(&harness_stat));
-        // (at the sockets, read by the harness) of each post, ours and the peer's.
-        let (mut a, mut b): (Vec<_>, Vec<_>) = Default::default();
+        let (mut a, mut b, mut c): (Vec<_>, Vec<_>, [Vec<_>; 2]) = Default::default();
         for i in 0..posts {
             let token = Some(client.as_str());
             a.push(one_post(&http, &ours.url, token, &mut our_subs.arrivals, n, i).await);
             b.push(one_post(&http, &peer.url, None, &mut peer_subs.arrivals, n, i).await);
+            let bytes = a[i].bytes;
+            for (k, (f, subs)) in floors.iter().zip(&mut floor_subs).enumerate() {
+                let (id, t0) = (format!("floor-{i}"), Instant::now());
+                f.send(&id, bytes);
+                c[k].push(all_arrived(&mut subs.arrivals, n, &id, t0).await);
+            }
         }
         let cpu = (
             ours.cpu() - cpu0.0,
             peer.cpu() - cpu0.1,
             cpu_seconds(&harness_stat) - cpu0.2,
         );
-        let (a, a_read) = sorted_pair(a);
+        let (a_sorted, a_read) = sorted_pair(a.clone());
         let (b, b_read) = sorted_pair(b);
         let (a50, a99, b50, b99) = (
-            percentile(&a, 0.5),
-            percentile(&a, 0.99),
+            percentile(&a_sorted, 0.5),
+            percentile(&a_sorted, 0.99),
             percentile(&b, 0.5),
             percentile(&b, 0.99),
         );
         if n == 1 {
             one_sub_p50 = Some(a50);
         }
+        let [(c1, _), (c2, _)] = c.map(sorted_pair);
+        floor_rows.push(format!(
+            "| {n} | {} B | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.2}× | {:.2}× |",
+            a[0].bytes,
+            ms(percentile(&c1, 0.5)),
+            ms(percentile(&c1, 0.99)),
+            ms(percentile(&c2, 0.5)),
+            ms(percentile(&c2, 0.99)),
+            ms(a50) / ms(percentile(&c1, 0.5)),
+            ms(b50) / ms(percentile(&c1, 0.5)),
+        ));
         println!(
             "| {n} | {posts} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {:.2}× | {:.2} / {:.2} ms | {:.1} / {:.1} / {:.1} |",
             ms(a50),
@@ -255,6 +280,14 @@ async fn main() {
             rate(&http, &peer, None, Some(&peer_subs), secs).await,
         ));
     }
+    println!(
+        "\nfan-out floor: a frame as long as ours written to each subscriber's socket by plain threads (no HTTP, database or runtime), read by the same harness, posts alternating with the servers'; p50 / p99"
+    );
+    println!(
+        "| subscribers | frame | floor, 1 thread | floor, 2 threads | ours / floor (1 thread) p50 | peer / floor (1 thread) p50 |"
+    );
+    println!("|---:|---:|---|---|---:|---:|");
+    floor_rows.iter().for_each(|r| println!("{r}"));
     println!(
         "\ncreation throughput, {WRITERS} writers posting back to back for {secs} s each, while the subscribers receive (and count) every event; then how long until the last of them had the last one; CPU seconds of each server and of the harness during its run"
     );

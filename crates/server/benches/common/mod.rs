@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+pub mod fanout_floor;
 pub mod stamped;
 pub use stamped::{Incoming, StampedSocket};
 
@@ -31,6 +32,8 @@ pub struct Arrival {
     pub id: String,
     pub at_socket: Instant,
     pub read_at: Instant,
+    /// The frame's payload.
+    pub bytes: usize,
 }
 
 impl Arrival {
@@ -40,6 +43,7 @@ impl Arrival {
             // Timing at the read would hide the harness in the figures: no stamp, no figure.
             at_socket: frame.at_socket.expect("the kernel stamped the event"),
             read_at: frame.read_at,
+            bytes: frame.text.len(),
         }
     }
 }
@@ -318,8 +322,16 @@ pub async fn creations(
     total as u64
 }
 
-/// One POST and the time until all `n` subscribers have its event: at their sockets, and
-/// read by the harness.
+/// How long an event took to reach all its subscribers: at their sockets, read by the
+/// harness; and its frame's length.
+#[derive(Clone, Copy)]
+pub struct Delivery {
+    pub at_socket: Duration,
+    pub read: Duration,
+    pub bytes: usize,
+}
+
+/// One POST and the time until all `n` subscribers have its event.
 pub async fn one_post(
     http: &reqwest::Client,
     url: &str,
@@ -327,10 +339,15 @@ pub async fn one_post(
     rx: &mut Arrivals,
     n: usize,
     i: usize,
-) -> (Duration, Duration) {
+) -> Delivery {
     let t0 = Instant::now();
     let id = post_urgent(http, url, token, i).await;
-    let (mut at_socket, mut read) = (t0, t0);
+    all_arrived(rx, n, &id, t0).await
+}
+
+/// Waits for event `id`, sent at `t0`, at all `n` subscribers.
+pub async fn all_arrived(rx: &mut Arrivals, n: usize, id: &str, t0: Instant) -> Delivery {
+    let (mut at_socket, mut read, mut bytes) = (t0, t0, 0);
     for _ in 0..n {
         let a = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
@@ -344,6 +361,11 @@ pub async fn one_post(
         );
         at_socket = at_socket.max(a.at_socket);
         read = read.max(a.read_at);
+        bytes = a.bytes;
     }
-    (at_socket - t0, read - t0)
+    Delivery {
+        at_socket: at_socket - t0,
+        read: read - t0,
+        bytes,
+    }
 }
