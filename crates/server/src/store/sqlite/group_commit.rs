@@ -6,11 +6,13 @@
 //! under `synchronous=FULL`, then the batch's events go to the sink in seq order, then the other
 //! members wake. Nobody returns before the commit that holds their change, so an answered write
 //! is a durable one. While a commit syncs, the writes that arrive queue on the lock and become the
-//! next batch; a lone write commits at once and waits for nobody.
+//! next batch; a lone write commits at once and waits for nobody. A member waits for its batch's
+//! outcome on the batch's own signal, not on the writer's lock: it returns as soon as its commit
+//! is done, not after the next batch's writes and fsync, which hold that lock.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 
 use rusqlite::Connection;
 
@@ -23,8 +25,6 @@ type Outcome = Result<(), (Option<rusqlite::ffi::Error>, String)>;
 
 pub(super) struct GroupWriter {
     state: Mutex<Batching>,
-    /// Signalled when a batch's outcome is set.
-    closed: Condvar,
     /// Writes waiting for the lock: while there are any, the batch stays open for them.
     queued: AtomicUsize,
     max_batch: usize,
@@ -39,7 +39,35 @@ struct Batching {
 struct Batch {
     members: usize,
     events: Vec<LoggedEvent>,
-    outcome: Arc<OnceLock<Outcome>>,
+    outcome: Arc<Closing>,
+}
+
+/// A batch's outcome, set once by whoever closes (or abandons) it, waited for by its members.
+#[derive(Default)]
+struct Closing {
+    outcome: OnceLock<Outcome>,
+    /// Guards nothing but the wait: a member checks the outcome and sleeps under it, the
+    /// closer notifies under it, so no wake-up falls between the check and the sleep.
+    lock: Mutex<()>,
+    set: Condvar,
+}
+
+impl Closing {
+    fn set(&self, outcome: Outcome) {
+        let _ = self.outcome.set(outcome);
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.set.notify_all();
+    }
+
+    fn wait(&self) -> &Outcome {
+        let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(outcome) = self.outcome.get() {
+                return outcome;
+            }
+            guard = self.set.wait(guard).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 impl GroupWriter {
@@ -47,7 +75,6 @@ impl GroupWriter {
     pub(super) fn new(conn: Connection, max_batch: usize) -> GroupWriter {
         GroupWriter {
             state: Mutex::new(Batching { conn, open: None }),
-            closed: Condvar::new(),
             queued: AtomicUsize::new(0),
             max_batch: max_batch.max(1),
             commits: AtomicU64::new(0),
@@ -74,7 +101,7 @@ impl GroupWriter {
             st.open = Some(Batch {
                 members: 0,
                 events: Vec::new(),
-                outcome: Arc::new(OnceLock::new()),
+                outcome: Arc::default(),
             });
         }
         let outcome = st
@@ -83,42 +110,21 @@ impl GroupWriter {
             .map(|b| b.outcome.clone())
             .expect("opened above");
         let mine = run_in_savepoint(&mut st, f);
-        match st.open.as_ref().map(|b| b.members) {
-            // Abandoned by a failed rollback: its outcome is already set.
-            None => self.closed.notify_all(),
-            Some(members) => {
-                if members >= self.max_batch || self.queued.load(Ordering::SeqCst) == 0 {
-                    self.close(&mut st, sink);
-                }
+        // None: abandoned by a failed rollback, its outcome already set.
+        if let Some(members) = st.open.as_ref().map(|b| b.members) {
+            if members >= self.max_batch || self.queued.load(Ordering::SeqCst) == 0 {
+                self.close(&mut st, sink);
             }
         }
+        drop(st);
         match mine {
-            Ran::Kept(out) => {
-                let st = self.wait(st, &outcome);
-                drop(st);
-                match outcome.get() {
-                    Some(Ok(())) => Ok(out),
-                    Some(Err((code, message))) => Err(rebuild(*code, message)),
-                    None => unreachable!("wait returns once the outcome is set"),
-                }
-            }
+            Ran::Kept(out) => match outcome.wait() {
+                Ok(()) => Ok(out),
+                Err((code, message)) => Err(rebuild(*code, message)),
+            },
             Ran::Refused(e) => Err(e),
-            Ran::Panicked(payload) => {
-                drop(st);
-                resume_unwind(payload)
-            }
+            Ran::Panicked(payload) => resume_unwind(payload),
         }
-    }
-
-    fn wait<'a>(
-        &self,
-        mut st: MutexGuard<'a, Batching>,
-        outcome: &OnceLock<Outcome>,
-    ) -> MutexGuard<'a, Batching> {
-        while outcome.get().is_none() {
-            st = self.closed.wait(st).unwrap_or_else(PoisonError::into_inner);
-        }
-        st
     }
 
     /// Commits the open batch, hands its events to the sink, wakes its members.
@@ -140,8 +146,7 @@ impl GroupWriter {
                 Err((e.sqlite_error().copied(), e.to_string()))
             }
         };
-        let _ = batch.outcome.set(outcome);
-        self.closed.notify_all();
+        batch.outcome.set(outcome);
     }
 }
 
@@ -186,7 +191,7 @@ fn undo<T>(st: &mut Batching, ran: Ran<T>) -> Ran<T> {
         tracing::error!(error = %e, "savepoint rollback failed: the batch is abandoned");
         let _ = st.conn.execute_batch("ROLLBACK");
         if let Some(batch) = st.open.take() {
-            let _ = batch
+            batch
                 .outcome
                 .set(Err((e.sqlite_error().copied(), e.to_string())));
         }
