@@ -298,9 +298,25 @@ impl AfterCrash {
 
 pub fn after_crash(db: &std::path::Path, answered: &[String]) -> AfterCrash {
     let db = rusqlite::Connection::open(db).unwrap();
-    let integrity: String = db
+    let mut integrity: String = db
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
+    // The search index holds exactly the stored requests, with their text (rank 1: checked
+    // against the content table), and nothing waits to be indexed after a commit.
+    let fts = db.execute(
+        "INSERT INTO requests_fts (requests_fts, rank) VALUES ('integrity-check', 1)",
+        [],
+    );
+    let pending: i64 = db
+        .query_row("SELECT count(*) FROM requests_fts_pending", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    if let Err(e) = fts {
+        integrity = format!("search index: {e}");
+    } else if pending != 0 {
+        integrity = format!("search index: {pending} rows committed unindexed");
+    }
     let ids = |sql: &str| -> HashSet<String> {
         db.prepare(sql)
             .unwrap()

@@ -28,6 +28,8 @@ pub(super) struct GroupWriter {
     /// Writes waiting for the lock: while there are any, the batch stays open for them.
     queued: AtomicUsize,
     max_batch: usize,
+    /// Statements run in each batch just before its commit (the full-text index's flush).
+    before_commit: &'static [&'static str],
     commits: AtomicU64,
 }
 
@@ -71,12 +73,18 @@ impl Closing {
 }
 
 impl GroupWriter {
-    /// `max_batch` 1 commits every write on its own (no grouping).
-    pub(super) fn new(conn: Connection, max_batch: usize) -> GroupWriter {
+    /// `max_batch` 1 commits every write on its own (no grouping); `before_commit` runs in
+    /// each batch before its commit, and its failure fails the batch.
+    pub(super) fn new(
+        conn: Connection,
+        max_batch: usize,
+        before_commit: &'static [&'static str],
+    ) -> GroupWriter {
         GroupWriter {
             state: Mutex::new(Batching { conn, open: None }),
             queued: AtomicUsize::new(0),
             max_batch: max_batch.max(1),
+            before_commit,
             commits: AtomicU64::new(0),
         }
     }
@@ -130,7 +138,12 @@ impl GroupWriter {
     /// Commits the open batch, hands its events to the sink, wakes its members.
     fn close(&self, st: &mut Batching, sink: Option<&EventSink>) {
         let Some(batch) = st.open.take() else { return };
-        let outcome = match st.conn.execute_batch("COMMIT") {
+        let committed = self
+            .before_commit
+            .iter()
+            .try_for_each(|sql| st.conn.prepare_cached(sql)?.execute([]).map(drop))
+            .and_then(|()| st.conn.execute_batch("COMMIT"));
+        let outcome = match committed {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 if let Some(sink) = sink {
@@ -220,7 +233,7 @@ mod tests {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (x INTEGER UNIQUE)",
         )
         .unwrap();
-        GroupWriter::new(conn, max_batch)
+        GroupWriter::new(conn, max_batch, &[])
     }
 
     fn rows(dir: &std::path::Path) -> Vec<i64> {
@@ -350,6 +363,31 @@ mod tests {
         assert_eq!(rows(dir.path()), kept);
         // Refused and panicked writes commit an empty batch too when they close one.
         assert!(w.commits() as usize >= kept.len());
+    }
+
+    /// What runs before the commit is part of the batch: when it fails, no write of the batch
+    /// is answered as done and none is stored.
+    #[test]
+    fn a_failing_step_before_the_commit_fails_the_whole_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("t.db")).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE t (x INTEGER UNIQUE);
+             CREATE TABLE flushed (x INTEGER CHECK (x <= 3))",
+        )
+        .unwrap();
+        let w = GroupWriter::new(conn, 64, &["INSERT INTO flushed SELECT count(*) FROM t"]);
+        for x in 0..3 {
+            let answer = w.write(None, |c| {
+                Ok((c.execute("INSERT INTO t VALUES (?1)", [x])?, Vec::new()))
+            });
+            assert!(answer.is_ok(), "{x}: {answer:?}");
+        }
+        let refused = w.write(None, |c| {
+            Ok((c.execute("INSERT INTO t VALUES (3)", [])?, Vec::new()))
+        });
+        assert!(refused.is_err(), "the step before the commit failed");
+        assert_eq!(rows(dir.path()), vec![0, 1, 2]);
     }
 
     #[test]

@@ -158,7 +158,7 @@ impl SqliteStore {
         writer.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
-            writer: group_commit::GroupWriter::new(writer, options.max_batch),
+            writer: group_commit::GroupWriter::new(writer, options.max_batch, schema::FTS_FLUSH),
             readers: Mutex::new(Vec::new()),
             sink,
             clock: Clock::default(),

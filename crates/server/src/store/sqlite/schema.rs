@@ -217,6 +217,41 @@ const MIGRATIONS: &[&str] = &[
         'created'
     );
     "#,
+    // 7: the full-text index is written once per commit, not once per write. FTS5 writes
+    // what it holds to a new segment at every savepoint, and every write of a batch runs in
+    // one (group_commit.rs): a batch of eight creations made eight segments and the merges
+    // they bring. A new or retitled request now waits in `requests_fts_pending`, and
+    // `FTS_FLUSH` indexes the batch's rows in one statement before its commit. A change that
+    // leaves the indexed columns as they were (a status, an assignment) no longer touches
+    // the index at all.
+    r#"
+    DROP TRIGGER requests_fts_insert;
+    DROP TRIGGER requests_fts_update;
+    CREATE TABLE requests_fts_pending (rowid INTEGER PRIMARY KEY);
+    CREATE TRIGGER requests_fts_insert AFTER INSERT ON requests BEGIN
+        INSERT INTO requests_fts_pending (rowid) VALUES (new.rowid);
+    END;
+    CREATE TRIGGER requests_fts_update AFTER UPDATE ON requests
+    WHEN old.ticket_number IS NOT new.ticket_number OR old.title IS NOT new.title
+        OR old.description IS NOT new.description OR old.client_name IS NOT new.client_name
+        OR old.site IS NOT new.site
+    BEGIN
+        -- A row still pending is not in the index yet: there is nothing to take out.
+        INSERT INTO requests_fts (requests_fts, rowid, ticket_number, title, description, client_name, site)
+            SELECT 'delete', old.rowid, old.ticket_number, old.title, old.description, old.client_name, old.site
+            WHERE NOT EXISTS (SELECT 1 FROM requests_fts_pending WHERE rowid = old.rowid);
+        INSERT OR IGNORE INTO requests_fts_pending (rowid) VALUES (new.rowid);
+    END;
+    "#,
+];
+
+/// Run in every batch before its commit (migration 7): indexes the rows the batch created or
+/// retitled, with their values as committed.
+pub const FTS_FLUSH: &[&str] = &[
+    "INSERT INTO requests_fts (rowid, ticket_number, title, description, client_name, site)
+        SELECT r.rowid, r.ticket_number, r.title, r.description, r.client_name, r.site
+        FROM requests_fts_pending p JOIN requests r ON r.rowid = p.rowid",
+    "DELETE FROM requests_fts_pending",
 ];
 
 /// Brings the database to the newest version, one transaction per version.
@@ -231,4 +266,118 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
         tracing::info!(version, "database migrated");
     }
     Ok(MIGRATIONS.len() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(conn: &Connection) {
+        conn.execute(
+            "INSERT INTO users (id, email, name, role, password_hash, created_at)
+             VALUES ('c', 'c@client.sn', 'Client', 'CLIENT', '-', 't')",
+            [],
+        )
+        .unwrap();
+    }
+
+    fn request(conn: &Connection, id: &str, title: &str) {
+        conn.execute(
+            "INSERT INTO requests (id, kind, ticket_number, title, description, site, status,
+                 priority, client_id, client_name, created_at, updated_at, version, details)
+             VALUES (?1, 'intervention', ?1, ?2, 'caméra hors service', 'Plateau', 'open',
+                 'urgent', 'c', 'Client', 't', 't', 1, '{}')",
+            [id, title],
+        )
+        .unwrap();
+    }
+
+    fn found(conn: &Connection, word: &str) -> Vec<String> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT r.id FROM requests_fts f JOIN requests r ON r.rowid = f.rowid
+                 WHERE requests_fts MATCH ?1 ORDER BY r.id",
+            )
+            .unwrap();
+        stmt.query_map([word], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn flush(conn: &Connection) {
+        for sql in FTS_FLUSH {
+            conn.execute(sql, []).unwrap();
+        }
+    }
+
+    fn sound(conn: &Connection) {
+        conn.execute(
+            "INSERT INTO requests_fts (requests_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the index matches the requests' text");
+    }
+
+    /// What a batch does: writes in savepoints, then the flush before the commit. A request
+    /// retitled in the batch that created it, one retitled after it was indexed, and a status
+    /// change (indexed text unchanged) all end up indexed with their committed text.
+    #[test]
+    fn the_search_index_is_written_at_the_flush_with_the_committed_text() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        client(&conn);
+        conn.execute_batch("BEGIN").unwrap();
+        request(&conn, "a", "portail");
+        request(&conn, "b", "barrière");
+        assert!(found(&conn, "portail").is_empty(), "indexed at the flush");
+        conn.execute(
+            "UPDATE requests SET title = 'tourniquet' WHERE id = 'b'",
+            [],
+        )
+        .unwrap();
+        flush(&conn);
+        conn.execute_batch("COMMIT").unwrap();
+        sound(&conn);
+        assert_eq!(found(&conn, "portail"), ["a"]);
+        assert!(found(&conn, "barriere").is_empty());
+        assert_eq!(found(&conn, "tourniquet"), ["b"]);
+
+        conn.execute_batch("BEGIN").unwrap();
+        conn.execute("UPDATE requests SET title = 'badge' WHERE id = 'a'", [])
+            .unwrap();
+        conn.execute("UPDATE requests SET status = 'assigned' WHERE id = 'b'", [])
+            .unwrap();
+        let waiting: i64 = conn
+            .query_row("SELECT count(*) FROM requests_fts_pending", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(waiting, 1, "a status change leaves the index alone");
+        flush(&conn);
+        conn.execute_batch("COMMIT").unwrap();
+        sound(&conn);
+        assert!(found(&conn, "portail").is_empty());
+        assert_eq!(found(&conn, "badge"), ["a"]);
+        assert_eq!(found(&conn, "camera"), ["a", "b"]);
+    }
+
+    /// A database indexed by migration 1's triggers keeps its index, and its new rows join it.
+    #[test]
+    fn a_database_indexed_before_version_7_keeps_its_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 6).unwrap();
+        tx.commit().unwrap();
+        client(&conn);
+        request(&conn, "old", "portail");
+        migrate(&mut conn).unwrap();
+        request(&conn, "new", "portail");
+        flush(&conn);
+        sound(&conn);
+        assert_eq!(found(&conn, "portail"), ["new", "old"]);
+    }
 }
