@@ -119,10 +119,10 @@ impl GroupWriter {
             .expect("opened above");
         let mine = run_in_savepoint(&mut st, f);
         // None: abandoned by a failed rollback, its outcome already set.
-        if let Some(members) = st.open.as_ref().map(|b| b.members) {
-            if members >= self.max_batch || self.queued.load(Ordering::SeqCst) == 0 {
-                self.close(&mut st, sink);
-            }
+        if let Some(members) = st.open.as_ref().map(|b| b.members)
+            && (members >= self.max_batch || self.queued.load(Ordering::SeqCst) == 0)
+        {
+            self.close(&mut st, sink);
         }
         drop(st);
         match mine {
