@@ -164,7 +164,7 @@ impl StampedSocket {
             }
         };
         self.read_at = Instant::now();
-        self.at_socket = stamp.map(|ts| instant_of(ts, self.read_at));
+        self.at_socket = stamp.map(instant_of);
         self.end += n;
         Ok(n)
     }
@@ -180,11 +180,20 @@ impl StampedSocket {
     }
 }
 
-/// The realtime stamp `ts` as an `Instant`, by its age when `now` was taken.
-fn instant_of(ts: TimeSpec, now: Instant) -> Instant {
+/// The realtime stamp `ts` as an `Instant`, by its age on the realtime clock read together
+/// with the monotonic one. Together means with no more than 20 µs between them: a harness
+/// thread preempted between its two reads (two cores, three busy processes) aged the stamp by
+/// the whole preemption, and placed events before the POST that created them.
+fn instant_of(ts: TimeSpec) -> Instant {
     let stamp = UNIX_EPOCH + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32);
-    let age = SystemTime::now()
-        .duration_since(stamp)
-        .unwrap_or(Duration::ZERO);
+    let (mut now, mut wall) = (Instant::now(), SystemTime::now());
+    for _ in 0..100 {
+        let after = Instant::now();
+        if after - now <= Duration::from_micros(20) {
+            break;
+        }
+        (now, wall) = (after, SystemTime::now());
+    }
+    let age = wall.duration_since(stamp).unwrap_or(Duration::ZERO);
     now.checked_sub(age).unwrap_or(now)
 }
