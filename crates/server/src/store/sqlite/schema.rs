@@ -243,18 +243,18 @@ const MIGRATIONS: &[&str] = &[
         INSERT OR IGNORE INTO requests_fts_pending (rowid) VALUES (new.rowid);
     END;
     "#,
-    // 8: what a creation writes, cut to what is read. The staff search matches each word
-    // typed as a prefix and neither ranks nor matches phrases (`requests::fts_query`), so the
-    // index keeps which requests hold a word, not where (detail=none), and no per-request
-    // sizes (columnsize=0, which only ranking reads): rebuilt once from the requests. The
-    // assignee index holds assigned requests only (every query on it names an assignee), so
-    // a new request, unassigned, no longer writes to it.
+    // 8: what a creation writes, cut to what is read. The staff search never ranks
+    // (`requests::fts_query`), so the index keeps no per-request sizes (columnsize=0, which
+    // only ranking reads): rebuilt once from the requests. It keeps positions: a word the
+    // tokenizer splits in two (a Devanagari word with its vowel signs) is a phrase, which
+    // detail=none refuses. The assignee index holds assigned requests only (every query on
+    // it names an assignee), so a new request, unassigned, no longer writes to it.
     r#"
     DROP TABLE requests_fts;
     CREATE VIRTUAL TABLE requests_fts USING fts5(
         ticket_number, title, description, client_name, site,
         content='requests', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2',
-        detail=none, columnsize=0
+        columnsize=0
     );
     INSERT INTO requests_fts (requests_fts) VALUES ('rebuild');
     DELETE FROM requests_fts_pending;
