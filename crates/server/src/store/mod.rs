@@ -27,6 +27,24 @@ pub use sqlite::SqliteStore;
 /// PostgreSQL: from the tailer, for every instance's events).
 pub type EventSink = std::sync::Arc<dyn Fn(&LoggedEvent) + Send + Sync>;
 
+/// Hands committed events to the sink. They are durable whatever the sink does: should it
+/// panic, the rest of them are skipped (live subscribers get them from the log when they
+/// resume), and the writes they came from are still answered and the tailer goes on.
+pub(crate) fn publish(sink: &EventSink, events: &[LoggedEvent]) {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    if catch_unwind(AssertUnwindSafe(|| events.iter().for_each(|e| sink(e)))).is_err() {
+        let (first, last) = (
+            events.first().map(LoggedEvent::seq),
+            events.last().map(LoggedEvent::seq),
+        );
+        tracing::error!(
+            ?first,
+            ?last,
+            "the live sink panicked: these events reach subscribers from the log only"
+        );
+    }
+}
+
 /// The store a server or a command works on: PostgreSQL at `database_url`, else the
 /// SQLite file at `sqlite_path`. Blocks (connects, migrates).
 pub fn open(

@@ -17,7 +17,7 @@ use postgres::fallible_iterator::FallibleIterator;
 
 use super::events;
 use super::pool::Pool;
-use crate::store::{EventSink, StoreError};
+use crate::store::{EventSink, LoggedEvent, StoreError};
 
 /// The channel every instance listens on; its payload is a head seq.
 const CHANNEL: &str = "itv_events";
@@ -109,10 +109,8 @@ fn tail(pool: &Pool, signal: &Signal, sink: &EventSink, mut last: i64) {
         loop {
             match events::after(&mut *client, last, PAGE, None) {
                 Ok(page) => {
-                    for event in &page {
-                        sink(event);
-                        last = event.seq();
-                    }
+                    crate::store::publish(sink, &page);
+                    last = page.last().map_or(last, LoggedEvent::seq);
                     if page.len() < PAGE as usize {
                         break;
                     }

@@ -147,9 +147,7 @@ impl GroupWriter {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 if let Some(sink) = sink {
-                    for e in &batch.events {
-                        sink(e);
-                    }
+                    crate::store::publish(sink, &batch.events);
                 }
                 Ok(())
             }
@@ -388,6 +386,82 @@ mod tests {
         });
         assert!(refused.is_err(), "the step before the commit failed");
         assert_eq!(rows(dir.path()), vec![0, 1, 2]);
+    }
+
+    /// A bug in the live sink comes after the commit: the writes it carried are stored and
+    /// answered as done, and the writer takes the next write.
+    #[test]
+    fn a_panicking_sink_leaves_nobody_waiting() {
+        use crate::store::{Draft, NewUserRecord, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let sink: EventSink = {
+            let calls = calls.clone();
+            Arc::new(move |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                panic!("a bug in the live sink");
+            })
+        };
+        let store = Arc::new(
+            super::super::SqliteStore::open(
+                &dir.path().join("s.db"),
+                Some(sink),
+                Default::default(),
+            )
+            .unwrap(),
+        );
+        let client = store
+            .create_user(NewUserRecord {
+                name: "Awa Diop".into(),
+                email: "awa@example.sn".into(),
+                role: itv_core::Role::Client,
+                password_hash: "x".into(),
+            })
+            .unwrap();
+        let draft = |title: &str| Draft {
+            client: client.clone(),
+            title: title.into(),
+            description: "Deux caméras".into(),
+            site: String::new(),
+            priority: itv_core::Priority::Medium,
+            sla: None,
+            details: itv_core::Details::Quote {
+                category: itv_core::request::QuoteCategory::Equipment,
+                estimated_budget: None,
+                deadline: None,
+                items: Vec::new(),
+                ticket_type: "billing".into(),
+            },
+        };
+        // Eight writes at once (so batches of several), each on a detached thread: a write left
+        // waiting fails the test instead of hanging it.
+        let start = Arc::new(Barrier::new(8));
+        let waiting: Vec<_> = (0..8)
+            .map(|i| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (store, start, draft) =
+                    (store.clone(), start.clone(), draft(&format!("Devis {i}")));
+                std::thread::spawn(move || {
+                    start.wait();
+                    tx.send(store.create_request(draft).map(|e| e.seq()))
+                });
+                rx
+            })
+            .collect();
+        let answers: Vec<_> = waiting
+            .iter()
+            .map(|rx| rx.recv_timeout(std::time::Duration::from_secs(10)))
+            .collect();
+        assert!(
+            answers.iter().all(|a| matches!(a, Ok(Ok(_)))),
+            "{answers:?}"
+        );
+        assert!(calls.load(Ordering::SeqCst) >= 1, "the sink was called");
+        let stored: i64 = Connection::open(dir.path().join("s.db"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, 8);
     }
 
     #[test]
