@@ -45,6 +45,18 @@ def pss_kib(pid):
     return 0
 
 
+def pss_by_mapping(pid, top=6):
+    """The mappings (by file name) of a process with the most PSS, in MiB: where it goes."""
+    sizes, name = {}, None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5:
+            name = Path(fields[5]).name if len(fields) > 5 else "[anon]"
+        elif fields[0] == "Pss:":
+            sizes[name] = sizes.get(name, 0) + int(fields[1])
+    return {k: round(v / 1024, 1) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:top]}
+
+
 def comm(pid):
     return Path(f"/proc/{pid}/comm").read_text().strip()
 
@@ -118,6 +130,7 @@ def main():
                 "runToPaintMs": painted["sinceRunMs"],
                 "pssMiB": round(total / 1024, 1),
                 "processes": {f"{name}[{p}]": round(k / 1024, 1) for p, (name, k) in procs.items()},
+                "largestMappings": {f"{name}[{p}]": pss_by_mapping(p) for p, (name, _) in procs.items()},
             })
             print(json.dumps(results["runs"][-1]), flush=True)
             os.killpg(app.pid, signal.SIGTERM)
