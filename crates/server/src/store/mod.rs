@@ -27,21 +27,19 @@ pub use sqlite::SqliteStore;
 /// PostgreSQL: from the tailer, for every instance's events).
 pub type EventSink = std::sync::Arc<dyn Fn(&LoggedEvent) + Send + Sync>;
 
-/// Hands committed events to the sink. They are durable whatever the sink does: should it
-/// panic, the rest of them are skipped (live subscribers get them from the log when they
-/// resume), and the writes they came from are still answered and the tailer goes on.
+/// Hands committed events to the sink, one by one. They are durable whatever the sink does:
+/// should it panic on one, that one reaches live subscribers from the log only (when they
+/// resume), the others are still handed over, and the writes they came from are answered
+/// and the tailer goes on.
 pub(crate) fn publish(sink: &EventSink, events: &[LoggedEvent]) {
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    if catch_unwind(AssertUnwindSafe(|| events.iter().for_each(|e| sink(e)))).is_err() {
-        let (first, last) = (
-            events.first().map(LoggedEvent::seq),
-            events.last().map(LoggedEvent::seq),
-        );
-        tracing::error!(
-            ?first,
-            ?last,
-            "the live sink panicked: these events reach subscribers from the log only"
-        );
+    for event in events {
+        if catch_unwind(AssertUnwindSafe(|| sink(event))).is_err() {
+            tracing::error!(
+                seq = event.seq(),
+                "the live sink panicked: this event reaches subscribers from the log only"
+            );
+        }
     }
 }
 

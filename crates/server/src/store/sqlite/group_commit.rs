@@ -394,12 +394,16 @@ mod tests {
     fn a_panicking_sink_leaves_nobody_waiting() {
         use crate::store::{Draft, NewUserRecord, Store};
         let dir = tempfile::tempdir().unwrap();
+        // The sink panics on the fourth event it is handed, and only on that one.
         let calls = Arc::new(AtomicUsize::new(0));
+        let delivered = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink: EventSink = {
-            let calls = calls.clone();
-            Arc::new(move |_| {
-                calls.fetch_add(1, Ordering::SeqCst);
-                panic!("a bug in the live sink");
+            let (calls, delivered) = (calls.clone(), delivered.clone());
+            Arc::new(move |event| {
+                if calls.fetch_add(1, Ordering::SeqCst) == 3 {
+                    panic!("a bug in the live sink");
+                }
+                delivered.lock().unwrap().push(event.seq());
             })
         };
         let store = Arc::new(
@@ -456,12 +460,27 @@ mod tests {
             answers.iter().all(|a| matches!(a, Ok(Ok(_)))),
             "{answers:?}"
         );
-        assert!(calls.load(Ordering::SeqCst) >= 1, "the sink was called");
-        let stored: i64 = Connection::open(dir.path().join("s.db"))
-            .unwrap()
+        let db = Connection::open(dir.path().join("s.db")).unwrap();
+        let stored: i64 = db
             .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
             .unwrap();
         assert_eq!(stored, 8);
+        // Every logged event but the one it panicked on reached the sink, in seq order.
+        let logged: Vec<i64> = db
+            .prepare("SELECT seq FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let delivered = delivered.lock().unwrap().clone();
+        assert_eq!(calls.load(Ordering::SeqCst), logged.len());
+        assert_eq!(
+            delivered.len(),
+            logged.len() - 1,
+            "{delivered:?} of {logged:?}"
+        );
+        assert!(delivered.is_sorted() && delivered.iter().all(|s| logged.contains(s)));
     }
 
     #[test]
