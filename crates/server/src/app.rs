@@ -152,9 +152,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             .await
             .map_err(|e| StartError::Demo(e.to_string()))?;
     }
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| StartError::Bind(config.addr, e))?;
+    let listener = listen(config.addr).map_err(|e| StartError::Bind(config.addr, e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Bind(config.addr, e))?;
@@ -187,6 +185,26 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         task,
         marker,
     })
+}
+
+/// Connections the kernel holds for us until they are accepted: enough for every desk
+/// reconnecting at once after a restart. `TcpListener::bind` asks for 128, and a connection
+/// beyond those waits for its client's SYN retry, a second later (the kernel caps the number
+/// at `net.core.somaxconn`).
+const ACCEPT_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As std's `bind` does on Unix: a restarted server takes its port back at once. Not on
+    // Windows, where the option would let another program share the port.
+    if cfg!(unix) {
+        socket.set_reuseaddr(true)?;
+    }
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// Hands each committed event to the live subscribers, serialised once.
