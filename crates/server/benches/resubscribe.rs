@@ -3,7 +3,8 @@
 //!
 //! For each log size (1,000 events, and 100,000, the most it keeps by default,
 //! `--event-log-keep`): the log is filled on disk while the server is stopped (copies of one
-//! real event), the server started again, then
+//! real event), the server started again, then, for a new subscription and for one resuming
+//! 10 events back (`?since=`, as a desk does after a restart; the 10 come before `ready`):
 //! 1. one subscriber after another: time from the connection to the `ready` frame, p50/p99;
 //! 2. a storm: 1,000 subscribers connecting at once, until the last is live, and the
 //!    server's CPU seconds for it.
@@ -18,6 +19,9 @@ use tokio::task::JoinSet;
 mod common;
 use common::{DEMO_PASSWORD, Server, StampedSocket, login, ms, percentile, post_urgent};
 
+/// Events a resuming desk missed.
+const MISSED: i64 = 10;
+
 fn main() {
     tokio::runtime::Runtime::new().unwrap().block_on(run());
 }
@@ -26,63 +30,71 @@ async fn run() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (one_by_one, storm) = if quick { (50, 200) } else { (300, 1_000) };
     println!(
-        "feed subscription (connection → ready) by event-log size: {one_by_one} one after another, then {storm} at once"
+        "feed subscription (connection → ready) by event-log size, new and resuming {MISSED} events back: {one_by_one} one after another, then {storm} at once"
     );
     println!(
-        "| events in the log | one by one p50 | one by one p99 | {storm} at once, until the last is live | server CPU s for them |"
+        "| events in the log | subscription | one by one p50 | one by one p99 | {storm} at once, until the last is live | server CPU s for them |"
     );
-    println!("|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|");
     for size in [1_000, 100_000] {
         let dir = tempfile::tempdir().unwrap();
-        let auth = format!("Bearer {}", fill(dir.path(), size).await);
+        let (token, head) = fill(dir.path(), size).await;
+        let auth = format!("Bearer {token}");
         let server = Server::ours(dir.path(), None, false);
+        let resume = format!("/api/feed?since={}", head - MISSED);
+        for (what, path, replayed) in [("new", "/api/feed", 0), ("resuming", &resume, MISSED)] {
+            let mut times = Vec::with_capacity(one_by_one);
+            for _ in 0..one_by_one {
+                let t0 = Instant::now();
+                subscribe(&server.url, path, &auth, replayed).await;
+                times.push(t0.elapsed());
+            }
+            times.sort();
 
-        let mut times = Vec::with_capacity(one_by_one);
-        for _ in 0..one_by_one {
+            let cpu0 = server.cpu();
             let t0 = Instant::now();
-            subscribe(&server.url, &auth).await;
-            times.push(t0.elapsed());
+            let mut all = JoinSet::new();
+            for _ in 0..storm {
+                let (url, path, auth) = (server.url.clone(), path.to_string(), auth.clone());
+                all.spawn(async move { subscribe(&url, &path, &auth, replayed).await });
+            }
+            // Kept open until the last is live, as a restart's desks would be.
+            let sockets = all.join_all().await;
+            let storm_time = t0.elapsed();
+            let cpu = server.cpu() - cpu0;
+            drop(sockets);
+            println!(
+                "| {size} | {what} | {:.2} ms | {:.2} ms | {:.0} ms | {cpu:.2} |",
+                ms(percentile(&times, 0.50)),
+                ms(percentile(&times, 0.99)),
+                ms(storm_time),
+            );
         }
-        times.sort();
-
-        let cpu0 = server.cpu();
-        let t0 = Instant::now();
-        let mut all = JoinSet::new();
-        for _ in 0..storm {
-            let (url, auth) = (server.url.clone(), auth.clone());
-            all.spawn(async move { subscribe(&url, &auth).await });
-        }
-        // Kept open until the last is live, as a restart's desks would be.
-        let sockets = all.join_all().await;
-        let storm_time = t0.elapsed();
-        let cpu = server.cpu() - cpu0;
-        drop(sockets);
-        println!(
-            "| {size} | {:.2} ms | {:.2} ms | {:.0} ms | {cpu:.2} |",
-            ms(percentile(&times, 0.50)),
-            ms(percentile(&times, 0.99)),
-            ms(storm_time),
-        );
     }
 }
 
-/// A live subscriber on `base`: connected, and its `ready` frame read.
-async fn subscribe(base: &str, auth: &str) -> StampedSocket {
-    let mut ws = StampedSocket::connect(base, "/api/feed", Some(auth)).await;
+/// A live subscriber on `base`'s `path`: connected, its `replayed` events and then its
+/// `ready` frame read.
+async fn subscribe(base: &str, path: &str, auth: &str, replayed: i64) -> StampedSocket {
+    let mut ws = StampedSocket::connect(base, path, Some(auth)).await;
+    let mut events = 0;
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(60), ws.next_text())
             .await
             .expect("ready within a minute")
             .expect("the server closed the feed");
         if frame.text.contains(r#""type":"ready""#) {
+            assert_eq!(events, replayed, "events replayed before ready");
             return ws;
         }
+        events += 1;
     }
 }
 
 /// The demo on `dir`, one urgent intervention posted, then, the server stopped, its event
-/// copied until the log holds `size` events. The admin's session token, still valid.
-async fn fill(dir: &std::path::Path, size: usize) -> String {
+/// copied until the log holds `size` events. The admin's session token, still valid, and
+/// the log's last seq.
+async fn fill(dir: &std::path::Path, size: usize) -> (String, i64) {
     let server = Server::ours(dir, None, true);
     let http = reqwest::Client::new();
     let client = login(&http, &server.url, "client@itvision.sn", DEMO_PASSWORD).await;
@@ -101,5 +113,8 @@ async fn fill(dir: &std::path::Path, size: usize) -> String {
         [size.saturating_sub(have)],
     )
     .unwrap();
-    admin
+    let head = db
+        .query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))
+        .unwrap();
+    (admin, head)
 }
