@@ -139,25 +139,30 @@ export ITV_STANDIN_LOG="$("$WINE" winepath -w "$work/standin.log" 2>/dev/null | 
 export ITV_STANDIN_STOP="$("$WINE" winepath -w "$work/stop" 2>/dev/null | tr -d '\r')"
 log() { iconv -f UTF-16 -t UTF-8 "$instdir/install.log" 2>/dev/null | tr -d '\r'; }
 
+# wine_errors TRACE INDENT: Wine's own error lines in a program's stderr, indented.
+wine_errors() { grep -a -m 5 -E '^wine:|err:' "$1" | sed "s/^/$2/" || true; }
+
 # run_wine TRACE PROGRAM ARGS...: runs a Windows program once Wine is idle (none of ours may
-# be running), its stderr in TRACE; sets $rc.
+# be running), its stderr in TRACE; sets $rc, and $took, the seconds the program ran (the
+# wait for Wine left out).
 # Exit 53 is Wine's loader giving up before the program ran (c0000135, "could not load",
 # truncated to a byte): CI saw it once on the first install into a fresh prefix, never
 # reproduced here. That says nothing of the installer, so it is said loudly with Wine's own
 # words and the program run once more, after Wine has gone idle; twice is a failure.
 run_wine() {
-  local trace="$1"; shift
+  local trace="$1" t0; shift
   "$WINESERVER" -w
+  t0=$(date +%s)
   if "$WINE" "$@" 2>"$trace"; then rc=0; else rc=$?; fi
   if [ "$rc" -eq 53 ]; then
     echo "  NOTE  Wine did not start ${1##*[/\\]} (exit 53); its words, then one retry:"
-    grep -a -m 5 -E '^wine:|err:' "$trace" | sed 's/^/          /' || true
+    wine_errors "$trace" '          '
     "$WINESERVER" -w
+    t0=$(date +%s)
     if "$WINE" "$@" 2>"$trace"; then rc=0; else rc=$?; fi
   fi
-  if [ "$rc" -ne 0 ]; then
-    grep -a -m 5 -E '^wine:|err:' "$trace" | sed 's/^/  Wine said: /' || true
-  fi
+  took=$(( $(date +%s) - t0 ))
+  [ "$rc" -eq 0 ] || wine_errors "$trace" '  Wine said: '
 }
 
 HKCU='HKCU\Software'
@@ -170,10 +175,9 @@ WEBVIEW2="$HKCU\\Microsoft\\EdgeUpdate\\Clients\\{F3017226-FE2A-4295-8BDF-00C3A9
 
 step "silent install (/S)"
 [ ! -e "$instdir" ] || { echo "the fresh prefix already has $instdir" >&2; exit 1; }
-t0=$(date +%s)
 # fixme+shell: Wine names the ShellLink property-store methods the installer reaches.
 WINEDEBUG=-all,fixme+shell run_wine "$work/install.trace" "$setup" /S
-install_time=$(( $(date +%s) - t0 ))
+install_time=$took
 expect "installer exit code" "$rc" 0
 
 step "files and shortcut"
