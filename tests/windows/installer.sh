@@ -150,17 +150,15 @@ wine_errors() { grep -a -m 5 -E '^wine:|err:' "$1" | sed "s/^/$2/" || true; }
 # reproduced here. That says nothing of the installer, so it is said loudly with Wine's own
 # words and the program run once more, after Wine has gone idle; twice is a failure.
 run_wine() {
-  local trace="$1" t0; shift
-  "$WINESERVER" -w
-  t0=$(date +%s)
-  if "$WINE" "$@" 2>"$trace"; then rc=0; else rc=$?; fi
-  if [ "$rc" -eq 53 ]; then
-    echo "  NOTE  Wine did not start ${1##*[/\\]} (exit 53); its words, then one retry:"
-    wine_errors "$trace" '          '
+  local trace="$1" t0 attempt; shift
+  for attempt in 1 2; do
     "$WINESERVER" -w
     t0=$(date +%s)
     if "$WINE" "$@" 2>"$trace"; then rc=0; else rc=$?; fi
-  fi
+    [ "$rc" -eq 53 ] && [ "$attempt" -eq 1 ] || break
+    echo "  NOTE  Wine did not start ${1##*[/\\]} (exit 53); its words, then one retry:"
+    wine_errors "$trace" '          '
+  done
   took=$(( $(date +%s) - t0 ))
   [ "$rc" -eq 0 ] || wine_errors "$trace" '  Wine said: '
 }
